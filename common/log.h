@@ -12,6 +12,7 @@
 #define OUTBOX_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
     LOG_LVL_ERROR = 0,
