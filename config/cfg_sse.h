@@ -1,0 +1,72 @@
+/*
+ * cfg_sse: the typed configuration of outbox-sse and its schema table.
+ * config/sse.yaml is the commented sample; a test loads it.
+ */
+#ifndef OUTBOX_CFG_SSE_H
+#define OUTBOX_CFG_SSE_H
+
+#include <stdbool.h>
+
+#include "config/cfg.h"
+
+enum sse_queue_from { SSE_QUEUE_FROM_KEY, SSE_QUEUE_FROM_FIELD };
+enum sse_admitted_type { SSE_ADMITTED_ZSET, SSE_ADMITTED_SET };
+enum sse_auth_mode { SSE_AUTH_HMAC, SSE_AUTH_NONE };
+
+struct sse_kafka_cfg {
+    char *brokers;
+    struct cfg_strlist topics;
+    int queue_from;   /* enum sse_queue_from */
+    char *queue_field; /* JSON field of the value, for queue_from: field */
+    struct cfg_map properties;
+};
+
+struct sse_redis_cfg {
+    char *host;
+    int64_t port;
+    char *password; /* secret; or password_file */
+    int64_t db;
+    char *waiting_key;  /* template with {queue} */
+    char *admitted_key; /* template with {queue} */
+    int admitted_type;  /* enum sse_admitted_type */
+    int64_t connect_timeout_ms;
+    struct cfg_backoff reconnect;
+};
+
+struct sse_http_cfg {
+    char *listen;
+    struct cfg_strlist cors_origins;
+    int64_t max_connections;
+    int64_t max_output_buffer;
+    int64_t header_timeout_ms;
+    int64_t heartbeat_ms;
+    int64_t retry_ms;
+    int64_t drain_ms;
+};
+
+struct sse_auth_cfg {
+    int mode; /* enum sse_auth_mode */
+    char *secret; /* secret; or secret_file */
+    int64_t admission_ttl_ms;
+};
+
+struct sse_queues_cfg {
+    int64_t coalesce_ms;
+    int64_t refresh_ms;
+    int64_t eta_window_ms;
+};
+
+struct sse_cfg {
+    char *name;
+    int log_level;
+    struct sse_kafka_cfg kafka;
+    struct sse_redis_cfg redis;
+    struct sse_http_cfg http;
+    struct sse_auth_cfg auth;
+    struct sse_queues_cfg queues;
+    struct cfg_metrics metrics;
+};
+
+extern const struct cfg_schema sse_cfg_schema;
+
+#endif
