@@ -34,6 +34,8 @@ static bool all_digits(const char *s, size_t n)
 /* MariaDB: domain-server-seq, comma separated. */
 static bool is_mariadb_gtid_list(const char *s)
 {
+    if (!*s)
+        return false;
     while (*s) {
         size_t parts[3], k = 0;
         for (; k < 3; k++) {
@@ -56,6 +58,8 @@ static bool is_mariadb_gtid_list(const char *s)
  * is N or N-M. Tags (8.4) are [a-z_][a-z0-9_]{0,31}. */
 static bool is_mysql_gtid_set(const char *s)
 {
+    if (!*s)
+        return false;
     while (*s) {
         size_t n = strspn(s, "0123456789abcdefABCDEF-");
         if (n != 36)
