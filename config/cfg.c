@@ -77,6 +77,7 @@ static char *expand_env(struct ctx *c, yaml_mark_t m, const char *key,
 {
     size_t cap = strlen(s) + 1, len = 0;
     char *out = malloc(cap);
+    char var[256]; /* outlives one turn: val may point into it */
     while (out && *s) {
         const char *val = NULL, *start = s;
         size_t vlen = 1;
@@ -86,7 +87,6 @@ static char *expand_env(struct ctx *c, yaml_mark_t m, const char *key,
                 fail(c, m, "'%s': unterminated '${' in value", key);
                 goto error;
             }
-            char var[256];
             size_t n = (size_t)(end - s - 2);
             if (n == 0 || n >= sizeof var) {
                 fail(c, m, "'%s': bad environment reference", key);
