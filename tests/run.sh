@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --no-asan) asan=0 ;;
     -j) jobs=$2; shift ;;
     --) shift; ctest_args=("$@"); break ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: tests/run.sh [--no-install] [--no-asan] [-j N] [-- CTEST-ARGS]" >&2; exit 2 ;;
   esac
   shift
