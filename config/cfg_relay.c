@@ -5,6 +5,8 @@
  */
 #include "config/cfg_relay.h"
 
+#include "relay/position.h"
+
 #include <ctype.h>
 #include <stddef.h>
 #include <string.h>
@@ -31,75 +33,14 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-/* MariaDB: domain-server-seq, comma separated. */
-static bool is_mariadb_gtid_list(const char *s)
-{
-    if (!*s)
-        return false;
-    while (*s) {
-        size_t parts[3], k = 0;
-        for (; k < 3; k++) {
-            parts[k] = strspn(s, "0123456789");
-            if (parts[k] == 0)
-                return false;
-            s += parts[k];
-            if (k < 2 && *s++ != '-')
-                return false;
-        }
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return false;
-    }
-    return true;
-}
-
-/* MySQL: uuid[:tag]:interval[:interval...], comma separated; an interval
- * is N or N-M. Tags (8.4) are [a-z_][a-z0-9_]{0,31}. */
-static bool is_mysql_gtid_set(const char *s)
-{
-    if (!*s)
-        return false;
-    while (*s) {
-        size_t n = strspn(s, "0123456789abcdefABCDEF-");
-        if (n != 36)
-            return false;
-        s += n;
-        bool interval_seen = false;
-        while (*s == ':') {
-            s++;
-            size_t d = strspn(s, "0123456789");
-            if (d == 0) { /* a tag */
-                d = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
-                if (d == 0 || d > 32)
-                    return false;
-                s += d;
-                continue;
-            }
-            s += d;
-            if (*s == '-') {
-                d = strspn(++s, "0123456789");
-                if (d == 0)
-                    return false;
-                s += d;
-            }
-            interval_seen = true;
-        }
-        if (!interval_seen)
-            return false;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return false;
-    }
-    return true;
-}
-
 int relay_cfg_check_start(const char *s, char *err, size_t errlen)
 {
     const char *colon = strrchr(s, ':');
-    if (strcmp(s, "latest") == 0 || strcmp(s, "earliest") == 0 ||
-        is_mariadb_gtid_list(s) || is_mysql_gtid_set(s))
+    struct relay_position p;
+    pos_init(&p);
+    int is_gtid = pos_parse_gtid(&p, s, err, errlen) == 0;
+    pos_free(&p);
+    if (strcmp(s, "latest") == 0 || strcmp(s, "earliest") == 0 || is_gtid)
         return 0;
     if (colon && colon != s && !memchr(s, ':', (size_t)(colon - s)) &&
         all_digits(colon + 1, strlen(colon + 1)))

@@ -356,7 +356,7 @@ static void test_start_values(void **state)
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag_a:1-3",
     };
     static const char *const bad[] = {
-        "", "latest1", "0-1", "0-1-", "file:", ":4", "a:b:4",
+        "", "latest1", "0-1", "0-1-", "0-1-2,", "file:", ":4", "a:b:4",
         "3e11fa47-71ca-11e1-9e33-c80aa9429562", "3e11fa47:1-5",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)

@@ -1,0 +1,2 @@
+outbox_unit_test(test_position SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_position.c
+                 LIBS outbox_relay_core)

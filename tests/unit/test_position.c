@@ -1,0 +1,128 @@
+/* Binlog positions and GTID sets: arithmetic and text round trips. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "relay/position.h"
+
+static const uint8_t U1[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
+                               0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
+
+static void gtid_is(const struct relay_position *p, const char *want)
+{
+    char buf[POS_TEXT_MAX];
+    assert_true(pos_format_gtid(p, buf, sizeof buf) >= 0);
+    assert_string_equal(buf, want);
+}
+
+static void test_mariadb_domains(void **state)
+{
+    (void)state;
+    struct relay_position p;
+    pos_init(&p);
+    assert_int_equal(pos_add_mariadb(&p, 1, 2, 7), 0);
+    assert_int_equal(pos_add_mariadb(&p, 0, 1, 100), 0);
+    assert_int_equal(pos_add_mariadb(&p, 0, 3, 101), 0);
+    gtid_is(&p, "0-3-101,1-2-7");
+    assert_int_equal(pos_add_mysql(&p, U1, NULL, 1), -1); /* no mixing */
+    pos_free(&p);
+}
+
+static void test_mysql_intervals_merge(void **state)
+{
+    (void)state;
+    struct relay_position p;
+    pos_init(&p);
+    static const uint64_t gnos[] = {5, 1, 3, 2, 9, 4, 10, 7};
+    for (size_t i = 0; i < sizeof gnos / sizeof gnos[0]; i++)
+        assert_int_equal(pos_add_mysql(&p, U1, NULL, gnos[i]), 0);
+    gtid_is(&p, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7:9-10");
+    assert_true(pos_mysql_contains(&p, U1, NULL, 4));
+    assert_false(pos_mysql_contains(&p, U1, NULL, 6));
+    assert_false(pos_mysql_contains(&p, U1, "t1", 4));
+    assert_int_equal(pos_add_mysql(&p, U1, NULL, 8), 0);
+    gtid_is(&p, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7-10");
+    assert_int_equal(pos_add_mysql(&p, U1, NULL, 6), 0);
+    gtid_is(&p, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10");
+    assert_int_equal(p.my[0].niv, 1);
+    assert_int_equal(pos_add_mysql(&p, U1, NULL, 0), -1); /* gno 0 is invalid */
+    pos_free(&p);
+}
+
+static void test_parse_round_trip(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {
+        "0-1-100",
+        "0-1-100,1-2-7,4294967295-4294967295-18446744073709551615",
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-100:105",
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,"
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag_1:1-3",
+    };
+    char err[256], buf[POS_TEXT_MAX];
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        struct relay_position p;
+        pos_init(&p);
+        if (pos_parse_gtid(&p, sets[i], err, sizeof err) != 0)
+            fail_msg("%s: %s", sets[i], err);
+        assert_true(pos_format_gtid(&p, buf, sizeof buf) >= 0);
+        assert_string_equal(buf, sets[i]);
+        pos_free(&p);
+    }
+    static const char *const bad[] = {"0-1", "0-1-x", "1-2-3,", "a-b-c",
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562",
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562:5-1",
+        "3e11fa47-71ca-11e1-9e33-c80aa942956:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct relay_position p;
+        pos_init(&p);
+        if (pos_parse_gtid(&p, bad[i], err, sizeof err) == 0)
+            fail_msg("accepted \"%s\"", bad[i]);
+        pos_free(&p);
+    }
+}
+
+static void test_whole_position(void **state)
+{
+    (void)state;
+    struct relay_position p, q, c;
+    char buf[POS_TEXT_MAX], buf2[POS_TEXT_MAX], err[256];
+    pos_init(&p);
+    pos_init(&q);
+    pos_init(&c);
+    pos_set_file(&p, "mysql-bin.000003", 1234);
+    assert_int_equal(pos_add_mysql(&p, U1, NULL, 42), 0);
+    assert_true(pos_format(&p, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "v1 file=mysql-bin.000003 pos=1234 "
+                             "gtid=3e11fa47-71ca-11e1-9e33-c80aa9429562:42");
+    assert_int_equal(pos_parse(&q, buf, err, sizeof err), 0);
+    assert_string_equal(q.file, "mysql-bin.000003");
+    assert_int_equal(q.offset, 1234);
+    assert_int_equal(pos_copy(&c, &q), 0);
+    pos_free(&q);
+    assert_true(pos_format(&c, buf2, sizeof buf2) > 0);
+    assert_string_equal(buf, buf2);
+    assert_int_equal(pos_parse(&q, "v1 file=- pos=0 gtid=", err, sizeof err), 0);
+    assert_string_equal(q.file, "");
+    assert_int_equal(q.kind, POS_GTID_NONE);
+    assert_int_equal(pos_parse(&q, "file=x pos=1", err, sizeof err), -1);
+    assert_int_equal(pos_format(&p, buf, 10), -1); /* too small: refused */
+    pos_free(&p);
+    pos_free(&q);
+    pos_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mariadb_domains),
+        cmocka_unit_test(test_mysql_intervals_merge),
+        cmocka_unit_test(test_parse_round_trip),
+        cmocka_unit_test(test_whole_position),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
