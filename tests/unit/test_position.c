@@ -7,6 +7,11 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "relay/ckpt_file.h"
 #include "relay/position.h"
 
 static const uint8_t U1[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
@@ -116,6 +121,42 @@ static void test_whole_position(void **state)
     pos_free(&c);
 }
 
+static void test_ckpt_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/outbox-ckpt.XXXXXX", path[256], err[512];
+    struct relay_position p, q;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/relay.checkpoint", dir);
+    pos_init(&p);
+    pos_init(&q);
+    assert_int_equal(ckpt_file_load(path, &q, err, sizeof err), 0);
+    pos_set_file(&p, "bin.000001", 4242);
+    assert_int_equal(pos_add_mariadb(&p, 0, 1, 99), 0);
+    assert_int_equal(ckpt_file_save(path, &p, err, sizeof err), 0);
+    assert_int_equal(pos_add_mariadb(&p, 0, 1, 100), 0);
+    assert_int_equal(ckpt_file_save(path, &p, err, sizeof err), 0);
+    assert_int_equal(ckpt_file_load(path, &q, err, sizeof err), 1);
+    assert_string_equal(q.file, "bin.000001");
+    assert_int_equal(q.offset, 4242);
+    assert_int_equal(q.md[0].seq, 100);
+
+    FILE *fp = fopen(path, "w"); /* a damaged file is an error, not a reset */
+    fputs("garbage\n", fp);
+    fclose(fp);
+    assert_int_equal(ckpt_file_load(path, &q, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is damaged"));
+
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/missing-dir/x", dir);
+    assert_int_equal(ckpt_file_save(bad, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot save"));
+    unlink(path);
+    rmdir(dir);
+    pos_free(&p);
+    pos_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_mysql_intervals_merge),
         cmocka_unit_test(test_parse_round_trip),
         cmocka_unit_test(test_whole_position),
+        cmocka_unit_test(test_ckpt_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
