@@ -1,0 +1,318 @@
+#include "relay/source.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+#include <mariadb_rpl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "common/log.h"
+
+#define BINLOG_FIRST_EVENT 4 /* after the "\xfebin" magic */
+
+__attribute__((format(printf, 3, 4))) static int
+fail(struct source *s, int fatal, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    s->fatal = fatal;
+    return -1;
+}
+
+/* Server errors a reconnect cannot cure. */
+static int is_fatal_errno(unsigned e)
+{
+    switch (e) {
+    case ER_ACCESS_DENIED_ERROR:
+    case ER_DBACCESS_DENIED_ERROR:
+    case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+    case ER_MASTER_FATAL_ERROR_READING_BINLOG:
+    case ER_UNKNOWN_SYSTEM_VARIABLE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int fail_mysql(struct source *s, const char *doing)
+{
+    unsigned e = mysql_errno(s->mysql);
+    const char *msg = mysql_error(s->mysql);
+    if (e == ER_MASTER_FATAL_ERROR_READING_BINLOG)
+        return fail(s, 1,
+                    "%s: %s (error %u). The binlog the relay needs is gone "
+                    "(purged, or another server): set source.start and "
+                    "remove the checkpoint to start over, accepting the gap, "
+                    "or restore the binlog files",
+                    doing, msg, e);
+    if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR)
+        return fail(s, 1,
+                    "%s: %s (error %u). Grant the relay's user REPLICATION "
+                    "SLAVE and REPLICATION CLIENT (see schema/grants.sql)",
+                    doing, msg, e);
+    return fail(s, is_fatal_errno(e), "%s: %s (error %u)", doing, msg, e);
+}
+
+void source_init(struct source *s, const struct relay_source_cfg *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    atomic_init(&s->fd, -1);
+}
+
+void source_close(struct source *s)
+{
+    if (s->rpl)
+        mariadb_rpl_close(s->rpl);
+    if (s->mysql)
+        mysql_close(s->mysql);
+    s->rpl = NULL;
+    s->mysql = NULL;
+    atomic_store(&s->fd, -1);
+}
+
+void source_interrupt(struct source *s)
+{
+    int fd = atomic_load(&s->fd);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+}
+
+int source_query_value(struct source *s, const char *sql, unsigned col,
+                       char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (mysql_query(s->mysql, sql) != 0)
+        return fail_mysql(s, sql);
+    MYSQL_RES *res = mysql_store_result(s->mysql);
+    if (!res)
+        return mysql_field_count(s->mysql) ? fail_mysql(s, sql) : 0;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && col < mysql_num_fields(res) && row[col])
+        snprintf(buf, len, "%s", row[col]);
+    mysql_free_result(res);
+    return 0;
+}
+
+static int set_tls(struct source *s)
+{
+    const struct relay_source_cfg *c = s->cfg;
+    my_bool on = 1, off = 0;
+    if (c->ssl_mode == RELAY_SSL_DISABLED)
+        return 0;
+    mysql_optionsv(s->mysql, MYSQL_OPT_SSL_ENFORCE,
+                   c->ssl_mode == RELAY_SSL_PREFERRED ? &off : &on);
+    mysql_optionsv(s->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+                   c->ssl_mode >= RELAY_SSL_VERIFY_CA ? &on : &off);
+    if (c->ssl_ca)
+        mysql_optionsv(s->mysql, MYSQL_OPT_SSL_CA, c->ssl_ca);
+    return 0;
+}
+
+/* Reads "@@var" as text; "" when the server does not know the variable. */
+static int server_var(struct source *s, const char *var, char *buf,
+                      size_t len)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT @@GLOBAL.%s", var);
+    if (source_query_value(s, sql, 0, buf, len) == 0)
+        return 0;
+    if (mysql_errno(s->mysql) == ER_UNKNOWN_SYSTEM_VARIABLE) {
+        buf[0] = '\0';
+        s->fatal = 0;
+        return 0;
+    }
+    return -1;
+}
+
+/* Refuses servers whose binlog cannot carry full row images. */
+static int check_settings(struct source *s)
+{
+    char v[128];
+    if (server_var(s, "log_bin", v, sizeof v) < 0)
+        return -1;
+    if (strcmp(v, "1") != 0 && strcasecmp(v, "ON") != 0)
+        return fail(s, 1, "the source has no binary log (log_bin is off): "
+                          "enable log_bin (see schema/server.cnf)");
+    if (server_var(s, "binlog_format", v, sizeof v) < 0)
+        return -1;
+    if (strcasecmp(v, "ROW") != 0)
+        return fail(s, 1, "binlog_format is %s: the relay needs "
+                          "binlog_format=ROW (SET GLOBAL binlog_format=ROW "
+                          "and in the server's configuration)", v);
+    if (server_var(s, "binlog_row_image", v, sizeof v) < 0)
+        return -1;
+    if (v[0] && strcasecmp(v, "FULL") != 0)
+        return fail(s, 1, "binlog_row_image is %s: the relay needs "
+                          "binlog_row_image=FULL", v);
+    if (server_var(s, "binlog_row_metadata", v, sizeof v) < 0)
+        return -1;
+    s->info.row_metadata_full = strcasecmp(v, "FULL") == 0;
+    if (server_var(s, "binlog_checksum", s->info.binlog_checksum,
+                   sizeof s->info.binlog_checksum) < 0)
+        return -1;
+    if (server_var(s, "server_id", v, sizeof v) < 0)
+        return -1;
+    s->info.server_id = (uint32_t)strtoul(v, NULL, 10);
+    if (s->info.server_id == s->cfg->server_id)
+        return fail(s, 1, "source.server_id %" PRId64 " is the source's own "
+                          "server_id: choose one no server uses",
+                    s->cfg->server_id);
+    return 0;
+}
+
+int source_connect(struct source *s)
+{
+    const struct relay_source_cfg *c = s->cfg;
+    unsigned ct = (unsigned)((c->connect_timeout_ms + 999) / 1000);
+    /* A silent link is dead after read_timeout, but never before the
+     * source had two chances to send a heartbeat. */
+    int64_t rt_ms = c->read_timeout_ms > 2 * c->heartbeat_ms
+                        ? c->read_timeout_ms : 2 * c->heartbeat_ms;
+    unsigned rt = (unsigned)((rt_ms + 999) / 1000);
+
+    source_close(s);
+    s->fatal = 0;
+    if (!(s->mysql = mysql_init(NULL)))
+        return fail(s, 0, "out of memory");
+    mysql_optionsv(s->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_optionsv(s->mysql, MYSQL_OPT_READ_TIMEOUT, &rt);
+    mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
+    set_tls(s);
+    if (!mysql_real_connect(s->mysql, c->host, c->user,
+                            c->password ? c->password : "", NULL,
+                            (unsigned)c->port, NULL, 0)) {
+        char doing[300];
+        snprintf(doing, sizeof doing, "connecting to %s:%" PRId64, c->host,
+                 c->port);
+        return fail_mysql(s, doing);
+    }
+    atomic_store(&s->fd, (int)mysql_get_socket(s->mysql));
+    snprintf(s->info.version, sizeof s->info.version, "%s",
+             mysql_get_server_info(s->mysql));
+    s->info.is_mariadb = strstr(s->info.version, "MariaDB") != NULL;
+    if (c->flavor == RELAY_FLAVOR_MARIADB && !s->info.is_mariadb)
+        return fail(s, 1, "source.flavor is mariadb but the server is %s",
+                    s->info.version);
+    if (c->flavor == RELAY_FLAVOR_MYSQL && s->info.is_mariadb)
+        return fail(s, 1, "source.flavor is mysql but the server is %s",
+                    s->info.version);
+    return check_settings(s);
+}
+
+/* latest: the end of the current binlog; earliest: the oldest one kept. */
+static int resolve_named(struct source *s, int latest,
+                         struct relay_position *out)
+{
+    char file[256], off[32];
+    const char *sql = latest ? "SHOW MASTER STATUS" : "SHOW BINARY LOGS";
+    if (source_query_value(s, sql, 0, file, sizeof file) < 0)
+        return -1;
+    if (latest && source_query_value(s, sql, 1, off, sizeof off) < 0)
+        return -1;
+    if (!file[0])
+        return fail(s, 1, "%s returned nothing: is log_bin on?", sql);
+    pos_set_file(out, file,
+                 latest ? strtoull(off, NULL, 10) : BINLOG_FIRST_EVENT);
+    return 0;
+}
+
+int source_resolve_start(struct source *s, const char *start,
+                         struct relay_position *out)
+{
+    char err[256];
+    pos_free(out);
+    if (strcmp(start, "latest") == 0 || strcmp(start, "earliest") == 0)
+        return resolve_named(s, strcmp(start, "latest") == 0, out);
+    if (pos_parse_gtid(out, start, err, sizeof err) == 0) {
+        if (out->kind == POS_GTID_MYSQL)
+            return fail(s, 1, "starting a MySQL source from a GTID set is "
+                              "not supported yet: give source.start as "
+                              "FILE:POS");
+        return 0;
+    }
+    pos_free(out);
+    const char *colon = strrchr(start, ':');
+    char file[256];
+    snprintf(file, sizeof file, "%.*s", (int)(colon - start), start);
+    pos_set_file(out, file, strtoull(colon + 1, NULL, 10));
+    return 0;
+}
+
+static int session_setup(struct source *s, const struct relay_position *from)
+{
+    char sql[POS_TEXT_MAX + 64], gtid[POS_TEXT_MAX];
+    long long hb_ns = (long long)s->cfg->heartbeat_ms * 1000000LL;
+    /* Without these the server sends checksums the client cannot expect
+     * (error 1236), and MariaDB turns GTID events into fake BEGINs. */
+    snprintf(sql, sizeof sql,
+             "SET @master_binlog_checksum = @@global.binlog_checksum, "
+             "@source_binlog_checksum = @@global.binlog_checksum, "
+             "@master_heartbeat_period = %lld", hb_ns);
+    if (mysql_query(s->mysql, sql) != 0)
+        return fail_mysql(s, "preparing the replication session");
+    if (!s->info.is_mariadb)
+        return 0;
+    if (mysql_query(s->mysql, "SET @mariadb_slave_capability = 4") != 0)
+        return fail_mysql(s, "preparing the replication session");
+    if (from->kind != POS_GTID_MARIADB)
+        return 0;
+    if (pos_format_gtid(from, gtid, sizeof gtid) < 0)
+        return fail(s, 1, "GTID state too long");
+    snprintf(sql, sizeof sql, "SET @slave_connect_state = '%s'", gtid);
+    if (mysql_query(s->mysql, sql) != 0)
+        return fail_mysql(s, "setting the GTID to resume from");
+    return 0;
+}
+
+int source_start_dump(struct source *s, const struct relay_position *from)
+{
+    int by_gtid = s->info.is_mariadb && from->kind == POS_GTID_MARIADB;
+    const char *file = by_gtid ? "" : from->file;
+    unsigned long start = by_gtid ? BINLOG_FIRST_EVENT
+                                  : (unsigned long)from->offset;
+    unsigned int server_id = (unsigned int)s->cfg->server_id;
+    unsigned int flags = 0; /* blocking: wait at the end for new events */
+
+    if (!by_gtid && !file[0])
+        return fail(s, 1, "no binlog position to start from");
+    if (session_setup(s, from) < 0)
+        return -1;
+    if (!(s->rpl = mariadb_rpl_init(s->mysql)))
+        return fail_mysql(s, "mariadb_rpl_init");
+    mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_SERVER_ID, server_id);
+    mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_FILENAME, file, strlen(file));
+    mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_START, start);
+    mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_FLAGS, flags);
+    if (mariadb_rpl_open(s->rpl) != 0)
+        return fail_mysql(s, "requesting the binlog");
+    log_info("binlog", "streaming from %s%s%" PRIu64 " (server %s)",
+             by_gtid ? "GTID " : file, by_gtid ? "" : ":",
+             by_gtid ? 0 : from->offset, s->info.version);
+    return 0;
+}
+
+int source_read(struct source *s, const uint8_t **ev, size_t *len)
+{
+    unsigned long n = mysql_net_read_packet(s->mysql);
+    if (n == packet_error || n == 0)
+        return fail_mysql(s, "reading the binlog");
+    const uint8_t *pkt = s->mysql->net.read_pos;
+    if (pkt[0] == 0xfe && n < 9) /* EOF: the server ended the dump */
+        return fail(s, 0, "the source ended the binlog stream");
+    if (pkt[0] != 0x00)
+        return fail(s, 0, "unexpected packet 0x%02x in the binlog stream",
+                    pkt[0]);
+    *ev = pkt + 1;
+    *len = n - 1;
+    return 1;
+}

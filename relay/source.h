@@ -1,0 +1,80 @@
+/*
+ * source: the replication connection to MySQL or MariaDB.
+ *
+ * Connects with libmariadb, checks that the server's settings make change
+ * data capture possible, asks for the binlog from a position
+ * (mariadb_rpl_open sends COM_BINLOG_DUMP), and then hands out raw events.
+ *
+ * Events are read with mysql_net_read_packet() rather than
+ * mariadb_rpl_fetch(): the packet is used where it lies in the
+ * connection's buffer, with no per-event allocation, and event types the
+ * library does not know (MySQL's TRANSACTION_PAYLOAD = 40, GTID_TAGGED =
+ * 42, which mariadb_rpl_fetch rejects with CR_UNKNOWN_BINLOG_EVENT) reach
+ * our own decoder like any other. Decoding is not done here (binlog.h).
+ *
+ * Errors are either transient (the connection dropped: reconnect with
+ * backoff) or fatal (a setting, a privilege, a purged binlog: only a person
+ * can fix those); `fatal` says which, and the message says what to do.
+ *
+ * One thread uses a source; source_interrupt() alone may be called from
+ * another thread, to wake a blocked read at shutdown.
+ */
+#ifndef OUTBOX_RELAY_SOURCE_H
+#define OUTBOX_RELAY_SOURCE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg_relay.h"
+#include "relay/position.h"
+
+struct source_info {
+    char version[128];
+    int is_mariadb;
+    uint32_t server_id;
+    char binlog_checksum[16]; /* NONE or CRC32 */
+    int row_metadata_full;
+};
+
+struct source {
+    const struct relay_source_cfg *cfg;
+    struct st_mysql *mysql;
+    struct st_mariadb_rpl *rpl;
+    struct source_info info;
+    atomic_int fd; /* the socket, for source_interrupt; -1 when closed */
+    int fatal;     /* set with err on failure */
+    char err[1024];
+};
+
+void source_init(struct source *s, const struct relay_source_cfg *cfg);
+
+/* Connects and checks log_bin, binlog_format=ROW, binlog_row_image=FULL.
+ * Returns 0, or -1 with s->err (and s->fatal for a setting to change). */
+int source_connect(struct source *s);
+
+/* Turns a `start:` value (latest, earliest, FILE:POS, GTID set) into a
+ * position. Needs a connection. Returns 0 or -1. */
+int source_resolve_start(struct source *s, const char *start,
+                         struct relay_position *out);
+
+/* Starts streaming after `from`: by GTID on MariaDB when `from` has GTID
+ * state, else by file and offset. Returns 0 or -1. */
+int source_start_dump(struct source *s, const struct relay_position *from);
+
+/* Waits for the next event. Returns 1 with *ev and *len pointing at the
+ * whole event (header included; valid until the next call), or -1 with
+ * s->err. The source's heartbeats count as events. */
+int source_read(struct source *s, const uint8_t **ev, size_t *len);
+
+/* Runs one query expected to return at most one row and copies column
+ * `col` of it into buf ("" for NULL or no row). Returns 0 or -1. */
+int source_query_value(struct source *s, const char *sql, unsigned col,
+                       char *buf, size_t len);
+
+/* Thread-safe: makes a blocked source_read return with an error. */
+void source_interrupt(struct source *s);
+
+void source_close(struct source *s);
+
+#endif
