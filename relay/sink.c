@@ -1,0 +1,462 @@
+#include "relay/sink.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define RING_CAP 16384 /* transactions awaiting acknowledgement, at most */
+#define WAIT_POLL_MS 50
+
+enum slot_kind { SLOT_TXN, SLOT_ROTATE };
+
+struct slot {
+    uint64_t seq;
+    uint64_t offset; /* TXN: after its last event; ROTATE: in the new file */
+    uint32_t pending;
+    uint8_t kind;
+    uint8_t ended;
+    char *file; /* ROTATE only */
+    struct sink_gtid gtid;
+};
+
+struct sink {
+    rd_kafka_t *rk;
+    const struct relay_cfg *cfg;
+    struct slot *ring;
+    uint64_t head, tail; /* seq of the oldest slot, and of the next one */
+    struct relay_position committed;
+    struct sink_stats stats;
+    int failed;
+    char err[512];
+};
+
+__attribute__((format(printf, 2, 3))) static void
+set_failed(struct sink *s, const char *fmt, ...)
+{
+    va_list ap;
+    if (s->failed)
+        return; /* the first failure is the one to report */
+    s->failed = 1;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    log_error("kafka", "%s", s->err);
+}
+
+/* ---- the ring --------------------------------------------------------- */
+
+static struct slot *slot_of(struct sink *s, uint64_t seq)
+{
+    return &s->ring[seq % RING_CAP];
+}
+
+static void apply_slot(struct sink *s, struct slot *sl)
+{
+    if (sl->kind == SLOT_ROTATE) {
+        pos_set_file(&s->committed, sl->file, sl->offset);
+        free(sl->file);
+        sl->file = NULL;
+        return;
+    }
+    s->committed.offset = sl->offset;
+    const struct sink_gtid *g = &sl->gtid;
+    int rc = 0;
+    if (g->kind == POS_GTID_MARIADB)
+        rc = pos_add_mariadb(&s->committed, g->domain, g->server, g->seq);
+    else if (g->kind == POS_GTID_MYSQL)
+        rc = pos_add_mysql(&s->committed, g->uuid, g->tag, g->seq);
+    if (rc < 0)
+        set_failed(s, "cannot record the GTID of a transaction (out of "
+                      "memory, or a GTID of the other server kind)");
+}
+
+/* Moves the committed position over every finished transaction at the
+ * head of the ring. */
+static void advance(struct sink *s)
+{
+    while (s->head < s->tail) {
+        struct slot *sl = slot_of(s, s->head);
+        if (sl->kind == SLOT_TXN && (!sl->ended || sl->pending > 0))
+            break;
+        apply_slot(s, sl);
+        s->head++;
+    }
+}
+
+static int wait_for_room(struct sink *s, const atomic_int *stop)
+{
+    while (s->tail - s->head >= RING_CAP) {
+        if (s->failed || (stop && atomic_load(stop)))
+            return -1;
+        rd_kafka_poll(s->rk, WAIT_POLL_MS);
+    }
+    return s->failed ? -1 : 0;
+}
+
+static struct slot *push_slot(struct sink *s, enum slot_kind kind)
+{
+    struct slot *sl = slot_of(s, s->tail);
+    memset(sl, 0, sizeof *sl);
+    sl->seq = s->tail++;
+    sl->kind = (uint8_t)kind;
+    return sl;
+}
+
+int sink_txn_begin(struct sink *s, const atomic_int *stop)
+{
+    if (wait_for_room(s, stop) < 0)
+        return -1;
+    push_slot(s, SLOT_TXN);
+    return 0;
+}
+
+int sink_txn_end(struct sink *s, uint64_t next_offset,
+                 const struct sink_gtid *gtid)
+{
+    if (s->head == s->tail)
+        return -1; /* no transaction open: a caller bug */
+    struct slot *sl = slot_of(s, s->tail - 1);
+    sl->offset = next_offset;
+    sl->ended = 1;
+    if (gtid)
+        sl->gtid = *gtid;
+    advance(s);
+    return s->failed ? -1 : 0;
+}
+
+int sink_rotate(struct sink *s, const char *file, uint64_t offset)
+{
+    if (wait_for_room(s, NULL) < 0)
+        return -1;
+    struct slot *sl = push_slot(s, SLOT_ROTATE);
+    sl->offset = offset;
+    if (!(sl->file = strdup(file))) {
+        set_failed(s, "out of memory");
+        return -1;
+    }
+    advance(s);
+    return 0;
+}
+
+/* ---- producing -------------------------------------------------------- */
+
+static rd_kafka_headers_t *make_headers(const struct sink_record *r,
+                                        size_t extra)
+{
+    rd_kafka_headers_t *h = rd_kafka_headers_new(r->nheaders + extra + 1);
+    for (size_t i = 0; i < r->nheaders; i++)
+        rd_kafka_header_add(h, r->headers[i].name, -1, r->headers[i].value,
+                            (ssize_t)r->headers[i].len);
+    if (r->position)
+        rd_kafka_header_add(h, "outbox-position", -1, r->position, -1);
+    return h;
+}
+
+/* Produces one message for the open transaction (seq), waiting while the
+ * producer queue is full. Takes ownership of hdrs. */
+static rd_kafka_resp_err_t produce_raw(struct sink *s, const char *topic,
+                                       const void *key, size_t key_len,
+                                       const void *value, size_t value_len,
+                                       rd_kafka_headers_t *hdrs, int64_t ts,
+                                       uint64_t seq, const atomic_int *stop)
+{
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            s->rk, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_KEY((void *)key, key_len),
+            RD_KAFKA_V_VALUE((void *)value, value_len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            if (e)
+                rd_kafka_headers_destroy(hdrs);
+            return e;
+        }
+        if (s->failed || (stop && atomic_load(stop))) {
+            rd_kafka_headers_destroy(hdrs);
+            return RD_KAFKA_RESP_ERR__QUEUE_FULL;
+        }
+        rd_kafka_poll(s->rk, WAIT_POLL_MS); /* backpressure */
+    }
+}
+
+/* Errors that concern one record and not the connection: the record can
+ * go to the dead-letter topic. */
+static int record_error(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int to_dead_letter(struct sink *s, const char *topic,
+                          const void *key, size_t key_len, const void *value,
+                          size_t value_len, rd_kafka_headers_t *hdrs,
+                          int64_t ts, uint64_t seq, const char *type,
+                          const char *message, const atomic_int *stop)
+{
+    if (s->cfg->dead_letter.action == RELAY_INVALID_STOP) {
+        rd_kafka_headers_destroy(hdrs);
+        set_failed(s, "%s: %s (dead_letter.action is stop)", type, message);
+        return -1;
+    }
+    rd_kafka_header_add(hdrs, "error-type", -1, type, -1);
+    rd_kafka_header_add(hdrs, "error-message", -1, message, -1);
+    if (topic)
+        rd_kafka_header_add(hdrs, "original-topic", -1, topic, -1);
+    rd_kafka_resp_err_t e =
+        produce_raw(s, s->cfg->dead_letter.topic, key, key_len, value,
+                    value_len, hdrs, ts, seq, stop);
+    if (e) {
+        set_failed(s, "cannot produce to the dead-letter topic: %s",
+                   rd_kafka_err2str(e));
+        return -1;
+    }
+    atomic_fetch_add(&s->stats.dlq, 1);
+    log_warn("kafka", "record sent to %s: %s: %s",
+             s->cfg->dead_letter.topic, type, message);
+    return 0;
+}
+
+int sink_produce(struct sink *s, const struct sink_record *r,
+                 const atomic_int *stop)
+{
+    if (s->failed || s->head == s->tail)
+        return -1;
+    uint64_t seq = s->tail - 1;
+    rd_kafka_headers_t *h = make_headers(r, 0);
+    slot_of(s, seq)->pending++;
+    atomic_fetch_add(&s->stats.in_flight, 1);
+    rd_kafka_resp_err_t e =
+        produce_raw(s, r->topic, r->key, r->key_len, r->value, r->value_len,
+                    h, r->timestamp_ms, seq, stop);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    if (record_error(e))
+        return to_dead_letter(s, r->topic, r->key, r->key_len, r->value,
+                              r->value_len, make_headers(r, 3),
+                              r->timestamp_ms, seq, rd_kafka_err2name(e),
+                              rd_kafka_err2str(e), stop);
+    slot_of(s, seq)->pending--;
+    atomic_fetch_sub(&s->stats.in_flight, 1);
+    if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) /* QUEUE_FULL: we were stopped */
+        set_failed(s, "cannot produce to %s: %s", r->topic,
+                   rd_kafka_err2str(e));
+    return -1;
+}
+
+int sink_dead_letter(struct sink *s, const struct sink_record *r,
+                     const char *error_type, const char *error_message,
+                     const atomic_int *stop)
+{
+    if (s->failed || s->head == s->tail)
+        return -1;
+    uint64_t seq = s->tail - 1;
+    slot_of(s, seq)->pending++;
+    atomic_fetch_add(&s->stats.in_flight, 1);
+    return to_dead_letter(s, NULL, r->key, r->key_len, r->value, r->value_len,
+                          make_headers(r, 3), r->timestamp_ms, seq,
+                          error_type, error_message, stop);
+}
+
+/* ---- delivery reports (on the owning thread, inside rd_kafka_poll) ----- */
+
+static void redirect_failed(struct sink *s, const rd_kafka_message_t *m,
+                            uint64_t seq)
+{
+    rd_kafka_headers_t *orig = NULL, *h;
+    rd_kafka_message_headers(m, &orig);
+    h = orig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(4);
+    slot_of(s, seq)->pending++; /* the dead letter replaces the original */
+    atomic_fetch_add(&s->stats.in_flight, 1);
+    to_dead_letter(s, rd_kafka_topic_name(m->rkt), m->key, m->key_len,
+                   m->payload, m->len, h, rd_kafka_message_timestamp(m, NULL),
+                   seq, rd_kafka_err2name(m->err), rd_kafka_err2str(m->err),
+                   NULL);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque)
+{
+    (void)rk;
+    struct sink *s = opaque;
+    uint64_t seq = (uint64_t)(uintptr_t)m->_private;
+    struct slot *sl = slot_of(s, seq);
+
+    atomic_fetch_sub(&s->stats.in_flight, 1);
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        atomic_fetch_add(&s->stats.records, 1);
+        atomic_fetch_add(&s->stats.bytes, m->len);
+    } else {
+        atomic_fetch_add(&s->stats.errors, 1);
+        if (record_error(m->err) &&
+            strcmp(rd_kafka_topic_name(m->rkt), s->cfg->dead_letter.topic))
+            redirect_failed(s, m, seq);
+        else
+            set_failed(s, "delivery to %s failed: %s",
+                       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    }
+    if (sl->seq == seq && sl->pending > 0)
+        sl->pending--;
+    advance(s);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason,
+                     void *opaque)
+{
+    struct sink *s = opaque;
+    char fatal[512];
+    atomic_fetch_add(&s->stats.errors, 1);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        set_failed(s, "fatal producer error: %s", fatal);
+        return;
+    }
+    /* Transient (brokers down, ...): librdkafka retries by itself. */
+    log_warn("kafka", "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+    (void)rk;
+    if (level <= 3)
+        log_error("kafka", "%s: %s", fac, buf);
+    else if (level <= 4)
+        log_warn("kafka", "%s: %s", fac, buf);
+    else
+        log_debug("kafka", "%s: %s", fac, buf);
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
+                    char *err, size_t errlen)
+{
+    char why[256];
+    if (rd_kafka_conf_set(conf, k, v, why, sizeof why) == RD_KAFKA_CONF_OK)
+        return 0;
+    snprintf(err, errlen, "kafka property %s: %s", k, why);
+    return -1;
+}
+
+/* The user's properties first; then what the delivery guarantee rests on,
+ * which a property must not weaken. */
+static rd_kafka_conf_t *make_conf(struct sink *s, char *err, size_t errlen)
+{
+    const struct relay_cfg *c = s->cfg;
+    char kbytes[32];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(kbytes, sizeof kbytes, "%lld",
+             (long long)(c->kafka.buffer_memory / 1024));
+    for (size_t i = 0; i < c->kafka.properties.count; i++)
+        if (conf_set(conf, c->kafka.properties.items[i].key,
+                     c->kafka.properties.items[i].value, err, errlen) < 0)
+            goto fail;
+    const char *forced[][2] = {
+        {"bootstrap.servers", c->kafka.brokers},
+        {"client.id", c->kafka.client_id},
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"message.timeout.ms", "0"}, /* retry until delivered */
+        {"queue.buffering.max.kbytes", kbytes},
+        {"queue.buffering.max.messages", "10000000"},
+        /* Java's partitioner: same key, same partition as Debezium. */
+        {"partitioner", "murmur2_random"},
+        {"enable.gapless.guarantee",
+         c->delivery.mode == RELAY_EXACTLY_ONCE ? "true" : "false"},
+    };
+    for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++)
+        if (conf_set(conf, forced[i][0], forced[i][1], err, errlen) < 0)
+            goto fail;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_opaque(conf, s);
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+struct sink *sink_new(const struct relay_cfg *cfg,
+                      const struct relay_position *start, char *err,
+                      size_t errlen)
+{
+    struct sink *s = calloc(1, sizeof *s);
+    if (!s || !(s->ring = calloc(RING_CAP, sizeof *s->ring)) ||
+        pos_copy(&s->committed, start) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    s->cfg = cfg;
+    rd_kafka_conf_t *conf = make_conf(s, err, errlen);
+    if (!conf)
+        goto fail;
+    char why[512];
+    if (!(s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why))) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "cannot create the Kafka producer: %s", why);
+        goto fail;
+    }
+    return s;
+fail:
+    if (s) {
+        free(s->ring);
+        pos_free(&s->committed);
+    }
+    free(s);
+    return NULL;
+}
+
+void sink_destroy(struct sink *s, int timeout_ms)
+{
+    if (!s)
+        return;
+    if (s->rk) {
+        rd_kafka_flush(s->rk, timeout_ms);
+        rd_kafka_destroy(s->rk);
+    }
+    for (uint64_t q = s->head; q < s->tail; q++)
+        free(slot_of(s, q)->file);
+    free(s->ring);
+    pos_free(&s->committed);
+    free(s);
+}
+
+void sink_poll(struct sink *s, int timeout_ms) { rd_kafka_poll(s->rk, timeout_ms); }
+
+int sink_flush(struct sink *s, int timeout_ms)
+{
+    rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, timeout_ms);
+    return (e || s->failed) ? -1 : 0;
+}
+
+const struct relay_position *sink_committed(const struct sink *s)
+{
+    return &s->committed;
+}
+
+int sink_failed(const struct sink *s, char *err, size_t errlen)
+{
+    if (s->failed && err)
+        snprintf(err, errlen, "%s", s->err);
+    return s->failed;
+}
+
+struct sink_stats *sink_stats(struct sink *s) { return &s->stats; }
+
+struct rd_kafka_s *sink_handle(struct sink *s) { return s->rk; }

@@ -1,0 +1,120 @@
+/*
+ * sink: the Kafka side of the relay, and the bookkeeping that makes its
+ * checkpoint safe.
+ *
+ * Records are produced with librdkafka's idempotent producer (acks=all,
+ * infinite message timeout): a record is retried until Kafka has it, and
+ * order per partition is kept without gaps. Each source transaction gets a
+ * slot in a ring, in binlog order; a slot counts its records that Kafka has
+ * not acknowledged yet. The committed position (sink_committed) moves past
+ * a transaction only when it and every transaction before it are fully
+ * acknowledged, so a checkpoint taken from it never skips an event.
+ *
+ * Backpressure: when librdkafka's queue (kafka.buffer_memory) or the ring
+ * is full, sink_produce and sink_txn_begin wait, serving delivery reports,
+ * until there is room; the caller, blocked, stops reading the binlog.
+ *
+ * A record Kafka refuses for good (unknown or invalid topic, too large)
+ * goes to the dead-letter topic with error headers, or stops the sink, as
+ * configured; any other delivery failure stops the sink (sink_failed).
+ *
+ * Threads: one thread owns a sink and calls every function here; delivery
+ * reports are served on that thread inside sink_poll and the waits above.
+ * Counters are atomics, readable from any thread.
+ */
+#ifndef OUTBOX_RELAY_SINK_H
+#define OUTBOX_RELAY_SINK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg_relay.h"
+#include "relay/position.h"
+
+struct sink;
+
+/* A source transaction's GTID, applied to the committed position when the
+ * transaction is fully acknowledged. */
+struct sink_gtid {
+    enum pos_gtid_kind kind;
+    uint32_t domain, server; /* MariaDB */
+    uint64_t seq;            /* MariaDB seq, or MySQL gno */
+    uint8_t uuid[16];        /* MySQL */
+    char tag[33];
+};
+
+struct sink_header {
+    const char *name;
+    const void *value; /* NULL for a null header */
+    size_t len;
+};
+
+struct sink_record {
+    const char *topic;
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    const struct sink_header *headers;
+    size_t nheaders;
+    int64_t timestamp_ms;
+    const char *position; /* "file:offset:row", the source of this record */
+};
+
+struct sink_stats {
+    atomic_uint_fast64_t records;    /* acknowledged */
+    atomic_uint_fast64_t bytes;      /* acknowledged value bytes */
+    atomic_uint_fast64_t dlq;        /* sent to the dead-letter topic */
+    atomic_uint_fast64_t errors;     /* delivery or client errors */
+    atomic_uint_fast64_t in_flight;  /* records not yet acknowledged */
+};
+
+/* Creates the producer. `start` is the position the relay resumes from; it
+ * is the committed position until a transaction completes. Returns NULL
+ * with a message. */
+struct sink *sink_new(const struct relay_cfg *cfg,
+                      const struct relay_position *start, char *err,
+                      size_t errlen);
+
+/* Flushes for at most timeout_ms, then frees. */
+void sink_destroy(struct sink *s, int timeout_ms);
+
+/* Transactions, in binlog order. Return 0, or -1 when the sink has failed
+ * or `stop` became nonzero while waiting for room. */
+int sink_txn_begin(struct sink *s, const atomic_int *stop);
+int sink_produce(struct sink *s, const struct sink_record *r,
+                 const atomic_int *stop);
+/* The transaction ended; `next_offset` is the offset after its last event
+ * in the current file. */
+int sink_txn_end(struct sink *s, uint64_t next_offset,
+                 const struct sink_gtid *gtid);
+/* The binlog moved to another file (ROTATE). */
+int sink_rotate(struct sink *s, const char *file, uint64_t offset);
+
+/* Sends a row that cannot become a record to the dead-letter topic (or
+ * fails the sink when dead_letter.action is stop). `r` holds what could be
+ * read of the row; its topic is ignored. */
+int sink_dead_letter(struct sink *s, const struct sink_record *r,
+                     const char *error_type, const char *error_message,
+                     const atomic_int *stop);
+
+/* Serves delivery reports for up to timeout_ms. */
+void sink_poll(struct sink *s, int timeout_ms);
+
+/* Waits until everything produced is acknowledged; 0 or -1 (timeout or
+ * failure). */
+int sink_flush(struct sink *s, int timeout_ms);
+
+/* The position after the last fully acknowledged transaction. */
+const struct relay_position *sink_committed(const struct sink *s);
+
+/* Nonzero once a delivery failed for good; the message says why. */
+int sink_failed(const struct sink *s, char *err, size_t errlen);
+
+struct sink_stats *sink_stats(struct sink *s);
+
+/* The librdkafka handle, for the Kafka checkpoint store and metadata. */
+struct rd_kafka_s *sink_handle(struct sink *s);
+
+#endif
