@@ -10,6 +10,7 @@
 
 #define RING_CAP 16384 /* transactions awaiting acknowledgement, at most */
 #define WAIT_POLL_MS 50
+#define CHECKPOINT_OPAQUE ((void *)(uintptr_t)UINT64_MAX)
 
 enum slot_kind { SLOT_TXN, SLOT_ROTATE };
 
@@ -272,6 +273,23 @@ int sink_dead_letter(struct sink *s, const struct sink_record *r,
                           error_type, error_message, stop);
 }
 
+int sink_produce_checkpoint(struct sink *s, const char *topic,
+                            const char *key, const char *value, char *err,
+                            size_t errlen)
+{
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        s->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+        RD_KAFKA_V_VALUE((void *)value, strlen(value)),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(CHECKPOINT_OPAQUE), RD_KAFKA_V_END);
+    if (e) {
+        snprintf(err, errlen, "saving the checkpoint to %s: %s", topic,
+                 rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- delivery reports (on the owning thread, inside rd_kafka_poll) ----- */
 
 static void redirect_failed(struct sink *s, const rd_kafka_message_t *m,
@@ -296,6 +314,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
     uint64_t seq = (uint64_t)(uintptr_t)m->_private;
     struct slot *sl = slot_of(s, seq);
 
+    if (m->_private == CHECKPOINT_OPAQUE) {
+        if (m->err)
+            log_warn("checkpoint", "saving to %s failed: %s",
+                     rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        return;
+    }
     atomic_fetch_sub(&s->stats.in_flight, 1);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         atomic_fetch_add(&s->stats.records, 1);

@@ -99,6 +99,12 @@ int sink_dead_letter(struct sink *s, const struct sink_record *r,
                      const char *error_type, const char *error_message,
                      const atomic_int *stop);
 
+/* Produces a checkpoint record outside the transaction ring (its
+ * delivery is not awaited: a later checkpoint supersedes a lost one). */
+int sink_produce_checkpoint(struct sink *s, const char *topic,
+                            const char *key, const char *value, char *err,
+                            size_t errlen);
+
 /* Serves delivery reports for up to timeout_ms. */
 void sink_poll(struct sink *s, int timeout_ms);
 

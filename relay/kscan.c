@@ -1,0 +1,140 @@
+#include "relay/kscan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+
+rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
+                               size_t errlen)
+{
+    char why[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (size_t i = 0; i < cfg->properties.count; i++) {
+        /* Producer-only properties would be refused by a consumer. */
+        rd_kafka_conf_set(conf, cfg->properties.items[i].key,
+                          cfg->properties.items[i].value, why, sizeof why);
+    }
+    const char *set[][2] = {
+        {"bootstrap.servers", cfg->brokers},
+        {"client.id", cfg->client_id},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
+        {"auto.offset.reset", "error"},
+        {"isolation.level", "read_uncommitted"},
+    };
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
+        if (rd_kafka_conf_set(conf, set[i][0], set[i][1], why, sizeof why)) {
+            snprintf(err, errlen, "kafka property %s: %s", set[i][0], why);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+    if (!rk) {
+        snprintf(err, errlen, "cannot create a Kafka consumer: %s", why);
+        rd_kafka_conf_destroy(conf);
+    }
+    return rk;
+}
+
+int kscan_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                          char *err, size_t errlen)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
+    rd_kafka_topic_destroy(t);
+    if (e) {
+        snprintf(err, errlen, "metadata of %s: %s", topic, rd_kafka_err2str(e));
+        return -1;
+    }
+    int n = 0;
+    if (md->topic_cnt == 1 && md->topics[0].err == 0)
+        n = md->topics[0].partition_cnt;
+    else if (md->topic_cnt == 1 &&
+             md->topics[0].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        snprintf(err, errlen, "metadata of %s: %s", topic,
+                 rd_kafka_err2str(md->topics[0].err));
+        n = -1;
+    }
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+int kscan_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
+                     int64_t *low, int64_t *high, int timeout_ms, char *err,
+                     size_t errlen)
+{
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+        rk, topic, partition, low, high, timeout_ms);
+    if (e) {
+        snprintf(err, errlen, "offsets of %s[%d]: %s", topic, (int)partition,
+                 rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+static int assign_one(rd_kafka_t *rk, const char *topic, int32_t partition,
+                      int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
+    rd_kafka_resp_err_t e = rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    return e ? -1 : 0;
+}
+
+int kscan_range(rd_kafka_t *rk, const char *topic, int32_t partition,
+                int64_t from, int64_t to, kscan_fn fn, void *arg,
+                int timeout_ms, char *err, size_t errlen)
+{
+    int rc = 0, waited = 0;
+    if (from >= to)
+        return 0;
+    if (assign_one(rk, topic, partition, from) < 0) {
+        snprintf(err, errlen, "cannot read %s[%d]", topic, (int)partition);
+        return -1;
+    }
+    int64_t next = from;
+    while (rc == 0 && next < to) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) {
+            if ((waited += 100) >= timeout_ms) {
+                snprintf(err, errlen, "timed out reading %s[%d] at offset %lld",
+                         topic, (int)partition, (long long)next);
+                rc = -1;
+            }
+            continue;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            next = to; /* the range ended early (compaction, deletion) */
+        } else if (m->err) {
+            snprintf(err, errlen, "reading %s[%d]: %s", topic, (int)partition,
+                     rd_kafka_message_errstr(m));
+            rc = -1;
+        } else if (m->offset >= next) {
+            next = m->offset + 1;
+            if (m->offset < to && fn(m, arg) != 0)
+                next = to;
+            waited = 0;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_assign(rk, NULL);
+    return rc;
+}
+
+const void *kscan_header(const rd_kafka_message_t *m, const char *name,
+                         size_t *len)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *v = NULL;
+    if (rd_kafka_message_headers(m, &h) || !h)
+        return NULL;
+    if (rd_kafka_header_get_last(h, name, &v, len))
+        return NULL;
+    return v;
+}

@@ -1,0 +1,48 @@
+/*
+ * kscan: reading back what is already in Kafka.
+ *
+ * The relay reads Kafka in two places, both at start-up: the checkpoint
+ * topic (the last checkpoint under the relay's name) and, in exactly_once
+ * mode, the tail of every partition it writes to (the last source position
+ * that made it, so that replayed events are not sent twice). Both are
+ * "read this range of this partition", done here with a consumer that
+ * belongs to no group and commits nothing.
+ *
+ * Blocking; call from one thread at a time.
+ */
+#ifndef OUTBOX_RELAY_KSCAN_H
+#define OUTBOX_RELAY_KSCAN_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg_relay.h"
+
+/* A consumer for the relay's cluster (its properties apply, for TLS and
+ * SASL). NULL with a message on failure. */
+rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
+                               size_t errlen);
+
+/* Number of partitions of `topic`; 0 when it does not exist; -1 on error. */
+int kscan_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                          char *err, size_t errlen);
+
+/* Low and high watermarks of one partition. 0 or -1. */
+int kscan_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
+                     int64_t *low, int64_t *high, int timeout_ms, char *err,
+                     size_t errlen);
+
+/* Calls fn for every record at offsets [from, to) of the partition, in
+ * order; fn returns 0 to go on, nonzero to stop early. Returns 0, or -1
+ * with a message (timeout included). */
+typedef int (*kscan_fn)(const rd_kafka_message_t *m, void *arg);
+int kscan_range(rd_kafka_t *rk, const char *topic, int32_t partition,
+                int64_t from, int64_t to, kscan_fn fn, void *arg,
+                int timeout_ms, char *err, size_t errlen);
+
+/* The value of header `name` of m (NULL when absent); *len its length. */
+const void *kscan_header(const rd_kafka_message_t *m, const char *name,
+                         size_t *len);
+
+#endif
