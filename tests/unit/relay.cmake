@@ -1,2 +1,4 @@
 outbox_unit_test(test_position SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_position.c
                  LIBS outbox_relay_core)
+outbox_unit_test(test_outbox SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_outbox.c
+                 LIBS outbox_relay_core outbox_config)
