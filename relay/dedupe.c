@@ -1,0 +1,225 @@
+#include "relay/dedupe.h"
+
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "relay/kscan.h"
+
+#define TIMEOUT_MS 10000
+
+struct dtopic {
+    char *name;
+    int32_t npart;
+    struct opos *last; /* per partition */
+    uint8_t *has;      /* per partition: last is set */
+};
+
+struct dedupe {
+    struct dtopic *topics;
+    size_t ntopics;
+    struct opos max; /* the furthest position of all partitions */
+    int any;
+};
+
+int opos_parse(const char *s, size_t len, struct opos *out)
+{
+    char buf[300];
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *c2 = strrchr(buf, ':');
+    if (!c2)
+        return -1;
+    *c2 = '\0';
+    char *c1 = strrchr(buf, ':');
+    if (!c1)
+        return -1;
+    *c1 = '\0';
+    char *dot = strrchr(buf, '.'); /* the binlog file's sequence number */
+    char *end1, *end2, *end3;
+    out->file = strtoull(dot ? dot + 1 : buf, &end1, 10);
+    out->offset = strtoull(c1 + 1, &end2, 10);
+    unsigned long row = strtoul(c2 + 1, &end3, 10);
+    if (*end1 || *end2 || *end3 || row > UINT32_MAX)
+        return -1;
+    out->row = (uint32_t)row;
+    return 0;
+}
+
+int opos_format(char *buf, size_t len, const char *file, uint64_t offset,
+                uint32_t row)
+{
+    int n = snprintf(buf, len, "%s:%" PRIu64 ":%" PRIu32, file, offset, row);
+    return (n < 0 || (size_t)n >= len) ? -1 : n;
+}
+
+int opos_cmp(const struct opos *a, const struct opos *b)
+{
+    if (a->file != b->file)
+        return a->file < b->file ? -1 : 1;
+    if (a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    if (a->row != b->row)
+        return a->row < b->row ? -1 : 1;
+    return 0;
+}
+
+static int topic_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* Does `name` fit template parts[i..]? A placeholder takes one or more
+ * topic characters. */
+static int tpl_match(const struct outbox_tpl_part *parts, size_t n,
+                     const char *name)
+{
+    if (n == 0)
+        return *name == '\0';
+    size_t ll = parts->literal ? strlen(parts->literal) : 0;
+    if (strncmp(name, parts->literal ? parts->literal : "", ll) != 0)
+        return 0;
+    name += ll;
+    if (!parts->column)
+        return tpl_match(parts + 1, n - 1, name);
+    for (size_t k = 1; name[k - 1] && topic_char(name[k - 1]); k++)
+        if (tpl_match(parts + 1, n - 1, name + k))
+            return 1;
+    return 0;
+}
+
+static int wanted(const struct relay_cfg *cfg, const struct outbox_table *t,
+                  size_t nt, const char *name)
+{
+    if (strcmp(name, cfg->dead_letter.topic) == 0)
+        return 1;
+    for (size_t i = 0; i < nt; i++)
+        if (tpl_match(t[i].parts, t[i].nparts, name))
+            return 1;
+    return 0;
+}
+
+static int take_last(const rd_kafka_message_t *m, void *arg)
+{
+    struct opos *p = arg;
+    size_t len;
+    const void *v = kscan_header(m, "outbox-position", &len);
+    if (!v || opos_parse(v, len, p) < 0)
+        p->file = UINT64_MAX; /* not ours: no position */
+    return 0;
+}
+
+static int load_topic(struct dedupe *d, rd_kafka_t *c,
+                      const rd_kafka_metadata_topic_t *mt, char *err,
+                      size_t errlen)
+{
+    struct dtopic *t = &d->topics[d->ntopics];
+    t->npart = mt->partition_cnt;
+    t->name = strdup(mt->topic);
+    t->last = calloc((size_t)t->npart + 1, sizeof *t->last);
+    t->has = calloc((size_t)t->npart + 1, 1);
+    d->ntopics++;
+    if (!t->name || !t->last || !t->has)
+        return snprintf(err, errlen, "out of memory"), -1;
+    for (int32_t p = 0; p < t->npart; p++) {
+        int32_t id = mt->partitions[p].id;
+        int64_t low, high;
+        struct opos last = {UINT64_MAX, 0, 0};
+        if (id < 0 || id >= t->npart ||
+            kscan_watermarks(c, t->name, id, &low, &high, TIMEOUT_MS, err,
+                             errlen) < 0 ||
+            kscan_range(c, t->name, id, high - 1, high, take_last, &last,
+                        TIMEOUT_MS, err, errlen) < 0)
+            return -1;
+        if (high <= low || last.file == UINT64_MAX)
+            continue;
+        t->last[id] = last;
+        t->has[id] = 1;
+        if (!d->any || opos_cmp(&last, &d->max) > 0)
+            d->max = last;
+        d->any = 1;
+    }
+    return 0;
+}
+
+struct dedupe *dedupe_load(const struct relay_cfg *cfg,
+                           const struct outbox_table *tables, size_t ntables,
+                           char *err, size_t errlen)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    struct dedupe *d = calloc(1, sizeof *d);
+    rd_kafka_t *c = kscan_consumer_new(&cfg->kafka, err, errlen);
+    if (!d || !c)
+        goto fail;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(c, 1, NULL, &md, TIMEOUT_MS);
+    if (e) {
+        snprintf(err, errlen, "listing topics: %s", rd_kafka_err2str(e));
+        goto fail;
+    }
+    d->topics = calloc((size_t)md->topic_cnt + 1, sizeof *d->topics);
+    if (!d->topics)
+        goto fail;
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (md->topics[i].err == 0 &&
+            wanted(cfg, tables, ntables, md->topics[i].topic) &&
+            load_topic(d, c, &md->topics[i], err, errlen) < 0)
+            goto fail;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    if (d->any)
+        log_info("dedupe", "%zu topics read back; replayed events up to "
+                 "file %" PRIu64 " offset %" PRIu64 " are checked",
+                 d->ntopics, d->max.file, d->max.offset);
+    return d;
+fail:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (c) {
+        rd_kafka_consumer_close(c);
+        rd_kafka_destroy(c);
+    }
+    dedupe_free(d);
+    return NULL;
+}
+
+int dedupe_active(const struct dedupe *d, const struct opos *pos)
+{
+    return d && d->any && opos_cmp(pos, &d->max) <= 0;
+}
+
+int dedupe_seen(struct dedupe *d, const char *topic, const void *key,
+                size_t keylen, const struct opos *pos)
+{
+    if (!dedupe_active(d, pos) || !key)
+        return 0;
+    for (size_t i = 0; i < d->ntopics; i++) {
+        struct dtopic *t = &d->topics[i];
+        if (strcmp(t->name, topic) != 0)
+            continue;
+        int32_t p = rd_kafka_msg_partitioner_murmur2_random(
+            NULL, key, keylen, t->npart, NULL, NULL);
+        return p >= 0 && p < t->npart && t->has[p] &&
+               opos_cmp(pos, &t->last[p]) <= 0;
+    }
+    return 0;
+}
+
+void dedupe_free(struct dedupe *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->ntopics; i++) {
+        free(d->topics[i].name);
+        free(d->topics[i].last);
+        free(d->topics[i].has);
+    }
+    free(d->topics);
+    free(d);
+}
