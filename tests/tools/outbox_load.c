@@ -1,0 +1,235 @@
+/*
+ * outbox-load: writes a reproducible outbox workload into MariaDB/MySQL and
+ * records what Kafka must receive.
+ *
+ *   outbox-load --port P [--host H] [--user U] [--password X]
+ *               --events N [--seed S] [--big K] --expect FILE
+ *
+ * Transactions of 1 to --max-txn outbox rows (in two outbox tables), mixed
+ * with writes to a table the relay must ignore; about one in ten is rolled
+ * back; some delete their outbox rows again in the same transaction (the
+ * delete-after-insert pattern); payloads carry Unicode text, optional
+ * columns are sometimes NULL, and --big rows have 1 MB payloads.
+ *
+ * The expect file has one line per committed event, in commit order:
+ *   id TAB topic TAB key TAB type-or-\N TAB length TAB fnv
+ * where fnv is the FNV-1a 64 hash of the payload; the order of lines with
+ * the same key is the order Kafka must keep. outbox-verify compares a kcat
+ * dump against it. --id-base lets several runs share one database.
+ */
+#include <inttypes.h>
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <getopt.h>
+
+#define NKEYS 50
+
+struct opts {
+    const char *host, *user, *password, *expect;
+    unsigned port;
+    long events, big, max_txn, id_base;
+    unsigned long seed;
+};
+
+struct gen {
+    MYSQL *db;
+    FILE *expect;
+    long id_base;
+    uint64_t rng;
+    long written, committed;
+    char *sql;
+    size_t cap;
+};
+
+static uint64_t next_rand(struct gen *g)
+{
+    g->rng ^= g->rng << 13; /* xorshift64: reproducible from the seed */
+    g->rng ^= g->rng >> 7;
+    g->rng ^= g->rng << 17;
+    return g->rng;
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void die_db(struct gen *g, const char *what)
+{
+    fprintf(stderr, "outbox-load: %s: %s\n", what, mysql_error(g->db));
+    exit(1);
+}
+
+static void exec(struct gen *g, const char *sql)
+{
+    if (mysql_query(g->db, sql))
+        die_db(g, sql);
+}
+
+static const char *const SCHEMA[] = {
+    "CREATE DATABASE IF NOT EXISTS shop",
+    "CREATE TABLE IF NOT EXISTS shop.outbox (id CHAR(36) NOT NULL PRIMARY KEY,"
+    " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
+    " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
+    " DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS shop.outbox2 (id CHAR(36) NOT NULL PRIMARY KEY,"
+    " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
+    " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
+    " DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+    " note VARCHAR(200)) DEFAULT CHARSET=utf8mb4",
+};
+
+static const char *const TYPES[] = {"queue", "order", "user"};
+
+/* One event's payload: JSON with Unicode, sized `size` bytes or so. */
+static size_t make_payload(struct gen *g, char *buf, size_t cap, long n,
+                           size_t size)
+{
+    int k = snprintf(buf, cap, "{\"n\":%ld,\"text\":\"K\\u00f6ln \xe2\x9c\x93 "
+                     "\xe6\xbc\xa2\xe5\xad\x97 \xf0\x9f\x8e\x89\",\"pad\":\"", n);
+    size_t len = (size_t)k;
+    while (len < size && len + 3 < cap)
+        buf[len++] = (char)('a' + next_rand(g) % 26);
+    len += (size_t)snprintf(buf + len, cap - len, "\"}");
+    return len;
+}
+
+static void grow_sql(struct gen *g, size_t need)
+{
+    if (need <= g->cap)
+        return;
+    g->cap = need * 2;
+    if (!(g->sql = realloc(g->sql, g->cap))) {
+        fprintf(stderr, "outbox-load: out of memory\n");
+        exit(1);
+    }
+}
+
+/* Inserts one event; returns its expect line in line (not yet written). */
+static void insert_event(struct gen *g, long n, int big, char *line,
+                         size_t linecap)
+{
+    static char payload[1100 * 1000];
+    int key = (int)(next_rand(g) % NKEYS);
+    const char *agg = TYPES[next_rand(g) % 3];
+    const char *table = next_rand(g) % 4 == 0 ? "outbox2" : "outbox";
+    int null_type = next_rand(g) % 7 == 0;
+    size_t plen = make_payload(g, payload, sizeof payload, n,
+                               big ? 1000 * 1000 : 100 + next_rand(g) % 200);
+    char id[40], type[32];
+    snprintf(id, sizeof id, "00000000-0000-4000-8000-%012ld", g->id_base + n);
+    snprintf(type, sizeof type, "event%d", (int)(n % 5));
+    grow_sql(g, plen * 2 + 512);
+    int k = snprintf(g->sql, g->cap,
+                     "INSERT INTO shop.%s VALUES ('%s','%s','k%d',%s%s%s,'",
+                     table, id, agg, key, null_type ? "" : "'",
+                     null_type ? "NULL" : type, null_type ? "" : "'");
+    k += (int)mysql_real_escape_string(g->db, g->sql + k, payload, plen);
+    snprintf(g->sql + k, g->cap - (size_t)k, "',%s)",
+             n % 3 ? "NOW(6)" : "NULL");
+    exec(g, g->sql);
+    snprintf(line, linecap, "%s\toutbox.event.%s\tk%d\t%s\t%zu\t%016" PRIx64 "\n",
+             id, agg, key, null_type ? "\\N" : type, plen, fnv1a(payload, plen));
+}
+
+static void one_txn(struct gen *g, long size, int *big_left)
+{
+    char (*lines)[256] = malloc((size_t)size * sizeof *lines);
+    int rollback = next_rand(g) % 10 == 0;
+    int delete_after = next_rand(g) % 5 == 0;
+    exec(g, "BEGIN");
+    exec(g, "INSERT INTO shop.orders (note) VALUES ('not an outbox row')");
+    for (long i = 0; i < size; i++) {
+        int big = *big_left > 0 && next_rand(g) % 100 == 0;
+        insert_event(g, g->written + i, big, lines[i], sizeof lines[i]);
+        *big_left -= big;
+        if (i % 50 == 0)
+            exec(g, "UPDATE shop.orders SET note = 'touched' ORDER BY id DESC LIMIT 1");
+    }
+    if (delete_after) /* the app may delete its outbox rows at once */
+        exec(g, "DELETE FROM shop.outbox");
+    exec(g, rollback ? "ROLLBACK" : "COMMIT");
+    if (!rollback) {
+        for (long i = 0; i < size; i++)
+            fputs(lines[i], g->expect);
+        g->committed += size;
+    }
+    g->written += size;
+    free(lines);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: outbox-load --port P [--host H] [--user U] "
+                    "[--password X] --events N [--seed S] [--big K] "
+                    "[--max-txn M] [--id-base B] --expect FILE\n");
+    exit(2);
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        {"host", 1, 0, 'h'}, {"port", 1, 0, 'P'}, {"user", 1, 0, 'u'},
+        {"password", 1, 0, 'p'}, {"events", 1, 0, 'n'}, {"seed", 1, 0, 's'},
+        {"big", 1, 0, 'b'}, {"expect", 1, 0, 'e'}, {"max-txn", 1, 0, 'm'},
+        {"id-base", 1, 0, 'i'},
+        {0, 0, 0, 0}};
+    int c;
+    *o = (struct opts){"127.0.0.1", "root", "", NULL, 0, 0, 0, 500, 0, 1};
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'h': o->host = optarg; break;
+        case 'P': o->port = (unsigned)atoi(optarg); break;
+        case 'u': o->user = optarg; break;
+        case 'p': o->password = optarg; break;
+        case 'n': o->events = atol(optarg); break;
+        case 's': o->seed = strtoul(optarg, NULL, 10); break;
+        case 'b': o->big = atol(optarg); break;
+        case 'e': o->expect = optarg; break;
+        case 'm': o->max_txn = atol(optarg); break;
+        case 'i': o->id_base = atol(optarg); break;
+        default: usage();
+        }
+    }
+    if (!o->port || o->events <= 0 || !o->expect || o->max_txn < 1 ||
+        o->max_txn > 500)
+        usage();
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct gen g = {0};
+    parse(argc, argv, &o);
+    g.id_base = o.id_base;
+    g.rng = o.seed * 2654435761ULL + 88172645463325252ULL;
+    g.db = mysql_init(NULL);
+    if (!mysql_real_connect(g.db, o.host, o.user, o.password, NULL, o.port,
+                            NULL, 0))
+        die_db(&g, "connect");
+    exec(&g, "SET NAMES utf8mb4");
+    for (size_t i = 0; i < sizeof SCHEMA / sizeof SCHEMA[0]; i++)
+        exec(&g, SCHEMA[i]);
+    if (!(g.expect = fopen(o.expect, "a"))) {
+        perror(o.expect);
+        return 1;
+    }
+    int big_left = (int)o.big;
+    while (g.committed < o.events) {
+        long size = 1 + (long)(next_rand(&g) % (uint64_t)o.max_txn);
+        if (size > o.events - g.committed)
+            size = o.events - g.committed;
+        one_txn(&g, size, &big_left);
+    }
+    fclose(g.expect);
+    printf("%ld events committed, %ld written\n", g.committed, g.written);
+    mysql_close(g.db);
+    free(g.sql);
+    return 0;
+}

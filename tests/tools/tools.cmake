@@ -1,0 +1,4 @@
+# Programs the integration tests and benchmarks drive.
+add_executable(outbox-load ${CMAKE_SOURCE_DIR}/tests/tools/outbox_load.c)
+target_link_libraries(outbox-load PRIVATE PkgConfig::MARIADB)
+add_executable(outbox-verify ${CMAKE_SOURCE_DIR}/tests/tools/outbox_verify.c)
