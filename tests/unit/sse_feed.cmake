@@ -1,0 +1,2 @@
+outbox_unit_test(test_feed_json SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_feed_json.c
+                 LIBS outbox_sse_core)
