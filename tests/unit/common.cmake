@@ -1,0 +1,2 @@
+outbox_unit_test(test_backoff SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_backoff.c
+                 LIBS outbox_common)
