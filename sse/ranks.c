@@ -1,0 +1,292 @@
+#include "sse/ranks.h"
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/backoff.h"
+#include "common/log.h"
+
+#define KEY_MAX 512
+
+struct ranks {
+    struct event_base *base;
+    const struct sse_redis_cfg *cfg;
+    redisAsyncContext *ac;
+    struct event *retry;
+    struct backoff backoff;
+    void (*on_up)(void *);
+    void *arg;
+    int up;
+    struct ranks_stats stats;
+};
+
+enum tag_kind { TAG_COUNT, TAG_RANK, TAG_ADMITTED };
+
+struct batch;
+
+/* The privdata of one command: which batch, which user, which question. */
+struct tag {
+    struct batch *b;
+    uint32_t index;
+    uint8_t kind;
+};
+
+struct batch {
+    struct ranks *r;
+    ranks_done_fn fn;
+    void *arg;
+    size_t n, outstanding;
+    int failed;
+    int64_t waiting;
+    char *queue;
+    const char **users;
+    struct ranks_answer *answers;
+    struct tag *tags; /* n * 2 + 1 */
+};
+
+int ranks_key(const char *tpl, const char *queue, char *buf, size_t len)
+{
+    const char *at = strstr(tpl, "{queue}");
+    int n = at ? snprintf(buf, len, "%.*s%s%s", (int)(at - tpl), tpl, queue,
+                          at + 7)
+               : snprintf(buf, len, "%s", tpl);
+    return (n < 0 || (size_t)n >= len) ? -1 : n;
+}
+
+/* ---- batches ---------------------------------------------------------- */
+
+/* One allocation: the struct, its arrays and copies of the names. */
+static struct batch *batch_new(const char *queue, const char *const *users,
+                               size_t n)
+{
+    size_t names = strlen(queue) + 1;
+    for (size_t i = 0; i < n; i++)
+        names += strlen(users[i]) + 1;
+    size_t size = sizeof(struct batch) + n * sizeof(char *) +
+                  n * sizeof(struct ranks_answer) +
+                  (2 * n + 1) * sizeof(struct tag) + names;
+    struct batch *b = calloc(1, size);
+    if (!b)
+        return NULL;
+    b->n = n;
+    b->users = (const char **)(b + 1);
+    b->answers = (struct ranks_answer *)(b->users + n);
+    b->tags = (struct tag *)(b->answers + n);
+    char *p = (char *)(b->tags + 2 * n + 1);
+    b->queue = strcpy(p, queue);
+    p += strlen(queue) + 1;
+    for (size_t i = 0; i < n; i++) {
+        b->users[i] = strcpy(p, users[i]);
+        p += strlen(users[i]) + 1;
+    }
+    return b;
+}
+
+static void batch_reply(struct batch *b, const struct tag *t,
+                        const redisReply *rep)
+{
+    struct ranks_answer *a = t->kind == TAG_COUNT ? NULL : &b->answers[t->index];
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        if (!b->failed && rep)
+            log_warn("redis", "queue %s: %s", b->queue, rep->str);
+        b->failed = 1;
+    } else if (t->kind == TAG_COUNT) {
+        b->waiting = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    } else if (t->kind == TAG_RANK && rep->type == REDIS_REPLY_INTEGER) {
+        a->state = RANKS_WAITING;
+        a->rank = rep->integer + 1;
+    } else if (t->kind == TAG_ADMITTED && a->state != RANKS_WAITING) {
+        int in = (rep->type == REDIS_REPLY_INTEGER && rep->integer) ||
+                 rep->type == REDIS_REPLY_STRING;
+        a->state = in ? RANKS_ADMITTED : RANKS_GONE;
+    }
+}
+
+/* The batch ends when its last reply is in. */
+static void batch_release(struct batch *b)
+{
+    if (--b->outstanding > 0)
+        return;
+    if (b->failed)
+        atomic_fetch_add(&b->r->stats.errors, 1);
+    b->fn(b->arg, b->queue, !b->failed, b->waiting, b->users, b->answers,
+          b->n);
+    free(b);
+}
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    struct tag *t = privdata;
+    batch_reply(t->b, t, reply);
+    batch_release(t->b);
+}
+
+static int send_cmd(struct ranks *r, struct tag *t, const char *cmd,
+                    const char *key, const char *member)
+{
+    const char *argv[3] = {cmd, key, member};
+    size_t lens[3] = {strlen(cmd), strlen(key), member ? strlen(member) : 0};
+    if (redisAsyncCommandArgv(r->ac, on_reply, t, member ? 3 : 2, argv,
+                              lens) != REDIS_OK)
+        return -1;
+    t->b->outstanding++;
+    return 0;
+}
+
+int ranks_query(struct ranks *r, const char *queue, const char *const *users,
+                size_t n, ranks_done_fn fn, void *arg)
+{
+    char wkey[KEY_MAX], akey[KEY_MAX];
+    if (!r->up || ranks_key(r->cfg->waiting_key, queue, wkey, sizeof wkey) < 0 ||
+        ranks_key(r->cfg->admitted_key, queue, akey, sizeof akey) < 0)
+        return -1;
+    struct batch *b = batch_new(queue, users, n);
+    if (!b)
+        return -1;
+    b->r = r;
+    b->fn = fn;
+    b->arg = arg;
+    const char *adm = r->cfg->admitted_type == SSE_ADMITTED_SET ? "SISMEMBER"
+                                                                : "ZSCORE";
+    /* Counted up as commands go out; the batch is freed by the last
+     * reply, which hiredis delivers even when the link drops (NULL). The
+     * hold keeps a reply that comes early from ending it too soon. */
+    b->outstanding = 1;
+    b->tags[0] = (struct tag){b, 0, TAG_COUNT};
+    int rc = send_cmd(r, &b->tags[0], "ZCARD", wkey, NULL);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        b->answers[i].state = RANKS_GONE;
+        b->tags[1 + 2 * i] = (struct tag){b, (uint32_t)i, TAG_RANK};
+        b->tags[2 + 2 * i] = (struct tag){b, (uint32_t)i, TAG_ADMITTED};
+        rc = send_cmd(r, &b->tags[1 + 2 * i], "ZRANK", wkey, b->users[i]);
+        if (rc == 0)
+            rc = send_cmd(r, &b->tags[2 + 2 * i], adm, akey, b->users[i]);
+    }
+    atomic_fetch_add(&r->stats.queries, 1);
+    b->failed |= rc < 0;
+    batch_release(b); /* drops the hold taken above */
+    return 0;
+}
+
+/* ---- the connection --------------------------------------------------- */
+
+static void connect_now(struct ranks *r);
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    connect_now(arg);
+}
+
+static void schedule_retry(struct ranks *r)
+{
+    int64_t ms = backoff_next(&r->backoff);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(r->retry, &tv);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct ranks *r = ac->data;
+    if (status != REDIS_OK) {
+        log_warn("redis", "cannot connect to %s:%lld: %s", r->cfg->host,
+                 (long long)r->cfg->port, ac->errstr);
+        r->ac = NULL; /* hiredis frees a context that failed to connect */
+        schedule_retry(r);
+        return;
+    }
+    log_info("redis", "connected to %s:%lld", r->cfg->host,
+             (long long)r->cfg->port);
+    r->up = 1;
+    atomic_store(&r->stats.up, 1);
+    backoff_reset(&r->backoff);
+    if (r->on_up)
+        r->on_up(r->arg);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct ranks *r = ac->data;
+    r->ac = NULL;
+    if (!r->up && status == REDIS_OK)
+        return;
+    r->up = 0;
+    atomic_store(&r->stats.up, 0);
+    if (status == REDIS_OK)
+        return; /* we asked for it: shutting down */
+    log_warn("redis", "connection lost: %s", ac->errstr);
+    atomic_fetch_add(&r->stats.reconnects, 1);
+    schedule_retry(r);
+}
+
+/* AUTH and SELECT go out first; replies to them only matter on error. */
+static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redisReply *rep = reply;
+    (void)privdata;
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
+        log_error("redis", "setting up the connection: %s", rep->str);
+        redisAsyncDisconnect(ac);
+    }
+}
+
+static void connect_now(struct ranks *r)
+{
+    r->ac = redisAsyncConnect(r->cfg->host, (int)r->cfg->port);
+    if (!r->ac || r->ac->err) {
+        log_warn("redis", "cannot connect: %s",
+                 r->ac ? r->ac->errstr : "out of memory");
+        if (r->ac)
+            redisAsyncFree(r->ac);
+        r->ac = NULL;
+        schedule_retry(r);
+        return;
+    }
+    r->ac->data = r;
+    redisLibeventAttach(r->ac, r->base);
+    redisAsyncSetConnectCallback(r->ac, on_connect);
+    redisAsyncSetDisconnectCallback(r->ac, on_disconnect);
+    if (r->cfg->password)
+        redisAsyncCommand(r->ac, on_setup_reply, NULL, "AUTH %s",
+                          r->cfg->password);
+    if (r->cfg->db)
+        redisAsyncCommand(r->ac, on_setup_reply, NULL, "SELECT %lld",
+                          (long long)r->cfg->db);
+}
+
+struct ranks *ranks_new(struct event_base *base, const struct sse_redis_cfg *cfg,
+                        void (*on_up)(void *arg), void *arg)
+{
+    struct ranks *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    *r = (struct ranks){.base = base, .cfg = cfg, .on_up = on_up, .arg = arg};
+    backoff_init(&r->backoff, cfg->reconnect.initial_ms, cfg->reconnect.max_ms);
+    if (!(r->retry = evtimer_new(base, on_retry, r))) {
+        free(r);
+        return NULL;
+    }
+    connect_now(r);
+    return r;
+}
+
+void ranks_free(struct ranks *r)
+{
+    if (!r)
+        return;
+    r->up = 0;
+    if (r->ac)
+        redisAsyncFree(r->ac); /* pending callbacks get NULL replies */
+    event_free(r->retry);
+    free(r);
+}
+
+int ranks_is_up(const struct ranks *r) { return r->up; }
+
+struct ranks_stats *ranks_stats(struct ranks *r) { return &r->stats; }

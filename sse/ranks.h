@@ -1,0 +1,65 @@
+/*
+ * ranks: where users stand in their queue, asked of Redis.
+ *
+ * A queue lives in two keys (templates in redis.waiting_key and
+ * redis.admitted_key): a ZSET of waiting users scored by join time, and a
+ * ZSET or SET of admitted users. A user's rank is ZRANK + 1.
+ *
+ * ranks_query asks about a batch of users of one queue in one pipelined
+ * round trip (ZCARD, then ZRANK and ZSCORE/SISMEMBER per user) on hiredis's
+ * async client, attached to the daemon's libevent loop. The answer comes
+ * to a callback once every reply is in. While Redis is unreachable,
+ * queries fail at once, the client reconnects with backoff, and `on_up`
+ * fires when it is back so that the caller can recompute everything.
+ *
+ * Loop thread only. A batch copies the names it is given: the caller may
+ * free them as soon as ranks_query returns.
+ */
+#ifndef OUTBOX_SSE_RANKS_H
+#define OUTBOX_SSE_RANKS_H
+
+#include <event2/event.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg_sse.h"
+
+enum ranks_state { RANKS_WAITING, RANKS_ADMITTED, RANKS_GONE };
+
+struct ranks_answer {
+    enum ranks_state state;
+    int64_t rank; /* 1-based, RANKS_WAITING only */
+};
+
+/* ok = 0 when Redis failed the batch (answers are then meaningless). */
+typedef void (*ranks_done_fn)(void *arg, const char *queue, int ok,
+                              int64_t waiting, const char *const *users,
+                              const struct ranks_answer *answers, size_t n);
+
+struct ranks_stats {
+    atomic_uint_fast64_t queries;
+    atomic_uint_fast64_t errors;
+    atomic_uint_fast64_t reconnects;
+    atomic_int up;
+};
+
+struct ranks;
+
+struct ranks *ranks_new(struct event_base *base, const struct sse_redis_cfg *cfg,
+                        void (*on_up)(void *arg), void *arg);
+void ranks_free(struct ranks *r);
+
+/* 0 when sent (fn will be called exactly once), -1 when Redis is down or
+ * memory ran out (fn is not called). */
+int ranks_query(struct ranks *r, const char *queue, const char *const *users,
+                size_t n, ranks_done_fn fn, void *arg);
+
+int ranks_is_up(const struct ranks *r);
+struct ranks_stats *ranks_stats(struct ranks *r);
+
+/* Expands a key template's {queue}. Returns the length, or -1 when it does
+ * not fit. Pure. */
+int ranks_key(const char *tpl, const char *queue, char *buf, size_t len);
+
+#endif
