@@ -75,8 +75,11 @@ void source_close(struct source *s)
         mariadb_rpl_close(s->rpl);
     if (s->mysql)
         mysql_close(s->mysql);
+    if (s->meta)
+        mysql_close(s->meta);
     s->rpl = NULL;
     s->mysql = NULL;
+    s->meta = NULL;
     atomic_store(&s->fd, -1);
 }
 
@@ -170,10 +173,20 @@ static int check_settings(struct source *s)
     return 0;
 }
 
-int source_connect(struct source *s)
+static MYSQL *open_conn(struct source *s)
 {
     const struct relay_source_cfg *c = s->cfg;
     unsigned ct = (unsigned)((c->connect_timeout_ms + 999) / 1000);
+    MYSQL *m = mysql_init(NULL);
+    if (!m)
+        return NULL;
+    mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    return m;
+}
+
+int source_connect(struct source *s)
+{
+    const struct relay_source_cfg *c = s->cfg;
     /* A silent link is dead after read_timeout, but never before the
      * source had two chances to send a heartbeat. */
     int64_t rt_ms = c->read_timeout_ms > 2 * c->heartbeat_ms
@@ -182,9 +195,8 @@ int source_connect(struct source *s)
 
     source_close(s);
     s->fatal = 0;
-    if (!(s->mysql = mysql_init(NULL)))
+    if (!(s->mysql = open_conn(s)))
         return fail(s, 0, "out of memory");
-    mysql_optionsv(s->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
     mysql_optionsv(s->mysql, MYSQL_OPT_READ_TIMEOUT, &rt);
     mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
     set_tls(s);
@@ -315,4 +327,68 @@ int source_read(struct source *s, const uint8_t **ev, size_t *len)
     *ev = pkt + 1;
     *len = n - 1;
     return 1;
+}
+
+static int meta_connect(struct source *s)
+{
+    const struct relay_source_cfg *c = s->cfg;
+    if (s->meta)
+        return 0;
+    MYSQL *saved = s->mysql;
+    if (!(s->meta = open_conn(s)))
+        return fail(s, 0, "out of memory");
+    s->mysql = s->meta; /* so that set_tls and fail_mysql act on it */
+    set_tls(s);
+    int ok = mysql_real_connect(s->meta, c->host, c->user,
+                                c->password ? c->password : "", NULL,
+                                (unsigned)c->port, NULL, 0) != NULL;
+    int rc = ok ? 0 : fail_mysql(s, "connecting for table metadata");
+    s->mysql = saved;
+    if (!ok) {
+        mysql_close(s->meta);
+        s->meta = NULL;
+    }
+    return rc;
+}
+
+int source_columns(struct source *s, const char *db, const char *table,
+                   char ***names)
+{
+    char sql[512], edb[130], etab[130];
+    if (strlen(db) > 64 || strlen(table) > 64)
+        return fail(s, 1, "table name too long: %s.%s", db, table);
+    if (meta_connect(s) < 0)
+        return -1;
+    mysql_real_escape_string(s->meta, edb, db, strlen(db));
+    mysql_real_escape_string(s->meta, etab, table, strlen(table));
+    snprintf(sql, sizeof sql,
+             "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE "
+             "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' "
+             "ORDER BY ORDINAL_POSITION", edb, etab);
+    MYSQL_RES *res = NULL;
+    if (mysql_query(s->meta, sql) != 0 || !(res = mysql_store_result(s->meta))) {
+        MYSQL *saved = s->mysql;
+        s->mysql = s->meta;
+        fail_mysql(s, "reading column names");
+        s->mysql = saved;
+        mysql_close(s->meta); /* reconnect on the next call */
+        s->meta = NULL;
+        return -1;
+    }
+    size_t n = mysql_num_rows(res), bytes = (n + 1) * sizeof(char *);
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res)))
+        bytes += strlen(row[0]) + 1;
+    mysql_data_seek(res, 0);
+    char **out = malloc(bytes), *p = (char *)(out + n + 1);
+    for (size_t i = 0; out && (row = mysql_fetch_row(res)); i++) {
+        out[i] = strcpy(p, row[0]);
+        p += strlen(row[0]) + 1;
+    }
+    mysql_free_result(res);
+    if (!out)
+        return fail(s, 0, "out of memory");
+    out[n] = NULL;
+    *names = out;
+    return (int)n;
 }

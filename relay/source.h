@@ -41,6 +41,7 @@ struct source {
     const struct relay_source_cfg *cfg;
     struct st_mysql *mysql;
     struct st_mariadb_rpl *rpl;
+    struct st_mysql *meta; /* for information_schema, opened on demand */
     struct source_info info;
     atomic_int fd; /* the socket, for source_interrupt; -1 when closed */
     int fatal;     /* set with err on failure */
@@ -71,6 +72,13 @@ int source_read(struct source *s, const uint8_t **ev, size_t *len);
  * `col` of it into buf ("" for NULL or no row). Returns 0 or -1. */
 int source_query_value(struct source *s, const char *sql, unsigned col,
                        char *buf, size_t len);
+
+/* Column names of db.table in table order, from information_schema, for
+ * servers without binlog_row_metadata=FULL. Uses a second connection (the
+ * first one is streaming). *names is one allocation: free(*names).
+ * Returns the column count, or -1 with s->err. */
+int source_columns(struct source *s, const char *db, const char *table,
+                   char ***names);
 
 /* Thread-safe: makes a blocked source_read return with an error. */
 void source_interrupt(struct source *s);
