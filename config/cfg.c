@@ -758,6 +758,22 @@ int cfg_load(const struct cfg_schema *schema, const char *path, void *out,
     return rc;
 }
 
+int cfg_load_for_main(const struct cfg_schema *schema, const char *path,
+                      int check_config, void *out)
+{
+    char err[CFG_ERR_MAX];
+    if (cfg_load(schema, path, out, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    if (!check_config)
+        return -1;
+    printf("# %s: configuration OK; effective values:\n", path);
+    cfg_print(schema, out, stdout);
+    cfg_free(schema, out);
+    return 0;
+}
+
 void cfg_free(const struct cfg_schema *schema, void *obj)
 {
     for (const struct cfg_field *f = schema->fields; f->key; f++) {

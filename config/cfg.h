@@ -112,6 +112,12 @@ int cfg_load_string(const struct cfg_schema *schema, const char *name,
                     const char *text, size_t len, void *out, char *err,
                     size_t errlen);
 
+/* For main(): loads `path`; on error prints the message on stderr and
+ * returns 2 (bad configuration); with check_config prints the effective
+ * configuration on stdout and returns 0; otherwise returns -1 (go on). */
+int cfg_load_for_main(const struct cfg_schema *schema, const char *path,
+                      int check_config, void *out);
+
 /* Releases what cfg_load allocated inside `obj` (not obj itself). */
 void cfg_free(const struct cfg_schema *schema, void *obj);
 

@@ -1,0 +1,37 @@
+/*
+ * admin_http: GET /healthz and GET /metrics on the daemon's event loop.
+ *
+ * Served by libevent's evhttp on its own address (metrics.listen), apart
+ * from any public endpoint. /healthz asks the daemon's health callback:
+ * 200 "ok", or 503 with the reason it gives (e.g. "source disconnected").
+ * /metrics renders the registry. Anything else: 404, or 405 for another
+ * method on a known path.
+ *
+ * Loop thread only.
+ */
+#ifndef OUTBOX_ADMIN_HTTP_H
+#define OUTBOX_ADMIN_HTTP_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+struct metrics;
+struct admin_http;
+
+/* 0 when healthy; otherwise -1 with a short reason. */
+typedef int (*admin_health_fn)(void *arg, char *reason, size_t len);
+
+/* Listens on "host:port" or "[v6]:port" (port 0: any free port). NULL
+ * with a message on failure. */
+struct admin_http *admin_http_new(struct event_base *base, const char *listen,
+                                  struct metrics *m, admin_health_fn health,
+                                  void *arg, char *err, size_t errlen);
+void admin_http_free(struct admin_http *a);
+
+/* The port actually bound. */
+int admin_http_port(const struct admin_http *a);
+
+/* Splits "host:port" / "[v6]:port". 0 or -1. */
+int admin_split_hostport(const char *s, char *host, size_t hostlen, int *port);
+
+#endif
