@@ -1,5 +1,6 @@
 #include "common/daemon.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,7 +48,9 @@ int daemon_parse_args(int argc, char **argv, const char *usage,
             }
             o->log_level = (int)lvl;
             break;
-        case 'V': printf("%s %s\n", argv[0], OUTBOX_VERSION); return EXIT_OK;
+        case 'V':
+            printf("%s %s\n", program_invocation_short_name, OUTBOX_VERSION);
+            return EXIT_OK;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case ':':
             fprintf(stderr, "%s: option %s needs a value\n%s", argv[0],

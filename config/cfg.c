@@ -11,6 +11,8 @@
  */
 #include "config/cfg.h"
 
+#include "common/admin_http.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -983,12 +985,9 @@ const struct cfg_schema cfg_backoff_schema = {
 
 int cfg_check_listen(const char *addr, char *err, size_t errlen)
 {
-    const char *colon = strrchr(addr, ':');
-    int64_t port;
-    if (addr[0] == '[' && (!colon || colon[-1] != ']'))
-        colon = NULL;
-    if (!colon || colon == addr || parse_int(colon + 1, &port) < 0 ||
-        port < 0 || port > 65535) {
+    char host[256];
+    int port;
+    if (admin_split_hostport(addr, host, sizeof host, &port) < 0) {
         snprintf(err, errlen,
                  "'listen' must be host:port or [ipv6]:port (got \"%s\")",
                  addr);
