@@ -1,0 +1,519 @@
+#include "tests/harness/th.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <hiredis/hiredis.h>
+#include <mysql.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PROCS 64
+#define ROOT_PREFIX "outbox-test."
+
+static struct th_proc *procs[MAX_PROCS];
+static char root[256];
+static pid_t owner;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void rm_tree(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int th_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* ---- cleanup ---------------------------------------------------------- */
+
+static void kill_all(void)
+{
+    for (int i = 0; i < MAX_PROCS; i++) {
+        if (procs[i] && procs[i]->pid > 0) {
+            kill(-procs[i]->pid, SIGKILL);
+            waitpid(procs[i]->pid, NULL, 0);
+            procs[i]->pid = 0;
+        }
+        procs[i] = NULL;
+    }
+}
+
+static void cleanup(void)
+{
+    if (getpid() != owner)
+        return; /* a forked child exiting must not clean up for us */
+    kill_all();
+    if (root[0])
+        rm_tree(root);
+    root[0] = '\0';
+}
+
+static void on_fatal_signal(int sig)
+{
+    cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Directories of earlier runs whose process is gone (SIGKILLed tests). */
+static void sweep_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, ROOT_PREFIX, strlen(ROOT_PREFIX)) != 0)
+            continue;
+        long pid = strtol(e->d_name + strlen(ROOT_PREFIX), NULL, 10);
+        if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+            rm_tree(path);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
+static int ensure_root(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGABRT, SIGSEGV, SIGHUP};
+    if (root[0])
+        return 0;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    sweep_stale(tmp);
+    snprintf(root, sizeof root, "%s/" ROOT_PREFIX "%d.XXXXXX", tmp,
+             (int)getpid());
+    if (!mkdtemp(root)) {
+        fprintf(stderr, "th: mkdtemp %s: %s\n", root, strerror(errno));
+        root[0] = '\0';
+        return -1;
+    }
+    owner = getpid();
+    atexit(cleanup);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], on_fatal_signal);
+    return 0;
+}
+
+int th_tempdir(const char *name, char *out, size_t len)
+{
+    static int seq;
+    if (ensure_root() < 0)
+        return -1;
+    snprintf(out, len, "%s/%s.%d", root, name, seq++);
+    if (mkdir(out, 0700) < 0) {
+        fprintf(stderr, "th: mkdir %s: %s\n", out, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- processes -------------------------------------------------------- */
+
+static void track(struct th_proc *p)
+{
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (!procs[i] || procs[i] == p) {
+            procs[i] = p;
+            return;
+        }
+}
+
+static void untrack(struct th_proc *p)
+{
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i] == p)
+            procs[i] = NULL;
+}
+
+/* In the child: own process group, die with the parent, output to log. */
+static void child_setup(pid_t parent, const char *log, int in_fd, int out_fd)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127); /* the parent died before prctl took effect */
+    int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int nul = open("/dev/null", O_RDONLY);
+    dup2(in_fd >= 0 ? in_fd : nul, STDIN_FILENO);
+    dup2(out_fd >= 0 ? out_fd : logfd, STDOUT_FILENO);
+    dup2(logfd, STDERR_FILENO);
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+}
+
+static int spawn_io(struct th_proc *p, const char *name, const char *dir,
+                    char *const argv[], int in_fd, int out_fd)
+{
+    if (ensure_root() < 0)
+        return -1;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->log, sizeof p->log, "%s/%s.log", dir, name);
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        child_setup(parent, p->log, in_fd, out_fd);
+        execvp(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here: no race with kill(-pid) */
+    p->pid = pid;
+    track(p);
+    return 0;
+}
+
+int th_spawn(struct th_proc *p, const char *name, const char *dir,
+             char *const argv[])
+{
+    return spawn_io(p, name, dir, argv, -1, -1);
+}
+
+int th_alive(struct th_proc *p)
+{
+    if (p->pid <= 0)
+        return 0;
+    int st;
+    pid_t r = waitpid(p->pid, &st, WNOHANG);
+    if (r == p->pid) {
+        p->pid = -(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)) - 1;
+        untrack(p);
+        return 0;
+    }
+    return 1;
+}
+
+int th_stop(struct th_proc *p, int timeout_ms, int *waited_ms)
+{
+    int waited = 0, st;
+    if (p->pid <= 0)
+        return p->pid < 0 ? -p->pid - 1 : -1;
+    kill(p->pid, SIGTERM);
+    while (waitpid(p->pid, &st, WNOHANG) == 0) {
+        if (waited >= timeout_ms) {
+            kill(-p->pid, SIGKILL);
+            waitpid(p->pid, &st, 0);
+            break;
+        }
+        sleep_ms(10);
+        waited += 10;
+    }
+    kill(-p->pid, SIGKILL); /* anything it left in its group */
+    if (waited_ms)
+        *waited_ms = waited;
+    untrack(p);
+    p->pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void th_kill(struct th_proc *p)
+{
+    if (p->pid > 0) {
+        kill(-p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+    }
+    untrack(p);
+    p->pid = 0;
+}
+
+void th_dump_log(const struct th_proc *p, int lines)
+{
+    char cmd[700];
+    fprintf(stderr, "---- last lines of %s ----\n", p->log);
+    snprintf(cmd, sizeof cmd, "tail -n %d '%s' >&2", lines, p->log);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no log)\n");
+}
+
+const char *th_build_path(const char *rel, char *buf, size_t len)
+{
+    const char *b = getenv("OUTBOX_BUILD_DIR");
+    snprintf(buf, len, "%s/%s", b ? b : ".", rel);
+    return buf;
+}
+
+/* ---- MariaDB ---------------------------------------------------------- */
+
+static int run_to_end(const char *name, const char *dir, char *const argv[])
+{
+    struct th_proc p = {0};
+    if (spawn_io(&p, name, dir, argv, -1, -1) < 0)
+        return -1;
+    int st;
+    waitpid(p.pid, &st, 0);
+    untrack(&p);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        th_dump_log(&p, 20);
+        return -1;
+    }
+    return 0;
+}
+
+struct st_mysql *th_mariadb_connect(const struct th_mariadb *m)
+{
+    MYSQL *db = mysql_init(NULL);
+    unsigned timeout = 5;
+    mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (!mysql_real_connect(db, "127.0.0.1", "root", "", NULL,
+                            (unsigned)m->port, NULL, CLIENT_MULTI_STATEMENTS)) {
+        mysql_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+int th_mariadb_exec(const struct th_mariadb *m, const char *sql)
+{
+    MYSQL *db = th_mariadb_connect(m);
+    if (!db) {
+        fprintf(stderr, "th: cannot connect to MariaDB on %d\n", m->port);
+        return -1;
+    }
+    int rc = mysql_query(db, sql) ? -1 : 0;
+    if (rc < 0)
+        fprintf(stderr, "th: %s: %s\n", sql, mysql_error(db));
+    do { /* drain every result of a multi-statement */
+        MYSQL_RES *r = mysql_store_result(db);
+        if (r)
+            mysql_free_result(r);
+    } while (rc == 0 && mysql_next_result(db) == 0);
+    mysql_close(db);
+    return rc;
+}
+
+static int mariadb_launch(struct th_mariadb *m)
+{
+    char a[12][400];
+    char *argv[64];
+    int n = 0;
+    snprintf(a[0], sizeof a[0], "--datadir=%s", m->datadir);
+    snprintf(a[1], sizeof a[1], "--socket=%s", m->socket);
+    snprintf(a[2], sizeof a[2], "--port=%d", m->port);
+    snprintf(a[3], sizeof a[3], "--log-bin=%s/bin", m->dir);
+    snprintf(a[4], sizeof a[4], "--pid-file=%s/mariadbd.pid", m->dir);
+    argv[n++] = "mariadbd";
+    argv[n++] = "--no-defaults";
+    argv[n++] = "--user=root";
+    for (int i = 0; i < 5; i++)
+        argv[n++] = a[i];
+    static char *fixed[] = {
+        "--bind-address=127.0.0.1", "--skip-name-resolve",
+        "--binlog-format=ROW", "--binlog-row-image=FULL",
+        "--binlog-row-metadata=FULL", "--server-id=1",
+        "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
+        "--max-allowed-packet=64M", "--skip-log-error",
+        "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0", NULL};
+    for (int i = 0; fixed[i]; i++)
+        argv[n++] = fixed[i];
+    for (int i = 0; m->extra && m->extra[i] && n < 62; i++)
+        argv[n++] = (char *)m->extra[i];
+    argv[n] = NULL;
+    if (spawn_io(&m->proc, "mariadbd", m->dir, argv, -1, -1) < 0)
+        return -1;
+    for (int waited = 0; waited < 60000; waited += 100) {
+        MYSQL *db = th_mariadb_connect(m);
+        if (db) {
+            mysql_close(db);
+            return 0;
+        }
+        if (!th_alive(&m->proc))
+            break;
+        sleep_ms(100);
+    }
+    fprintf(stderr, "th: MariaDB did not start\n");
+    th_dump_log(&m->proc, 30);
+    return -1;
+}
+
+int th_mariadb_start(struct th_mariadb *m, const char *const *extra)
+{
+    memset(m, 0, sizeof *m);
+    m->extra = extra;
+    if (th_tempdir("mariadb", m->dir, sizeof m->dir) < 0)
+        return -1;
+    snprintf(m->datadir, sizeof m->datadir, "%s/data", m->dir);
+    snprintf(m->socket, sizeof m->socket, "%s/mariadbd.sock", m->dir);
+    char dd[400];
+    snprintf(dd, sizeof dd, "--datadir=%s", m->datadir);
+    char *install[] = {"mariadb-install-db", "--no-defaults", "--user=root",
+                       dd, "--auth-root-authentication-method=normal",
+                       "--skip-test-db", NULL};
+    if (run_to_end("install-db", m->dir, install) < 0)
+        return -1;
+    if ((m->port = th_free_port()) < 0)
+        return -1;
+    return mariadb_launch(m);
+}
+
+int th_mariadb_stop(struct th_mariadb *m)
+{
+    int rc = th_stop(&m->proc, 30000, NULL) == 0 ? 0 : -1;
+    rm_tree(m->dir);
+    return rc;
+}
+
+int th_mariadb_restart(struct th_mariadb *m)
+{
+    th_stop(&m->proc, 30000, NULL);
+    return mariadb_launch(m);
+}
+
+/* ---- Redis ------------------------------------------------------------ */
+
+static int redis_launch(struct th_redis *r)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", r->port);
+    char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", r->dir,
+                    "--daemonize", "no", NULL};
+    if (spawn_io(&r->proc, "redis", r->dir, argv, -1, -1) < 0)
+        return -1;
+    for (int waited = 0; waited < 10000; waited += 50) {
+        redisContext *c = redisConnect("127.0.0.1", r->port);
+        if (c && !c->err) {
+            redisReply *rep = redisCommand(c, "PING");
+            int ok = rep && rep->type == REDIS_REPLY_STATUS;
+            freeReplyObject(rep);
+            redisFree(c);
+            if (ok)
+                return 0;
+        } else if (c) {
+            redisFree(c);
+        }
+        if (!th_alive(&r->proc))
+            break;
+        sleep_ms(50);
+    }
+    fprintf(stderr, "th: Redis did not start\n");
+    th_dump_log(&r->proc, 20);
+    return -1;
+}
+
+int th_redis_start(struct th_redis *r)
+{
+    memset(r, 0, sizeof *r);
+    if (th_tempdir("redis", r->dir, sizeof r->dir) < 0 ||
+        (r->port = th_free_port()) < 0)
+        return -1;
+    return redis_launch(r);
+}
+
+int th_redis_stop(struct th_redis *r)
+{
+    int rc = th_stop(&r->proc, 10000, NULL) == 0 ? 0 : -1;
+    rm_tree(r->dir);
+    return rc;
+}
+
+int th_redis_restart(struct th_redis *r)
+{
+    th_stop(&r->proc, 10000, NULL);
+    return redis_launch(r);
+}
+
+/* ---- kafka-mock ------------------------------------------------------- */
+
+int th_kafka_start(struct th_kafka *k, int brokers, const char *const *topics)
+{
+    char path[512], nb[16];
+    int in[2], out[2];
+    char *argv[40];
+    int n = 0;
+    memset(k, 0, sizeof *k);
+    if (th_tempdir("kafka", k->dir, sizeof k->dir) < 0 || pipe(in) < 0 ||
+        pipe(out) < 0)
+        return -1;
+    snprintf(nb, sizeof nb, "%d", brokers);
+    argv[n++] = (char *)th_build_path("tests/kafka-mock", path, sizeof path);
+    argv[n++] = "--brokers";
+    argv[n++] = nb;
+    for (int i = 0; topics && topics[i] && n < 36; i++) {
+        argv[n++] = "--topic";
+        argv[n++] = (char *)topics[i];
+    }
+    argv[n] = NULL;
+    int rc = spawn_io(&k->proc, "kafka-mock", k->dir, argv, in[0], out[1]);
+    close(in[0]);
+    close(out[1]);
+    k->ctl = fdopen(in[1], "w");
+    k->out = fdopen(out[0], "r");
+    if (rc < 0 || !k->ctl || !k->out ||
+        !fgets(k->bootstrap, sizeof k->bootstrap, k->out)) {
+        fprintf(stderr, "th: kafka-mock did not start\n");
+        th_dump_log(&k->proc, 20);
+        return -1;
+    }
+    k->bootstrap[strcspn(k->bootstrap, "\n")] = '\0';
+    return 0;
+}
+
+int th_kafka_cmd(struct th_kafka *k, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(k->ctl, fmt, ap);
+    va_end(ap);
+    fputc('\n', k->ctl);
+    fflush(k->ctl);
+    if (!fgets(line, sizeof line, k->out) || strncmp(line, "ok", 2) != 0) {
+        fprintf(stderr, "th: kafka-mock: %s", line);
+        return -1;
+    }
+    return 0;
+}
+
+int th_kafka_stop(struct th_kafka *k)
+{
+    if (k->ctl)
+        fclose(k->ctl); /* EOF on its stdin: it exits */
+    k->ctl = NULL;
+    int rc = th_stop(&k->proc, 10000, NULL);
+    if (k->out)
+        fclose(k->out);
+    k->out = NULL;
+    rm_tree(k->dir);
+    return rc == 0 ? 0 : -1;
+}

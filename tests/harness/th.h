@@ -1,0 +1,101 @@
+/*
+ * th: throwaway servers for integration tests.
+ *
+ * A test starts what it needs (MariaDB, Redis, kafka-mock, or a daemon of
+ * ours) on 127.0.0.1, on free ports, in a temporary directory
+ * $TMPDIR/outbox-test.PID.XXXXXX, and gets them stopped in every case:
+ *
+ *   - th_*_stop (which also removes the server's directory), or at exit (atexit), or on SIGINT/SIGTERM/SIGABRT/SIGSEGV
+ *     (the handler kills every server's process group and exits): all
+ *     stop and their directories are removed;
+ *   - if the test itself is SIGKILLed, each server dies with it
+ *     (prctl(PR_SET_PDEATHSIG, SIGKILL) in the child before exec; servers
+ *     are exec'd directly, never through a wrapper script). Its directory
+ *     is left behind; the next test run removes directories whose owner
+ *     pid is gone.
+ *
+ * Single-threaded tests; call from the main thread (PDEATHSIG follows the
+ * thread that forked). Functions return 0 or -1 and print why on stderr.
+ */
+#ifndef OUTBOX_TEST_HARNESS_H
+#define OUTBOX_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+struct st_mysql;
+
+struct th_proc {
+    pid_t pid;
+    char name[32];
+    char log[512]; /* its stdout and stderr */
+};
+
+struct th_mariadb {
+    struct th_proc proc;
+    char dir[256], datadir[320], socket[320];
+    int port;
+    const char *const *extra; /* more mariadbd options, NULL-terminated */
+};
+
+struct th_redis {
+    struct th_proc proc;
+    char dir[256];
+    int port;
+};
+
+struct th_kafka {
+    struct th_proc proc;
+    char dir[256];
+    char bootstrap[512];
+    FILE *ctl; /* the mock's standard input */
+    FILE *out; /* its standard output (answers) */
+};
+
+/* A free TCP port on 127.0.0.1 (bound and released: a small race). */
+int th_free_port(void);
+
+/* A new directory under the run's temporary root. */
+int th_tempdir(const char *name, char *out, size_t len);
+
+/* MariaDB with the binlog settings the relay needs (log_bin, ROW, FULL
+ * image, FULL metadata, server_id 1); `extra` options come last, so they
+ * win (e.g. "--binlog-format=STATEMENT"). */
+int th_mariadb_start(struct th_mariadb *m, const char *const *extra);
+int th_mariadb_stop(struct th_mariadb *m);
+/* Stop and start again on the same data and port. */
+int th_mariadb_restart(struct th_mariadb *m);
+/* A new connection as root; NULL on failure. */
+struct st_mysql *th_mariadb_connect(const struct th_mariadb *m);
+/* Runs statements (separated by ';' allowed); 0 or -1. */
+int th_mariadb_exec(const struct th_mariadb *m, const char *sql);
+
+int th_redis_start(struct th_redis *r);
+int th_redis_stop(struct th_redis *r);
+int th_redis_restart(struct th_redis *r);
+
+/* kafka-mock with `brokers` brokers; `topics` like {"t:4", NULL} or NULL. */
+int th_kafka_start(struct th_kafka *k, int brokers, const char *const *topics);
+/* Sends a control line ("down 1", "up 1", ...) and waits for "ok". */
+int th_kafka_cmd(struct th_kafka *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int th_kafka_stop(struct th_kafka *k);
+
+/* Any program, its output to a log in dir; registered for cleanup. */
+int th_spawn(struct th_proc *p, const char *name, const char *dir,
+             char *const argv[]);
+/* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the exit status
+ * (0..255), 128+signal when killed, or -1. *waited_ms how long it took. */
+int th_stop(struct th_proc *p, int timeout_ms, int *waited_ms);
+/* SIGKILL and reap. */
+void th_kill(struct th_proc *p);
+/* 1 while the process runs. */
+int th_alive(struct th_proc *p);
+
+/* The build's path of a tool or daemon (OUTBOX_BUILD_DIR + rel). */
+const char *th_build_path(const char *rel, char *buf, size_t len);
+
+/* Prints the last lines of a process's log on stderr (on failure). */
+void th_dump_log(const struct th_proc *p, int lines);
+
+#endif
