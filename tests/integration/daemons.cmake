@@ -1,0 +1,3 @@
+outbox_integration_test(test_daemons
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_daemons.c)
+add_dependencies(test_daemons outbox-relay outbox-sse)

@@ -1,0 +1,187 @@
+/*
+ * Both daemons as a user runs them: the sample configs pass
+ * --check-config, a misspelt key is reported with its place and exits 2,
+ * and a started daemon answers /healthz and /metrics and exits 0 within
+ * 2 seconds of SIGTERM.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/harness/th.h"
+
+/* GET path from 127.0.0.1:port; returns the status, the body in body. */
+static int http_get(int port, const char *path, char *body, size_t len)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(fd);
+        return -1;
+    }
+    char req[256], buf[65536];
+    snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: t\r\n\r\n", path);
+    if (write(fd, req, strlen(req)) < 0) {
+        close(fd);
+        return -1;
+    }
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = '\0';
+    int status = -1;
+    sscanf(buf, "HTTP/1.%*d %d", &status);
+    const char *b = strstr(buf, "\r\n\r\n");
+    snprintf(body, len, "%s", b ? b + 4 : "");
+    return status;
+}
+
+/* Runs a program to the end; its stdout+stderr in out. */
+static int run(char *const argv[], char *out, size_t len)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n < len - 1 && (r = read(fds[0], out + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    out[n] = '\0';
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void sample(const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/config/%s", getenv("OUTBOX_SOURCE_DIR"), name);
+}
+
+static void test_check_config(void **state)
+{
+    (void)state;
+    char bin[512], cfg[512], out[65536];
+    th_build_path("relay/outbox-relay", bin, sizeof bin);
+    sample("relay.yaml", cfg, sizeof cfg);
+    char *a1[] = {bin, "-c", cfg, "--check-config", NULL};
+    assert_int_equal(run(a1, out, sizeof out), 0);
+    assert_non_null(strstr(out, "configuration OK"));
+    th_build_path("sse/outbox-sse", bin, sizeof bin);
+    sample("sse.yaml", cfg, sizeof cfg);
+    char *a2[] = {bin, "-c", cfg, "--check-config", NULL};
+    assert_int_equal(run(a2, out, sizeof out), 0);
+    assert_null(strstr(out, "change-me")); /* the secret is masked */
+    assert_non_null(strstr(out, "secret: \"***\""));
+}
+
+/* A copy of relay.yaml with `brokers` misspelt `brokrs`. */
+static void test_misspelt_key(void **state)
+{
+    (void)state;
+    char src[512], dir[256], copy[600], bin[512], out[65536], want[700];
+    sample("relay.yaml", src, sizeof src);
+    assert_int_equal(th_tempdir("cfg", dir, sizeof dir), 0);
+    snprintf(copy, sizeof copy, "%s/relay.yaml", dir);
+    FILE *in = fopen(src, "r"), *o = fopen(copy, "w");
+    char line[1024];
+    int lineno = 0, at_line = 0, at_col = 0;
+    while (fgets(line, sizeof line, in)) {
+        lineno++;
+        char *k = strstr(line, "brokers:");
+        if (k && !at_line && line[0] != '#') {
+            at_line = lineno;
+            at_col = (int)(k - line) + 1;
+            memmove(k + 4, k + 5, strlen(k + 5) + 1); /* brokers -> brokrs */
+        }
+        fputs(line, o);
+    }
+    fclose(in);
+    fclose(o);
+    assert_true(at_line > 0);
+    th_build_path("relay/outbox-relay", bin, sizeof bin);
+    char *argv[] = {bin, "-c", copy, "--check-config", NULL};
+    assert_int_equal(run(argv, out, sizeof out), 2);
+    snprintf(want, sizeof want,
+             "%s:%d:%d: unknown key 'brokrs' (did you mean 'brokers'?)\n", copy,
+             at_line, at_col);
+    assert_string_equal(out, want);
+}
+
+static void serve_and_stop(const char *rel, const char *cfgname, int port)
+{
+    char bin[512], cfg[512], dir[256], body[65536];
+    th_build_path(rel, bin, sizeof bin);
+    sample(cfgname, cfg, sizeof cfg);
+    assert_int_equal(th_tempdir("daemon", dir, sizeof dir), 0);
+    struct th_proc p;
+    char *argv[] = {bin, "-c", cfg, NULL};
+    assert_int_equal(th_spawn(&p, "daemon", dir, argv), 0);
+    int status = -1;
+    for (int i = 0; i < 100 && status < 0; i++) {
+        status = http_get(port, "/healthz", body, sizeof body);
+        if (status < 0)
+            usleep(50000);
+    }
+    if (status != 200 && status != 503) {
+        th_dump_log(&p, 20);
+        fail_msg("/healthz answered %d", status);
+    }
+    assert_true(strlen(body) > 0); /* "ok", or the reason it is not */
+    assert_int_equal(http_get(port, "/metrics", body, sizeof body), 200);
+    assert_non_null(strstr(body, "outbox_build_info{version=\""));
+    assert_non_null(strstr(body, "process_resident_memory_bytes"));
+    assert_int_equal(http_get(port, "/elsewhere", body, sizeof body), 404);
+    int waited = 0;
+    int rc = th_stop(&p, 5000, &waited);
+    if (rc != 0 || waited > 2000)
+        th_dump_log(&p, 20);
+    assert_int_equal(rc, 0);
+    assert_true(waited <= 2000);
+}
+
+static void test_relay_serves_and_stops(void **state)
+{
+    (void)state;
+    serve_and_stop("relay/outbox-relay", "relay.yaml", 9464);
+}
+
+static void test_sse_serves_and_stops(void **state)
+{
+    (void)state;
+    serve_and_stop("sse/outbox-sse", "sse.yaml", 9465);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_config),
+        cmocka_unit_test(test_misspelt_key),
+        cmocka_unit_test(test_relay_serves_and_stops),
+        cmocka_unit_test(test_sse_serves_and_stops),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
