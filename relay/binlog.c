@@ -1,0 +1,761 @@
+/*
+ * The binlog format, from MySQL's libbinlogevents and MariaDB's
+ * log_event.h. Every read goes through a cursor that checks the bytes are
+ * there, so a truncated or hostile event is an error, never a read past
+ * the buffer.
+ */
+#include "relay/binlog.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "relay/crc32.h"
+
+enum coltype {
+    T_DECIMAL = 0, T_TINY = 1, T_SHORT = 2, T_LONG = 3, T_FLOAT = 4,
+    T_DOUBLE = 5, T_NULL = 6, T_TIMESTAMP = 7, T_LONGLONG = 8, T_INT24 = 9,
+    T_DATE = 10, T_TIME = 11, T_DATETIME = 12, T_YEAR = 13, T_NEWDATE = 14,
+    T_VARCHAR = 15, T_BIT = 16, T_TIMESTAMP2 = 17, T_DATETIME2 = 18,
+    T_TIME2 = 19, T_JSON = 245, T_NEWDECIMAL = 246, T_ENUM = 247,
+    T_SET = 248, T_TINY_BLOB = 249, T_MEDIUM_BLOB = 250, T_LONG_BLOB = 251,
+    T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254, T_GEOMETRY = 255,
+};
+
+/* ---- the cursor ------------------------------------------------------- */
+
+struct cur {
+    const uint8_t *p, *end;
+    int bad;
+};
+
+static int need(struct cur *c, size_t n)
+{
+    if (c->bad || (size_t)(c->end - c->p) < n) {
+        c->bad = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static uint64_t le(struct cur *c, int n)
+{
+    uint64_t v = 0;
+    if (!need(c, (size_t)n))
+        return 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)c->p[i] << (8 * i);
+    c->p += n;
+    return v;
+}
+
+static uint64_t be(struct cur *c, int n)
+{
+    uint64_t v = 0;
+    if (!need(c, (size_t)n))
+        return 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | c->p[i];
+    c->p += n;
+    return v;
+}
+
+static const uint8_t *take(struct cur *c, size_t n)
+{
+    const uint8_t *p = c->p;
+    if (!need(c, n))
+        return NULL;
+    c->p += n;
+    return p;
+}
+
+/* MySQL's length-encoded integer. */
+static uint64_t packed(struct cur *c)
+{
+    if (!need(c, 1))
+        return 0;
+    uint8_t b = *c->p++;
+    if (b < 251)
+        return b;
+    if (b == 252)
+        return le(c, 2);
+    if (b == 253)
+        return le(c, 3);
+    if (b == 254)
+        return le(c, 8);
+    c->bad = 1; /* 251 is NULL, 255 is not an integer */
+    return 0;
+}
+
+static int bad(char *err, size_t errlen, const char *what)
+{
+    snprintf(err, errlen, "malformed %s event", what);
+    return BINLOG_ERR;
+}
+
+/* ---- header, checksum, format ----------------------------------------- */
+
+void binlog_format_default(struct binlog_format *f)
+{
+    memset(f, 0, sizeof *f);
+    /* Binlog v4 post-header lengths of the events we read, for a stream
+     * whose FORMAT_DESCRIPTION has not arrived yet. */
+    f->post_header[BL_QUERY] = 13;
+    f->post_header[BL_ROTATE] = 8;
+    f->post_header[BL_TABLE_MAP] = 8;
+    for (int t = BL_WRITE_ROWS_V1; t <= BL_DELETE_ROWS_V1; t++)
+        f->post_header[t] = 8;
+    for (int t = BL_WRITE_ROWS; t <= BL_DELETE_ROWS; t++)
+        f->post_header[t] = 10;
+}
+
+int binlog_parse_header(const uint8_t *ev, size_t len, struct binlog_header *h,
+                        char *err, size_t errlen)
+{
+    struct cur c = {ev, ev + len, 0};
+    h->timestamp = (uint32_t)le(&c, 4);
+    h->type = (uint8_t)le(&c, 1);
+    h->server_id = (uint32_t)le(&c, 4);
+    h->size = (uint32_t)le(&c, 4);
+    h->log_pos = (uint32_t)le(&c, 4);
+    h->flags = (uint16_t)le(&c, 2);
+    if (c.bad || h->size < BINLOG_HEADER_LEN || h->size > len) {
+        snprintf(err, errlen, "malformed event header (size %u of %zu bytes)",
+                 h->size, len);
+        return BINLOG_ERR;
+    }
+    return BINLOG_OK;
+}
+
+int binlog_body(const struct binlog_format *f, const uint8_t *ev, size_t len,
+                int verify, const uint8_t **body, size_t *body_len, char *err,
+                size_t errlen)
+{
+    size_t cs = (size_t)f->checksum_len;
+    if (len < BINLOG_HEADER_LEN + cs)
+        return bad(err, errlen, "short");
+    if (verify && cs) {
+        uint32_t want = (uint32_t)ev[len - 4] | (uint32_t)ev[len - 3] << 8 |
+                        (uint32_t)ev[len - 2] << 16 | (uint32_t)ev[len - 1] << 24;
+        uint32_t got = crc32_update(0, ev, len - 4);
+        if (want != got) {
+            snprintf(err, errlen, "checksum mismatch in a %s event (stored "
+                     "%08x, computed %08x)", binlog_type_name(ev[4]), want, got);
+            return BINLOG_ERR;
+        }
+    }
+    *body = ev + BINLOG_HEADER_LEN;
+    *body_len = len - BINLOG_HEADER_LEN - cs;
+    return BINLOG_OK;
+}
+
+int binlog_parse_fde(const uint8_t *ev, size_t len, struct binlog_format *f,
+                     char *err, size_t errlen)
+{
+    struct cur c = {ev + BINLOG_HEADER_LEN, ev + len, 0};
+    const size_t fixed = 2 + 50 + 4 + 1; /* version, server, time, hdr len */
+    if (len < BINLOG_HEADER_LEN + fixed + 5 || le(&c, 2) != 4)
+        return bad(err, errlen, "FORMAT_DESCRIPTION");
+    const uint8_t *ver = take(&c, 50);
+    c.p += 4;
+    if (le(&c, 1) != BINLOG_HEADER_LEN)
+        return bad(err, errlen, "FORMAT_DESCRIPTION");
+    binlog_format_default(f);
+    memcpy(f->server_version, ver, 50);
+    f->server_version[50] = '\0';
+    /* The event ends with the checksum algorithm (1 byte) and a CRC. */
+    size_t n = len - BINLOG_HEADER_LEN - fixed - 5;
+    for (size_t i = 0; i < n && i < 255; i++)
+        f->post_header[i + 1] = c.p[i];
+    uint8_t alg = ev[len - 5];
+    if (alg != 0 && alg != 1) {
+        snprintf(err, errlen, "unknown binlog checksum algorithm %u", alg);
+        return BINLOG_ERR;
+    }
+    f->checksum_len = alg == 1 ? 4 : 0;
+    if (alg == 1 && crc32_update(0, ev, len - 4) !=
+                        ((uint32_t)ev[len - 4] | (uint32_t)ev[len - 3] << 8 |
+                         (uint32_t)ev[len - 2] << 16 | (uint32_t)ev[len - 1] << 24))
+        return bad(err, errlen, "FORMAT_DESCRIPTION (checksum)");
+    return BINLOG_OK;
+}
+
+int binlog_parse_rotate(const uint8_t *body, size_t len,
+                        struct binlog_rotate *out, char *err, size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    out->position = le(&c, 8);
+    out->file = (const char *)c.p;
+    out->file_len = c.bad ? 0 : (size_t)(c.end - c.p);
+    if (c.bad || out->file_len == 0 || out->file_len > 255)
+        return bad(err, errlen, "ROTATE");
+    return BINLOG_OK;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static int parse_mysql_gtid(const uint8_t *body, size_t len,
+                            struct binlog_gtid *g, char *err, size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    g->mysql = 1;
+    le(&c, 1); /* commit flag */
+    const uint8_t *sid = take(&c, 16);
+    g->seq = le(&c, 8);
+    if (c.bad)
+        return bad(err, errlen, "GTID");
+    memcpy(g->uuid, sid, 16);
+    if ((size_t)(c.end - c.p) >= 17 + 7) { /* logical clock, then times */
+        c.p += 17;
+        uint64_t imm = le(&c, 7);
+        uint64_t orig = imm;
+        if (imm & (1ULL << 55)) {
+            imm &= ~(1ULL << 55);
+            orig = le(&c, 7);
+        }
+        g->commit_us = (int64_t)(c.bad ? imm : orig);
+    }
+    return BINLOG_OK;
+}
+
+int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
+                      size_t len, uint32_t server_id, struct binlog_gtid *out,
+                      char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (h->type == BL_MYSQL_GTID || h->type == BL_MYSQL_ANONYMOUS_GTID)
+        return parse_mysql_gtid(body, len, out, err, errlen);
+    if (h->type == BL_MYSQL_GTID_TAGGED) {
+        snprintf(err, errlen, "tagged MySQL GTIDs (8.4) are not decoded yet");
+        return BINLOG_ERR;
+    }
+    struct cur c = {body, body + len, 0};
+    out->seq = le(&c, 8);
+    out->domain = (uint32_t)le(&c, 4);
+    uint8_t flags = (uint8_t)le(&c, 1);
+    if (c.bad)
+        return bad(err, errlen, "GTID");
+    out->server = server_id;
+    out->standalone = flags & 0x01;
+    return BINLOG_OK;
+}
+
+int binlog_parse_query(const struct binlog_format *f, const uint8_t *body,
+                       size_t len, struct binlog_query *out, char *err,
+                       size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    uint8_t ph = f->post_header[BL_QUERY] ? f->post_header[BL_QUERY] : 13;
+    c.p += 8; /* thread id, exec time */
+    size_t db_len = (size_t)le(&c, 1);
+    le(&c, 2); /* error code */
+    size_t status_len = ph >= 13 ? (size_t)le(&c, 2) : 0;
+    if (c.bad || (size_t)(c.p - body) > ph)
+        return bad(err, errlen, "QUERY");
+    c.p = body + ph;
+    take(&c, status_len);
+    out->db = (const char *)take(&c, db_len + 1);
+    out->db_len = db_len;
+    if (c.bad)
+        return bad(err, errlen, "QUERY");
+    out->sql = (const char *)c.p;
+    out->sql_len = (size_t)(c.end - c.p);
+    return BINLOG_OK;
+}
+
+/* ---- table maps ------------------------------------------------------- */
+
+static uint64_t read_table_id(struct cur *c, const struct binlog_format *f,
+                              int type)
+{
+    return le(c, f->post_header[type] == 6 ? 4 : 6);
+}
+
+static int copy_name(struct cur *c, char *out, size_t cap)
+{
+    size_t n = (size_t)le(c, 1);
+    const uint8_t *s = take(c, n + 1); /* and its NUL */
+    if (!s || n >= cap)
+        return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int parse_table_head(struct cur *c, const struct binlog_format *f,
+                            struct binlog_table_id *out)
+{
+    out->table_id = read_table_id(c, f, BL_TABLE_MAP);
+    le(c, 2); /* flags */
+    if (copy_name(c, out->db, sizeof out->db) < 0 ||
+        copy_name(c, out->table, sizeof out->table) < 0)
+        return -1;
+    return c->bad ? -1 : 0;
+}
+
+int binlog_parse_table_id(const struct binlog_format *f, const uint8_t *body,
+                          size_t len, struct binlog_table_id *out, char *err,
+                          size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    if (parse_table_head(&c, f, out) < 0)
+        return bad(err, errlen, "TABLE_MAP");
+    return BINLOG_OK;
+}
+
+static int meta_size(uint8_t type)
+{
+    switch (type) {
+    case T_FLOAT: case T_DOUBLE: case T_BLOB: case T_TINY_BLOB:
+    case T_MEDIUM_BLOB: case T_LONG_BLOB: case T_GEOMETRY: case T_JSON:
+    case T_TIMESTAMP2: case T_DATETIME2: case T_TIME2:
+        return 1;
+    case T_VARCHAR: case T_VAR_STRING: case T_BIT: case T_NEWDECIMAL:
+    case T_SET: case T_ENUM: case T_STRING:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+static int is_numeric(uint8_t t)
+{
+    return t == T_TINY || t == T_SHORT || t == T_INT24 || t == T_LONG ||
+           t == T_LONGLONG || t == T_FLOAT || t == T_DOUBLE ||
+           t == T_NEWDECIMAL || t == T_DECIMAL;
+}
+
+static void read_meta(struct cur *c, struct binlog_column *col)
+{
+    int n = meta_size(col->type);
+    if (n == 1)
+        col->meta = (uint16_t)le(c, 1);
+    else if (n == 2 && (col->type == T_VARCHAR || col->type == T_VAR_STRING))
+        col->meta = (uint16_t)le(c, 2);
+    else if (n == 2)
+        col->meta = (uint16_t)be(c, 2); /* (real type or precision, length) */
+}
+
+/* Optional metadata (binlog_row_metadata): signedness and names. */
+static int parse_optional(struct cur *c, struct binlog_table *t)
+{
+    while (c->p < c->end && !c->bad) {
+        uint8_t kind = (uint8_t)le(c, 1);
+        size_t len = (size_t)packed(c);
+        struct cur v = {take(c, len), NULL, 0};
+        if (!v.p)
+            return -1;
+        v.end = v.p + len;
+        if (kind == 1) { /* SIGNEDNESS: one bit per numeric column */
+            size_t bit = 0;
+            for (size_t i = 0; i < t->ncols; i++) {
+                if (!is_numeric(t->cols[i].type))
+                    continue;
+                if (bit / 8 < len)
+                    t->cols[i].is_unsigned = (v.p[bit / 8] >> (7 - bit % 8)) & 1;
+                bit++;
+            }
+        } else if (kind == 4) { /* COLUMN_NAME */
+            for (size_t i = 0; i < t->ncols; i++) {
+                size_t n = (size_t)packed(&v);
+                const uint8_t *s = take(&v, n);
+                if (!s || !(t->cols[i].name = malloc(n + 1)))
+                    return -1;
+                memcpy(t->cols[i].name, s, n);
+                t->cols[i].name[n] = '\0';
+            }
+            t->has_names = 1;
+        }
+    }
+    return c->bad ? -1 : 0;
+}
+
+int binlog_parse_table(const struct binlog_format *f, const uint8_t *body,
+                       size_t len, struct binlog_table *out, char *err,
+                       size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    memset(out, 0, sizeof *out);
+    if (parse_table_head(&c, f, &out->id) < 0)
+        return bad(err, errlen, "TABLE_MAP");
+    out->ncols = (size_t)packed(&c);
+    const uint8_t *types = take(&c, out->ncols);
+    if (!types || out->ncols == 0 || out->ncols > BINLOG_MAX_COLUMNS ||
+        !(out->cols = calloc(out->ncols, sizeof *out->cols)))
+        return bad(err, errlen, "TABLE_MAP");
+    for (size_t i = 0; i < out->ncols; i++)
+        out->cols[i].type = types[i];
+    size_t meta_len = (size_t)packed(&c);
+    struct cur m = {take(&c, meta_len), NULL, 0};
+    m.end = m.p ? m.p + meta_len : NULL;
+    for (size_t i = 0; m.p && i < out->ncols; i++)
+        read_meta(&m, &out->cols[i]);
+    const uint8_t *nulls = take(&c, (out->ncols + 7) / 8);
+    for (size_t i = 0; nulls && i < out->ncols; i++)
+        out->cols[i].nullable = (nulls[i / 8] >> (i % 8)) & 1;
+    if (c.bad || !m.p || m.bad || parse_optional(&c, out) < 0) {
+        binlog_table_free(out);
+        return bad(err, errlen, "TABLE_MAP");
+    }
+    return BINLOG_OK;
+}
+
+void binlog_table_free(struct binlog_table *t)
+{
+    for (size_t i = 0; t->cols && i < t->ncols; i++)
+        free(t->cols[i].name);
+    free(t->cols);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- rows ------------------------------------------------------------- */
+
+int binlog_parse_rows(const struct binlog_header *h,
+                      const struct binlog_format *f, const uint8_t *body,
+                      size_t len, struct binlog_rows *out, char *err,
+                      size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    int v2 = h->type >= BL_WRITE_ROWS && h->type <= BL_DELETE_ROWS;
+    int base = v2 ? BL_WRITE_ROWS : BL_WRITE_ROWS_V1;
+    memset(out, 0, sizeof *out);
+    out->kind = "wud"[h->type - base];
+    out->table_id = read_table_id(&c, f, h->type);
+    le(&c, 2); /* flags */
+    if (v2) {
+        size_t extra = (size_t)le(&c, 2);
+        if (extra < 2 || !take(&c, extra - 2))
+            return bad(err, errlen, "ROWS");
+    }
+    out->ncols = (size_t)packed(&c);
+    size_t bm = (out->ncols + 7) / 8;
+    out->present = take(&c, bm);
+    out->present_after = out->kind == 'u' ? take(&c, bm) : NULL;
+    if (c.bad || out->ncols == 0 || out->ncols > BINLOG_MAX_COLUMNS)
+        return bad(err, errlen, "ROWS");
+    out->p = c.p;
+    out->end = c.end;
+    return BINLOG_OK;
+}
+
+/* Appends text to scratch; the cell points at it. */
+struct scratch {
+    char *buf;
+    size_t len, used;
+};
+
+__attribute__((format(printf, 3, 4))) static int
+put(struct scratch *s, struct outbox_cell *cell, const char *fmt, ...)
+{
+    va_list ap;
+    size_t room = s->len - s->used;
+    va_start(ap, fmt);
+    int n = vsnprintf(s->buf + s->used, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= room)
+        return -1;
+    cell->data = s->buf + s->used;
+    cell->len = (size_t)n;
+    s->used += (size_t)n;
+    return 0;
+}
+
+static int put_frac(struct scratch *s, struct outbox_cell *cell, uint64_t frac,
+                    int fsp)
+{
+    if (fsp <= 0)
+        return 0;
+    for (int i = fsp; i < 6; i++)
+        frac /= 10; /* stored in micro-seconds precision, shown with fsp */
+    struct outbox_cell more;
+    if (put(s, &more, ".%0*" PRIu64, fsp, frac) < 0)
+        return -1;
+    cell->len += more.len;
+    return 0;
+}
+
+/* Fractional seconds: (fsp+1)/2 big-endian bytes, scaled to micro. */
+static uint64_t read_frac(struct cur *c, int fsp)
+{
+    switch ((fsp + 1) / 2) {
+    case 1: return be(c, 1) * 10000;
+    case 2: return be(c, 2) * 100;
+    case 3: return be(c, 3);
+    default: return 0;
+    }
+}
+
+static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
+                          struct outbox_cell *cell)
+{
+    static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+    int prec = meta >> 8, scale = meta & 0xff;
+    if (prec < 1 || prec > 65 || scale > 30 || scale > prec)
+        return -1;
+    int intg = prec - scale, ig0 = intg / 9, igx = intg % 9;
+    int fr0 = scale / 9, frx = scale % 9;
+    size_t size = (size_t)(ig0 * 4 + dig2bytes[igx] + fr0 * 4 + dig2bytes[frx]);
+    uint8_t b[40];
+    const uint8_t *raw = take(c, size);
+    if (!raw || size > sizeof b)
+        return -1;
+    memcpy(b, raw, size);
+    int neg = !(b[0] & 0x80);
+    b[0] ^= 0x80;
+    for (size_t i = 0; neg && i < size; i++)
+        b[i] = (uint8_t)~b[i];
+    struct cur d = {b, b + size, 0};
+    char text[100];
+    size_t n = 0;
+    int started = 0;
+    uint64_t part = dig2bytes[igx] ? be(&d, dig2bytes[igx]) : 0;
+    if (part) {
+        n += (size_t)snprintf(text + n, sizeof text - n, "%" PRIu64, part);
+        started = 1;
+    }
+    for (int i = 0; i < ig0; i++) {
+        part = be(&d, 4);
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              started ? "%09" PRIu64 : "%" PRIu64, part);
+        started |= part != 0;
+        if (!started)
+            n = 0; /* leading zero groups print nothing */
+    }
+    if (!started)
+        text[n++] = '0';
+    if (scale)
+        text[n++] = '.';
+    for (int i = 0; i < fr0; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%09" PRIu64, be(&d, 4));
+    if (frx)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%0*" PRIu64, frx,
+                              be(&d, dig2bytes[frx]));
+    text[n] = '\0';
+    return put(s, cell, "%s%s", neg ? "-" : "", text);
+}
+
+static int decode_time2(struct cur *c, int fsp, struct scratch *s,
+                        struct outbox_cell *cell)
+{
+    int64_t v = (int64_t)be(c, 3) - 0x800000;
+    uint64_t frac = read_frac(c, fsp);
+    int neg = v < 0;
+    if (neg && frac) { /* a negative time borrows its fraction */
+        v++;
+        frac = 1000000 - frac;
+    }
+    uint64_t a = (uint64_t)(neg ? -v : v);
+    if (put(s, cell, "%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, neg ? "-" : "",
+            (a >> 12) & 0x3ff, (a >> 6) & 0x3f, a & 0x3f) < 0)
+        return -1;
+    return put_frac(s, cell, frac, fsp);
+}
+
+static int decode_datetime2(struct cur *c, int fsp, struct scratch *s,
+                            struct outbox_cell *cell)
+{
+    int64_t v = (int64_t)be(c, 5) - 0x8000000000LL;
+    uint64_t frac = read_frac(c, fsp);
+    if (v < 0)
+        return -1;
+    uint64_t ymd = (uint64_t)v >> 17, hms = (uint64_t)v & 0x1ffff;
+    uint64_t ym = ymd >> 5;
+    if (put(s, cell, "%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64 " %02" PRIu64
+            ":%02" PRIu64 ":%02" PRIu64, ym / 13, ym % 13, ymd & 31, hms >> 12,
+            (hms >> 6) & 63, hms & 63) < 0)
+        return -1;
+    return put_frac(s, cell, frac, fsp);
+}
+
+static int decode_timestamp(uint64_t secs, uint64_t frac, int fsp,
+                            struct scratch *s, struct outbox_cell *cell)
+{
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (put(s, cell, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
+            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) < 0)
+        return -1;
+    return put_frac(s, cell, frac, fsp);
+}
+
+static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
+                         struct outbox_cell *cell)
+{
+    uint8_t b0 = meta >> 8, b1 = meta & 0xff;
+    unsigned real = b0, max = b1;
+    if ((b0 & 0x30) != 0x30) { /* CHAR over 255 bytes: length bits in b0 */
+        max = b1 | (((unsigned)(b0 & 0x30) ^ 0x30) << 4);
+        real = b0 | 0x30;
+    }
+    if (real == T_ENUM)
+        return put(s, cell, "%" PRIu64, le(c, (int)max));
+    if (real == T_SET)
+        return put(s, cell, "%" PRIu64, le(c, (int)(max > 8 ? 8 : max)));
+    size_t n = (size_t)le(c, max < 256 ? 1 : 2);
+    cell->data = take(c, n);
+    cell->len = n;
+    return cell->data ? 0 : -1;
+}
+
+static int decode_value(struct cur *c, const struct binlog_column *col,
+                        struct scratch *s, struct outbox_cell *cell)
+{
+    int u = col->is_unsigned, fsp = col->meta;
+    switch (col->type) {
+    case T_TINY: return u ? put(s, cell, "%" PRIu64, le(c, 1)) : put(s, cell, "%d", (int8_t)le(c, 1));
+    case T_SHORT: return u ? put(s, cell, "%" PRIu64, le(c, 2)) : put(s, cell, "%d", (int16_t)le(c, 2));
+    case T_INT24: {
+        uint64_t v = le(c, 3);
+        return u ? put(s, cell, "%" PRIu64, v)
+                 : put(s, cell, "%" PRId64, (int64_t)(v ^ 0x800000) - 0x800000);
+    }
+    case T_LONG: return u ? put(s, cell, "%" PRIu64, le(c, 4)) : put(s, cell, "%d", (int32_t)le(c, 4));
+    case T_LONGLONG: return u ? put(s, cell, "%" PRIu64, le(c, 8)) : put(s, cell, "%" PRId64, (int64_t)le(c, 8));
+    case T_FLOAT: {
+        uint32_t bits = (uint32_t)le(c, 4);
+        float f;
+        memcpy(&f, &bits, 4);
+        return put(s, cell, "%.9g", (double)f);
+    }
+    case T_DOUBLE: {
+        uint64_t bits = le(c, 8);
+        double d;
+        memcpy(&d, &bits, 8);
+        return put(s, cell, "%.17g", d);
+    }
+    case T_YEAR: {
+        uint64_t y = le(c, 1);
+        return put(s, cell, "%04" PRIu64, y ? y + 1900 : 0);
+    }
+    case T_DATE: case T_NEWDATE: {
+        uint64_t v = le(c, 3);
+        return put(s, cell, "%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64, v >> 9,
+                   (v >> 5) & 15, v & 31);
+    }
+    case T_TIME: {
+        int64_t v = (int64_t)(le(c, 3) ^ 0x800000) - 0x800000;
+        uint64_t a = (uint64_t)(v < 0 ? -v : v);
+        return put(s, cell, "%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
+                   v < 0 ? "-" : "", a / 10000, a / 100 % 100, a % 100);
+    }
+    case T_DATETIME: {
+        uint64_t v = le(c, 8), d = v / 1000000, t = v % 1000000;
+        return put(s, cell, "%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64
+                   " %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, d / 10000,
+                   d / 100 % 100, d % 100, t / 10000, t / 100 % 100, t % 100);
+    }
+    case T_TIMESTAMP: return decode_timestamp(le(c, 4), 0, 0, s, cell);
+    case T_TIMESTAMP2: {
+        uint64_t secs = be(c, 4);
+        return decode_timestamp(secs, read_frac(c, fsp), fsp, s, cell);
+    }
+    case T_DATETIME2: return decode_datetime2(c, fsp, s, cell);
+    case T_TIME2: return decode_time2(c, fsp, s, cell);
+    case T_NEWDECIMAL: return decode_decimal(c, col->meta, s, cell);
+    case T_BIT: {
+        size_t n = (size_t)(col->meta & 0xff) + ((col->meta >> 8) + 7) / 8;
+        if (n > 8)
+            return -1;
+        return put(s, cell, "%" PRIu64, be(c, (int)n));
+    }
+    case T_VARCHAR: case T_VAR_STRING: {
+        size_t n = (size_t)le(c, col->meta < 256 ? 1 : 2);
+        cell->data = take(c, n);
+        cell->len = n;
+        return cell->data ? 0 : -1;
+    }
+    case T_STRING: case T_ENUM: case T_SET:
+        return decode_string(c, col->meta, s, cell);
+    case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB:
+    case T_GEOMETRY: case T_JSON: {
+        if (col->meta < 1 || col->meta > 4)
+            return -1;
+        size_t n = (size_t)le(c, col->meta);
+        cell->data = take(c, n);
+        cell->len = n;
+        return cell->data ? 0 : -1;
+    }
+    default:
+        return -1;
+    }
+}
+
+int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
+                    struct outbox_cell *cells, char *scratch,
+                    size_t scratch_len, char *err, size_t errlen)
+{
+    if (r->p >= r->end)
+        return 0;
+    if (r->ncols != t->ncols) {
+        snprintf(err, errlen, "row has %zu columns, table map %zu",
+                 r->ncols, t->ncols);
+        return -1;
+    }
+    struct cur c = {r->p, r->end, 0};
+    struct scratch s = {scratch, scratch_len, 0};
+    size_t npresent = 0;
+    for (size_t i = 0; i < r->ncols; i++)
+        npresent += (r->present[i / 8] >> (i % 8)) & 1;
+    const uint8_t *nulls = take(&c, (npresent + 7) / 8);
+    size_t k = 0;
+    for (size_t i = 0; nulls && i < r->ncols; i++) {
+        struct outbox_cell *cell = &cells[i];
+        *cell = (struct outbox_cell){NULL, 0, 1};
+        if (!((r->present[i / 8] >> (i % 8)) & 1))
+            continue;
+        int is_null = (nulls[k / 8] >> (k % 8)) & 1;
+        k++;
+        if (is_null)
+            continue;
+        cell->is_null = 0;
+        if (decode_value(&c, &t->cols[i], &s, cell) < 0 || c.bad) {
+            snprintf(err, errlen, "cannot decode column %zu (type %u) of "
+                     "%s.%s", i + 1, t->cols[i].type, t->id.db, t->id.table);
+            return -1;
+        }
+    }
+    if (c.bad || !nulls) {
+        snprintf(err, errlen, "truncated row of %s.%s", t->id.db, t->id.table);
+        return -1;
+    }
+    r->p = c.p;
+    if (r->kind == 'u' && r->present_after) { /* before, then after image */
+        const uint8_t *tmp = r->present;
+        r->present = r->present_after;
+        r->present_after = tmp;
+    }
+    return 1;
+}
+
+const char *binlog_type_name(int type)
+{
+    switch (type) {
+    case BL_QUERY: return "QUERY";
+    case BL_STOP: return "STOP";
+    case BL_ROTATE: return "ROTATE";
+    case BL_FORMAT_DESCRIPTION: return "FORMAT_DESCRIPTION";
+    case BL_XID: return "XID";
+    case BL_TABLE_MAP: return "TABLE_MAP";
+    case BL_WRITE_ROWS_V1: case BL_WRITE_ROWS: return "WRITE_ROWS";
+    case BL_UPDATE_ROWS_V1: case BL_UPDATE_ROWS: return "UPDATE_ROWS";
+    case BL_DELETE_ROWS_V1: case BL_DELETE_ROWS: return "DELETE_ROWS";
+    case BL_HEARTBEAT: case BL_HEARTBEAT_V2: return "HEARTBEAT";
+    case BL_ROWS_QUERY: return "ROWS_QUERY";
+    case BL_MYSQL_GTID: return "GTID";
+    case BL_MYSQL_ANONYMOUS_GTID: return "ANONYMOUS_GTID";
+    case BL_MYSQL_PREVIOUS_GTIDS: return "PREVIOUS_GTIDS";
+    case BL_PARTIAL_UPDATE_ROWS: return "PARTIAL_UPDATE_ROWS";
+    case BL_TRANSACTION_PAYLOAD: return "TRANSACTION_PAYLOAD";
+    case BL_MYSQL_GTID_TAGGED: return "GTID_TAGGED";
+    case BL_MARIA_ANNOTATE_ROWS: return "ANNOTATE_ROWS";
+    case BL_MARIA_BINLOG_CHECKPOINT: return "BINLOG_CHECKPOINT";
+    case BL_MARIA_GTID: return "GTID";
+    case BL_MARIA_GTID_LIST: return "GTID_LIST";
+    case BL_MARIA_START_ENCRYPTION: return "START_ENCRYPTION";
+    default: return "unknown";
+    }
+}
