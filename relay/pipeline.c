@@ -1,0 +1,603 @@
+#include "relay/pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <zstd.h>
+
+#include "common/log.h"
+#include "common/metrics.h"
+
+#define CACHE_SLOTS 16
+#define SCRATCH_LEN 65536
+#define TOPIC_SERIES 32
+#define PAYLOAD_MAX (1024ULL * 1024 * 1024) /* decompressed transaction */
+#define ARTIFICIAL_F 0x20
+
+/* An outbox table's current table map and its column layout. */
+struct mapped {
+    uint64_t table_id;
+    int outbox; /* index into tables, -1 when the slot is free */
+    struct binlog_table map;
+    struct outbox_layout layout;
+};
+
+/* Column names from information_schema, when the binlog has none. */
+struct names {
+    char **names;
+    int n;
+};
+
+struct topic_series {
+    char topic[OUTBOX_TOPIC_MAX + 1];
+    struct mseries *events, *bytes;
+};
+
+struct pipeline {
+    const struct relay_cfg *cfg;
+    struct sink *sink;
+    struct source *src;
+    struct dedupe *dedupe;
+    struct binlog_format fmt;
+    char file[256];
+    struct outbox_table *tables;
+    struct names *schema_names; /* per table */
+    size_t ntables;
+    struct mapped cache[CACHE_SLOTS];
+    unsigned next_slot;
+    /* the open transaction */
+    int in_txn, txn_begun, txn_outbox;
+    struct sink_gtid gtid;
+    int64_t txn_ts_ms;
+    uint32_t row_seq;
+    struct outbox_cell *cells;
+    size_t cells_cap;
+    char *scratch;
+    /* metrics */
+    struct mfamily *events_f, *bytes_f;
+    struct mseries *dlq, *skipped;
+    struct topic_series topics[TOPIC_SERIES];
+    struct pipeline_stats stats;
+};
+
+__attribute__((format(printf, 5, 6))) static int
+fail(int *fatal, int is_fatal, char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    *fatal = is_fatal;
+    return -1;
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
+                              struct metrics *m, char *err, size_t errlen)
+{
+    struct pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->cfg = cfg;
+    p->sink = sink;
+    p->ntables = cfg->outbox.count;
+    p->tables = calloc(p->ntables, sizeof *p->tables);
+    p->schema_names = calloc(p->ntables, sizeof *p->schema_names);
+    p->scratch = malloc(SCRATCH_LEN);
+    if (!p->tables || !p->schema_names || !p->scratch)
+        goto fail;
+    for (size_t i = 0; i < p->ntables; i++)
+        if (outbox_table_compile(&p->tables[i],
+                                 CFG_LIST_AT(cfg->outbox, struct relay_table_cfg, i),
+                                 err, errlen) < 0)
+            goto fail;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        p->cache[i].outbox = -1;
+    binlog_format_default(&p->fmt);
+    if (m) {
+        p->events_f = metrics_family(m, METRIC_COUNTER, "outbox_events_total",
+                                     "Outbox events produced, by topic.", "topic");
+        p->bytes_f = metrics_family(m, METRIC_COUNTER, "outbox_bytes_total",
+                                    "Value bytes produced, by topic.", "topic");
+        p->dlq = metrics_series(metrics_family(m, METRIC_COUNTER,
+            "outbox_dead_letters_total", "Rows sent to the dead-letter topic.",
+            NULL), NULL);
+        p->skipped = metrics_series(metrics_family(m, METRIC_COUNTER,
+            "outbox_replayed_skipped_total",
+            "Replayed events already in Kafka (exactly_once).", NULL), NULL);
+    }
+    return p;
+fail:
+    pipeline_free(p);
+    return NULL;
+}
+
+static void forget_slot(struct mapped *s)
+{
+    binlog_table_free(&s->map);
+    s->outbox = -1;
+    s->table_id = 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        forget_slot(&p->cache[i]);
+    for (size_t i = 0; p->tables && i < p->ntables; i++)
+        outbox_table_free(&p->tables[i]);
+    for (size_t i = 0; p->schema_names && i < p->ntables; i++)
+        free(p->schema_names[i].names);
+    free(p->schema_names);
+    free(p->tables);
+    free(p->cells);
+    free(p->scratch);
+    free(p);
+}
+
+void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
+                    struct source *src, struct dedupe *dedupe)
+{
+    binlog_format_default(&p->fmt);
+    p->fmt.checksum_len = checksum_len;
+    snprintf(p->file, sizeof p->file, "%s", file ? file : "");
+    p->src = src;
+    p->dedupe = dedupe;
+    p->in_txn = p->txn_begun = p->txn_outbox = 0;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        forget_slot(&p->cache[i]);
+}
+
+int pipeline_in_txn(const struct pipeline *p) { return p->in_txn; }
+
+struct pipeline_stats *pipeline_stats(struct pipeline *p) { return &p->stats; }
+
+/* ---- transactions ----------------------------------------------------- */
+
+static int txn_begin(struct pipeline *p, const struct binlog_header *h,
+                     const atomic_int *stop)
+{
+    if (sink_txn_begin(p->sink, stop) < 0)
+        return -1;
+    p->in_txn = 1;
+    p->txn_begun = 0;
+    p->txn_outbox = 0;
+    p->row_seq = 0;
+    p->txn_ts_ms = (int64_t)h->timestamp * 1000;
+    memset(&p->gtid, 0, sizeof p->gtid);
+    return 0;
+}
+
+static int txn_end(struct pipeline *p, const struct binlog_header *h)
+{
+    p->in_txn = 0;
+    return sink_txn_end(p->sink, h->log_pos, p->gtid.kind ? &p->gtid : NULL);
+}
+
+static int on_gtid(struct pipeline *p, const struct binlog_header *h,
+                   const uint8_t *body, size_t len, const atomic_int *stop,
+                   char *err, size_t errlen)
+{
+    struct binlog_gtid g;
+    if (binlog_parse_gtid(h, body, len, h->server_id, &g, err, errlen) < 0)
+        return -1;
+    if (p->in_txn && txn_end(p, h) < 0) /* an unterminated one: close it */
+        return -1;
+    if (txn_begin(p, h, stop) < 0)
+        return -1;
+    if (h->type == BL_MARIA_GTID) {
+        p->gtid = (struct sink_gtid){.kind = POS_GTID_MARIADB,
+                                     .domain = g.domain, .server = g.server,
+                                     .seq = g.seq};
+        p->txn_begun = !g.standalone; /* a standalone one is one statement */
+    } else if (h->type == BL_MYSQL_GTID) {
+        p->gtid = (struct sink_gtid){.kind = POS_GTID_MYSQL, .seq = g.seq};
+        memcpy(p->gtid.uuid, g.uuid, 16);
+    }
+    if (g.commit_us)
+        p->txn_ts_ms = g.commit_us / 1000;
+    return 0;
+}
+
+static int starts_with(const char *s, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    return len >= n && strncasecmp(s, word, n) == 0 &&
+           (len == n || s[n] == ' ' || s[n] == '\t' || s[n] == '\n');
+}
+
+/* DDL on an outbox table: its column names must be read again. */
+static void note_ddl(struct pipeline *p, const struct binlog_query *q)
+{
+    for (size_t i = 0; i < p->ntables; i++) {
+        const char *name = p->tables[i].name;
+        if (!memmem(q->sql, q->sql_len, name, strlen(name)))
+            continue;
+        free(p->schema_names[i].names);
+        p->schema_names[i] = (struct names){NULL, 0};
+        for (int k = 0; k < CACHE_SLOTS; k++)
+            if (p->cache[k].outbox == (int)i)
+                forget_slot(&p->cache[k]);
+    }
+}
+
+static int on_query(struct pipeline *p, const struct binlog_header *h,
+                    const uint8_t *body, size_t len, const atomic_int *stop,
+                    char *err, size_t errlen)
+{
+    struct binlog_query q;
+    if (binlog_parse_query(&p->fmt, body, len, &q, err, errlen) < 0)
+        return -1;
+    if (starts_with(q.sql, q.sql_len, "BEGIN")) {
+        if (!p->in_txn && txn_begin(p, h, stop) < 0)
+            return -1;
+        p->txn_begun = 1;
+        return 0;
+    }
+    if (starts_with(q.sql, q.sql_len, "COMMIT") ||
+        starts_with(q.sql, q.sql_len, "ROLLBACK"))
+        return p->in_txn ? txn_end(p, h) : 0;
+    note_ddl(p, &q);
+    if (p->in_txn && p->txn_begun)
+        return 0; /* a statement inside BEGIN ... COMMIT */
+    if (!p->in_txn && txn_begin(p, h, stop) < 0)
+        return -1;
+    return txn_end(p, h); /* a statement that is its own transaction */
+}
+
+/* ---- table maps ------------------------------------------------------- */
+
+static int find_outbox(const struct pipeline *p, const struct binlog_table_id *id)
+{
+    for (size_t i = 0; i < p->ntables; i++)
+        if (!strcmp(p->tables[i].db, id->db) &&
+            !strcmp(p->tables[i].name, id->table))
+            return (int)i;
+    return -1;
+}
+
+static struct mapped *slot_for(struct pipeline *p, uint64_t table_id)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (p->cache[i].outbox >= 0 && p->cache[i].table_id == table_id)
+            return &p->cache[i];
+    return NULL;
+}
+
+/* Names of the columns: from the binlog, else information_schema. */
+static int column_names(struct pipeline *p, int t, struct binlog_table *map,
+                        const char **names, char *err, size_t errlen)
+{
+    if (map->has_names) {
+        for (size_t i = 0; i < map->ncols; i++)
+            names[i] = map->cols[i].name;
+        return 0;
+    }
+    struct names *n = &p->schema_names[t];
+    if (n->names && (size_t)n->n != map->ncols) {
+        free(n->names); /* the table changed since we read it */
+        n->names = NULL;
+    }
+    if (!n->names) {
+        if (!p->src || (n->n = source_columns(p->src, p->tables[t].db,
+                                               p->tables[t].name, &n->names)) < 0) {
+            snprintf(err, errlen, "%s", p->src ? p->src->err
+                                               : "no column names for the table");
+            n->names = NULL;
+            return -1;
+        }
+    }
+    if ((size_t)n->n != map->ncols) {
+        snprintf(err, errlen, "%s has %d columns in information_schema but "
+                 "%zu in the binlog; set binlog_row_metadata=FULL",
+                 p->cfg->outbox.count ? p->tables[t].cfg->table : "", n->n,
+                 map->ncols);
+        return -1;
+    }
+    for (size_t i = 0; i < map->ncols; i++)
+        names[i] = n->names[i];
+    return 0;
+}
+
+static int on_table_map(struct pipeline *p, const uint8_t *body, size_t len,
+                        int *fatal, char *err, size_t errlen)
+{
+    struct binlog_table_id id;
+    if (binlog_parse_table_id(&p->fmt, body, len, &id, err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s", err);
+    struct mapped *old = slot_for(p, id.table_id);
+    int t = find_outbox(p, &id);
+    if (old)
+        forget_slot(old); /* table ids are reused after a flush */
+    if (t < 0)
+        return 0; /* not an outbox table: its rows will be skipped */
+    p->txn_outbox = 1;
+    struct mapped *s = &p->cache[p->next_slot++ % CACHE_SLOTS];
+    forget_slot(s);
+    if (binlog_parse_table(&p->fmt, body, len, &s->map, err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s", err);
+    const char **names = calloc(s->map.ncols, sizeof *names);
+    if (!names || column_names(p, t, &s->map, names, err, errlen) < 0 ||
+        outbox_layout_resolve(&p->tables[t], names, s->map.ncols, &s->layout,
+                              err, errlen) < 0) {
+        free(names);
+        forget_slot(s);
+        return fail(fatal, 1, err, errlen, "%s", err);
+    }
+    free(names);
+    s->table_id = id.table_id;
+    s->outbox = t;
+    if (s->map.ncols > p->cells_cap) {
+        free(p->cells);
+        p->cells_cap = s->map.ncols;
+        if (!(p->cells = calloc(p->cells_cap, sizeof *p->cells)))
+            return fail(fatal, 1, err, errlen, "out of memory");
+    }
+    return 0;
+}
+
+/* ---- rows ------------------------------------------------------------- */
+
+static struct topic_series *series_for(struct pipeline *p, const char *topic)
+{
+    int free_slot = -1;
+    for (int i = 0; i < TOPIC_SERIES; i++) {
+        if (!p->topics[i].topic[0]) {
+            free_slot = free_slot < 0 ? i : free_slot;
+            continue;
+        }
+        if (!strcmp(p->topics[i].topic, topic))
+            return &p->topics[i];
+    }
+    if (free_slot < 0 || !p->events_f)
+        return NULL; /* more topics than slots: not counted per topic */
+    struct topic_series *ts = &p->topics[free_slot];
+    snprintf(ts->topic, sizeof ts->topic, "%s", topic);
+    ts->events = metrics_series(p->events_f, topic);
+    ts->bytes = metrics_series(p->bytes_f, topic);
+    return ts;
+}
+
+static int emit_row(struct pipeline *p, struct mapped *s,
+                    const struct binlog_header *h, const atomic_int *stop)
+{
+    char topic[OUTBOX_TOPIC_MAX + 1], why[512], pos[300];
+    struct sink_header hdrs[OUTBOX_MAX_HEADERS];
+    struct sink_record rec = {0};
+    const char *type = NULL;
+    enum outbox_verdict v = outbox_map_row(&p->tables[s->outbox], &s->layout,
+                                           p->cells, topic, hdrs, &rec, &type,
+                                           why, sizeof why);
+    opos_format(pos, sizeof pos, p->file, h->log_pos, p->row_seq++);
+    rec.position = pos;
+    rec.timestamp_ms = p->txn_ts_ms;
+    struct opos op = {0};
+    if (p->dedupe && opos_parse(pos, strlen(pos), &op) == 0 &&
+        dedupe_seen(p->dedupe, v == OUTBOX_OK ? rec.topic : p->cfg->dead_letter.topic,
+                    rec.key ? rec.key : pos, rec.key ? rec.key_len : strlen(pos), &op)) {
+        mseries_add(p->skipped, 1);
+        atomic_fetch_add(&p->stats.skipped_dupes, 1);
+        return 0;
+    }
+    if (v != OUTBOX_OK) {
+        if (!rec.key) { /* a stable key, so a replay finds its partition */
+            rec.key = pos;
+            rec.key_len = strlen(pos);
+        }
+        mseries_add(p->dlq, 1);
+        return sink_dead_letter(p->sink, &rec, type, why, stop);
+    }
+    struct topic_series *ts = series_for(p, topic);
+    if (ts) {
+        mseries_add(ts->events, 1);
+        mseries_add(ts->bytes, (int64_t)rec.value_len);
+    }
+    return sink_produce(p->sink, &rec, stop);
+}
+
+static int on_rows(struct pipeline *p, const struct binlog_header *h,
+                   const uint8_t *body, size_t len, const atomic_int *stop,
+                   int *fatal, char *err, size_t errlen)
+{
+    struct binlog_rows r;
+    if (binlog_parse_rows(h, &p->fmt, body, len, &r, err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s", err);
+    struct mapped *s = slot_for(p, r.table_id);
+    if (!s || r.kind != 'w')
+        return 0; /* another table, or an UPDATE/DELETE of the outbox */
+    if (!p->in_txn && txn_begin(p, h, stop) < 0)
+        return fail(fatal, 0, err, errlen, "stopped");
+    int got;
+    while ((got = binlog_next_row(&r, &s->map, p->cells, p->scratch,
+                                  SCRATCH_LEN, err, errlen)) == 1)
+        if (emit_row(p, s, h, stop) < 0) {
+            char why[512];
+            int failed = sink_failed(p->sink, why, sizeof why);
+            return fail(fatal, failed, err, errlen, "%s",
+                        failed ? why : "stopped while Kafka was full");
+        }
+    return got < 0 ? fail(fatal, 1, err, errlen, "%s", err) : 0;
+}
+
+/* ---- compressed transactions (MySQL 8.0.20+) --------------------------- */
+
+static int on_payload(struct pipeline *p, const struct binlog_header *outer,
+                      const uint8_t *body, size_t len, const atomic_int *stop,
+                      int *fatal, char *err, size_t errlen);
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static int is_compressed_rows(int type) { return type >= 166 && type <= 171; }
+
+static int dispatch(struct pipeline *p, const struct binlog_header *h,
+                    const uint8_t *body, size_t len, const atomic_int *stop,
+                    int *fatal, char *err, size_t errlen)
+{
+    int rc = 0;
+    switch (h->type) {
+    case BL_MARIA_GTID: case BL_MYSQL_GTID: case BL_MYSQL_ANONYMOUS_GTID:
+    case BL_MYSQL_GTID_TAGGED:
+        rc = on_gtid(p, h, body, len, stop, err, errlen);
+        break;
+    case BL_QUERY:
+        rc = on_query(p, h, body, len, stop, err, errlen);
+        break;
+    case BL_XID:
+        rc = p->in_txn ? txn_end(p, h) : 0;
+        break;
+    case BL_TABLE_MAP:
+        return on_table_map(p, body, len, fatal, err, errlen);
+    case BL_WRITE_ROWS_V1: case BL_UPDATE_ROWS_V1: case BL_DELETE_ROWS_V1:
+    case BL_WRITE_ROWS: case BL_UPDATE_ROWS: case BL_DELETE_ROWS:
+        return on_rows(p, h, body, len, stop, fatal, err, errlen);
+    case BL_TRANSACTION_PAYLOAD:
+        return on_payload(p, h, body, len, stop, fatal, err, errlen);
+    case BL_ROTATE: case BL_FORMAT_DESCRIPTION: case BL_HEARTBEAT:
+    case BL_HEARTBEAT_V2: case BL_STOP: case BL_ROWS_QUERY:
+    case BL_MYSQL_PREVIOUS_GTIDS: case BL_PARTIAL_UPDATE_ROWS:
+    case BL_MARIA_ANNOTATE_ROWS: case BL_MARIA_BINLOG_CHECKPOINT:
+    case BL_MARIA_GTID_LIST: case BL_MARIA_START_ENCRYPTION:
+        return 0; /* handled by the caller, or nothing to do */
+    default:
+        if (p->txn_outbox || is_compressed_rows(h->type))
+            return fail(fatal, 1, err, errlen,
+                        "binlog event type %u (%s) in a transaction of an "
+                        "outbox table at %s:%u cannot be decoded; nothing "
+                        "was skipped: the relay stops here%s", h->type,
+                        binlog_type_name(h->type), p->file, h->log_pos,
+                        is_compressed_rows(h->type)
+                            ? " (turn log_bin_compress off)" : "");
+        log_debug("binlog", "skipping event type %u at %s:%u", h->type,
+                  p->file, h->log_pos);
+        return 0;
+    }
+    if (rc < 0) {
+        char why[512];
+        int failed = sink_failed(p->sink, why, sizeof why);
+        if (failed)
+            return fail(fatal, 1, err, errlen, "%s", why);
+        if (stop && atomic_load(stop))
+            return fail(fatal, 0, err, errlen, "stopped");
+        return fail(fatal, 1, err, errlen, "%s", err);
+    }
+    return 0;
+}
+
+/* ROTATE and FORMAT_DESCRIPTION change how later events are read. */
+static int on_stream_event(struct pipeline *p, const struct binlog_header *h,
+                           const uint8_t *ev, size_t len, const uint8_t *body,
+                           size_t blen, int *fatal, char *err, size_t errlen)
+{
+    if (h->type == BL_FORMAT_DESCRIPTION) {
+        if (binlog_parse_fde(ev, len, &p->fmt, err, errlen) < 0)
+            return fail(fatal, 1, err, errlen, "%s", err);
+        return 0;
+    }
+    struct binlog_rotate r;
+    if (binlog_parse_rotate(body, blen, &r, err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s", err);
+    snprintf(p->file, sizeof p->file, "%.*s", (int)r.file_len, r.file);
+    if (sink_rotate(p->sink, p->file, r.position) < 0)
+        return fail(fatal, 0, err, errlen, "stopped");
+    log_debug("binlog", "now in %s at %" PRIu64, p->file, r.position);
+    return 0;
+}
+
+static int event(struct pipeline *p, const uint8_t *ev, size_t len,
+                 int inner, const atomic_int *stop, int *fatal, char *err,
+                 size_t errlen)
+{
+    struct binlog_header h;
+    const uint8_t *body;
+    size_t blen;
+    if (binlog_parse_header(ev, len, &h, err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s", err);
+    if (h.type == BL_FORMAT_DESCRIPTION && !inner)
+        return on_stream_event(p, &h, ev, len, NULL, 0, fatal, err, errlen);
+    struct binlog_format plain = p->fmt;
+    plain.checksum_len = 0; /* events inside a payload carry no CRC */
+    if (binlog_body(inner ? &plain : &p->fmt, ev, h.size, 1, &body, &blen,
+                    err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s", err);
+    if (h.type == BL_ROTATE)
+        return on_stream_event(p, &h, ev, len, body, blen, fatal, err, errlen);
+    if (h.timestamp && !(h.flags & ARTIFICIAL_F))
+        atomic_store(&p->stats.last_event_ts, h.timestamp);
+    return dispatch(p, &h, body, blen, stop, fatal, err, errlen);
+}
+
+int pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
+                   const atomic_int *stop, int *fatal, char *err,
+                   size_t errlen)
+{
+    *fatal = 0;
+    return event(p, ev, len, 0, stop, fatal, err, errlen);
+}
+
+/* TLV header (type, length, value in packed integers), then one zstd
+ * frame whose content is a run of events without checksums. */
+static int on_payload(struct pipeline *p, const struct binlog_header *outer,
+                      const uint8_t *body, size_t len, const atomic_int *stop,
+                      int *fatal, char *err, size_t errlen)
+{
+    const uint8_t *q = body, *end = body + len;
+    uint64_t fields[4] = {0};
+    while (q < end) { /* type, length, value: all MySQL packed integers */
+        uint8_t type = *q++;
+        if (type == 0)
+            break; /* the end mark */
+        if (q >= end || *q >= 251 || *q == 0 || *q > 9 || q + 1 + *q > end)
+            return fail(fatal, 1, err, errlen, "malformed TRANSACTION_PAYLOAD");
+        uint8_t n = *q++;
+        uint64_t v = q[0];
+        int width = v == 252 ? 2 : v == 253 ? 3 : v == 254 ? 8 : 0;
+        if (width && width + 1 > n)
+            return fail(fatal, 1, err, errlen, "malformed TRANSACTION_PAYLOAD");
+        if (width) {
+            v = 0;
+            for (int i = 0; i < width; i++)
+                v |= (uint64_t)q[1 + i] << (8 * i);
+        }
+        q += n;
+        if (type < 4)
+            fields[type] = v;
+    }
+    if (fields[2] != 0)
+        return fail(fatal, 1, err, errlen, "TRANSACTION_PAYLOAD compression "
+                    "%" PRIu64 " is not zstd", fields[2]);
+    uint64_t size = fields[3];
+    if (size == 0 || size > PAYLOAD_MAX)
+        return fail(fatal, 1, err, errlen, "TRANSACTION_PAYLOAD of %" PRIu64
+                    " bytes", size);
+    uint8_t *buf = malloc(size);
+    size_t got = buf ? ZSTD_decompress(buf, size, q, (size_t)(end - q)) : 0;
+    if (!buf || ZSTD_isError(got) || got != size) {
+        free(buf);
+        return fail(fatal, 1, err, errlen, "cannot decompress a "
+                    "TRANSACTION_PAYLOAD at %s:%u", p->file, outer->log_pos);
+    }
+    int rc = 0;
+    for (size_t off = 0; rc == 0 && off < got;) {
+        struct binlog_header h;
+        if (binlog_parse_header(buf + off, got - off, &h, err, errlen) < 0) {
+            rc = fail(fatal, 1, err, errlen, "%s", err);
+            break;
+        }
+        /* Inner events have no position: the transaction ends where the
+         * payload event ends. */
+        uint8_t *ev = buf + off;
+        ev[13] = (uint8_t)outer->log_pos;
+        ev[14] = (uint8_t)(outer->log_pos >> 8);
+        ev[15] = (uint8_t)(outer->log_pos >> 16);
+        ev[16] = (uint8_t)(outer->log_pos >> 24);
+        rc = event(p, ev, h.size, 1, stop, fatal, err, errlen);
+        off += h.size;
+    }
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * pipeline: one binlog event in, Kafka records out.
+ *
+ * Keeps the little state the binlog needs (the format, the current file,
+ * the open transaction, the table maps of outbox tables), recognises
+ * transaction boundaries in both server dialects, decodes the INSERTed
+ * rows of outbox tables only, maps them to records (outbox.h) and hands
+ * them to the sink with the transaction's GTID and end offset, so that the
+ * sink can tell when the transaction is safely in Kafka.
+ *
+ * Transactions: a GTID event or a BEGIN opens one; XID, COMMIT or
+ * ROLLBACK closes it; a statement outside BEGIN (DDL) is a transaction by
+ * itself. Rows of other tables are skipped at the TABLE_MAP: their row
+ * events are never decoded. An event type the decoder does not know is
+ * skipped outside outbox transactions and stops the relay inside one.
+ *
+ * Pipeline thread only; the caller owns the sink and the source.
+ */
+#ifndef OUTBOX_RELAY_PIPELINE_H
+#define OUTBOX_RELAY_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg_relay.h"
+#include "relay/binlog.h"
+#include "relay/dedupe.h"
+#include "relay/sink.h"
+#include "relay/source.h"
+
+struct metrics;
+struct pipeline;
+
+struct pipeline_stats {
+    atomic_int_fast64_t last_event_ts; /* unix seconds of the last event */
+    atomic_int_fast64_t skipped_dupes; /* exactly_once replays skipped */
+};
+
+/* Returns NULL with a message (e.g. a table that cannot be compiled). */
+struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
+                              struct metrics *m, char *err, size_t errlen);
+void pipeline_free(struct pipeline *p);
+
+/* Before streaming from a (new) connection: the server's checksum setting,
+ * where the stream starts, the source for column look-ups and the dedupe
+ * (NULL outside exactly_once). Drops any half-read transaction. */
+void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
+                    struct source *src, struct dedupe *dedupe);
+
+/* Processes one event. 0, or -1 with a message: the relay must stop
+ * (fatal) or reconnect (*fatal == 0, e.g. the sink was stopped). */
+int pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
+                   const atomic_int *stop, int *fatal, char *err,
+                   size_t errlen);
+
+/* 1 while a transaction is open (its end not seen yet). */
+int pipeline_in_txn(const struct pipeline *p);
+
+struct pipeline_stats *pipeline_stats(struct pipeline *p);
+
+#endif
