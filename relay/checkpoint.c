@@ -34,36 +34,38 @@ static int match_key(const rd_kafka_message_t *m, void *arg)
 /* The last record under our key, searching back from the end in chunks:
  * compaction keeps the topic short, but it runs late. */
 static int scan_partition(rd_kafka_t *c, const char *topic, int32_t part,
-                          struct last_match *lm, char *err, size_t errlen)
+                          struct last_match *lm, const atomic_int *stop,
+                          char *err, size_t errlen)
 {
     int64_t low, high;
-    if (kscan_watermarks(c, topic, part, &low, &high, KAFKA_TIMEOUT_MS, err,
-                         errlen) < 0)
+    if (kscan_watermarks(c, topic, part, &low, &high, KAFKA_TIMEOUT_MS, stop,
+                         err, errlen) < 0)
         return -1;
     for (int64_t end = high; end > low && !lm->found; end -= SCAN_CHUNK) {
         int64_t from = end - SCAN_CHUNK > low ? end - SCAN_CHUNK : low;
         if (kscan_range(c, topic, part, from, end, match_key, lm,
-                        KAFKA_TIMEOUT_MS, err, errlen) < 0)
+                        KAFKA_TIMEOUT_MS, stop, err, errlen) < 0)
             return -1;
     }
     return 0;
 }
 
 static int load_kafka(const struct relay_cfg *cfg, struct relay_position *p,
-                      char *err, size_t errlen)
+                      const atomic_int *stop, char *err, size_t errlen)
 {
     struct last_match *lm = calloc(1, sizeof *lm);
     rd_kafka_t *c = kscan_consumer_new(&cfg->kafka, err, errlen);
-    int rc = -1;
+    int rc = -2; /* unreachable or stopped, unless we get further */
     if (!lm || !c)
         goto out;
     lm->key = cfg->name;
     int n = kscan_partition_count(c, cfg->checkpoint.topic, KAFKA_TIMEOUT_MS,
-                                  err, errlen);
+                                  stop, err, errlen);
     if (n < 0)
         goto out;
     for (int32_t i = 0; i < n && !lm->found; i++)
-        if (scan_partition(c, cfg->checkpoint.topic, i, lm, err, errlen) < 0)
+        if (scan_partition(c, cfg->checkpoint.topic, i, lm, stop, err,
+                           errlen) < 0)
             goto out;
     rc = 0;
     if (lm->found) {
@@ -83,11 +85,11 @@ out:
 }
 
 int ckpt_load(const struct relay_cfg *cfg, struct relay_position *p,
-              char *err, size_t errlen)
+              const atomic_int *stop, char *err, size_t errlen)
 {
     if (cfg->checkpoint.store == RELAY_CKPT_FILE)
         return ckpt_file_load(cfg->checkpoint.path, p, err, errlen);
-    return load_kafka(cfg, p, err, errlen);
+    return load_kafka(cfg, p, stop, err, errlen);
 }
 
 /* Creates the topic compacted with one partition; an existing topic is

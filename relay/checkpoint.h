@@ -13,6 +13,7 @@
 #ifndef OUTBOX_RELAY_CHECKPOINT_H
 #define OUTBOX_RELAY_CHECKPOINT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "config/cfg_relay.h"
@@ -20,10 +21,11 @@
 #include "relay/sink.h"
 
 /* Returns 1 and fills p when a checkpoint exists, 0 when none does, -1
- * with a message when it cannot be read (the relay must then stop: going
- * on from `start` would resend or skip events). */
+ * with a message when it is damaged (the relay must then stop: going on
+ * from `start` would resend or skip events), -2 when the store cannot be
+ * reached now (Kafka down: try again), or when *stop became nonzero. */
 int ckpt_load(const struct relay_cfg *cfg, struct relay_position *p,
-              char *err, size_t errlen);
+              const atomic_int *stop, char *err, size_t errlen);
 
 /* Makes sure the Kafka store's topic exists and is compacted (creating it
  * when missing). A no-op for the file store. 0 or -1. */

@@ -116,8 +116,8 @@ static int take_last(const rd_kafka_message_t *m, void *arg)
 }
 
 static int load_topic(struct dedupe *d, rd_kafka_t *c,
-                      const rd_kafka_metadata_topic_t *mt, char *err,
-                      size_t errlen)
+                      const rd_kafka_metadata_topic_t *mt,
+                      const atomic_int *stop, char *err, size_t errlen)
 {
     struct dtopic *t = &d->topics[d->ntopics];
     t->npart = mt->partition_cnt;
@@ -132,10 +132,10 @@ static int load_topic(struct dedupe *d, rd_kafka_t *c,
         int64_t low, high;
         struct opos last = {UINT64_MAX, 0, 0};
         if (id < 0 || id >= t->npart ||
-            kscan_watermarks(c, t->name, id, &low, &high, TIMEOUT_MS, err,
-                             errlen) < 0 ||
+            kscan_watermarks(c, t->name, id, &low, &high, TIMEOUT_MS, stop,
+                             err, errlen) < 0 ||
             kscan_range(c, t->name, id, high - 1, high, take_last, &last,
-                        TIMEOUT_MS, err, errlen) < 0)
+                        TIMEOUT_MS, stop, err, errlen) < 0)
             return -1;
         if (high <= low || last.file == UINT64_MAX)
             continue;
@@ -150,25 +150,22 @@ static int load_topic(struct dedupe *d, rd_kafka_t *c,
 
 struct dedupe *dedupe_load(const struct relay_cfg *cfg,
                            const struct outbox_table *tables, size_t ntables,
-                           char *err, size_t errlen)
+                           const atomic_int *stop, char *err, size_t errlen)
 {
     const struct rd_kafka_metadata *md = NULL;
     struct dedupe *d = calloc(1, sizeof *d);
     rd_kafka_t *c = kscan_consumer_new(&cfg->kafka, err, errlen);
     if (!d || !c)
         goto fail;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(c, 1, NULL, &md, TIMEOUT_MS);
-    if (e) {
-        snprintf(err, errlen, "listing topics: %s", rd_kafka_err2str(e));
+    if (kscan_all_topics(c, &md, TIMEOUT_MS, stop, err, errlen) < 0)
         goto fail;
-    }
     d->topics = calloc((size_t)md->topic_cnt + 1, sizeof *d->topics);
     if (!d->topics)
         goto fail;
     for (int i = 0; i < md->topic_cnt; i++)
         if (md->topics[i].err == 0 &&
             wanted(cfg, tables, ntables, md->topics[i].topic) &&
-            load_topic(d, c, &md->topics[i], err, errlen) < 0)
+            load_topic(d, c, &md->topics[i], stop, err, errlen) < 0)
             goto fail;
     rd_kafka_metadata_destroy(md);
     rd_kafka_consumer_close(c);

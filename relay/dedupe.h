@@ -29,6 +29,7 @@
 #ifndef OUTBOX_RELAY_DEDUPE_H
 #define OUTBOX_RELAY_DEDUPE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,7 +56,7 @@ struct dedupe;
  * topic had records) is valid and skips nothing. */
 struct dedupe *dedupe_load(const struct relay_cfg *cfg,
                            const struct outbox_table *tables, size_t ntables,
-                           char *err, size_t errlen);
+                           const atomic_int *stop, char *err, size_t errlen);
 
 /* 1 when the record for (topic, key) at pos is already in Kafka. */
 int dedupe_seen(struct dedupe *d, const char *topic, const void *key,

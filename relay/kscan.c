@@ -5,6 +5,55 @@
 
 #include "common/log.h"
 
+#define STEP_MS 500
+
+static int stopped(const atomic_int *stop, char *err, size_t errlen)
+{
+    if (!stop || !atomic_load(stop))
+        return 0;
+    snprintf(err, errlen, "stopped");
+    return 1;
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+    (void)rk;
+    if (level <= 3)
+        log_warn("kafka", "%s: %s", fac, buf);
+    else
+        log_debug("kafka", "%s: %s", fac, buf);
+}
+
+/* Metadata in steps, so that a stop is noticed. */
+static rd_kafka_resp_err_t metadata(rd_kafka_t *rk, int all,
+                                    rd_kafka_topic_t *t,
+                                    const struct rd_kafka_metadata **md,
+                                    int timeout_ms, const atomic_int *stop)
+{
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (int waited = 0; waited < timeout_ms && !(stop && atomic_load(stop));
+         waited += STEP_MS) {
+        e = rd_kafka_metadata(rk, all, t, md, STEP_MS);
+        if (e != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+            e != RD_KAFKA_RESP_ERR__TRANSPORT)
+            break;
+    }
+    return e;
+}
+
+int kscan_all_topics(rd_kafka_t *rk, const struct rd_kafka_metadata **md,
+                     int timeout_ms, const atomic_int *stop, char *err,
+                     size_t errlen)
+{
+    rd_kafka_resp_err_t e = metadata(rk, 1, NULL, md, timeout_ms, stop);
+    if (e) {
+        snprintf(err, errlen, "listing Kafka topics: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
 rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
                                size_t errlen)
 {
@@ -31,6 +80,7 @@ rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
             return NULL;
         }
     }
+    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
     if (!rk) {
         snprintf(err, errlen, "cannot create a Kafka consumer: %s", why);
@@ -40,11 +90,11 @@ rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
 }
 
 int kscan_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
-                          char *err, size_t errlen)
+                          const atomic_int *stop, char *err, size_t errlen)
 {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
+    rd_kafka_resp_err_t e = metadata(rk, 0, t, &md, timeout_ms, stop);
     rd_kafka_topic_destroy(t);
     if (e) {
         snprintf(err, errlen, "metadata of %s: %s", topic, rd_kafka_err2str(e));
@@ -64,11 +114,17 @@ int kscan_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
 }
 
 int kscan_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
-                     int64_t *low, int64_t *high, int timeout_ms, char *err,
-                     size_t errlen)
+                     int64_t *low, int64_t *high, int timeout_ms,
+                     const atomic_int *stop, char *err, size_t errlen)
 {
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-        rk, topic, partition, low, high, timeout_ms);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (int waited = 0; waited < timeout_ms && e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+         waited += STEP_MS) {
+        if (stopped(stop, err, errlen))
+            return -1;
+        e = rd_kafka_query_watermark_offsets(rk, topic, partition, low, high,
+                                             STEP_MS);
+    }
     if (e) {
         snprintf(err, errlen, "offsets of %s[%d]: %s", topic, (int)partition,
                  rd_kafka_err2str(e));
@@ -89,7 +145,8 @@ static int assign_one(rd_kafka_t *rk, const char *topic, int32_t partition,
 
 int kscan_range(rd_kafka_t *rk, const char *topic, int32_t partition,
                 int64_t from, int64_t to, kscan_fn fn, void *arg,
-                int timeout_ms, char *err, size_t errlen)
+                int timeout_ms, const atomic_int *stop, char *err,
+                size_t errlen)
 {
     int rc = 0, waited = 0;
     if (from >= to)
@@ -100,6 +157,10 @@ int kscan_range(rd_kafka_t *rk, const char *topic, int32_t partition,
     }
     int64_t next = from;
     while (rc == 0 && next < to) {
+        if (stopped(stop, err, errlen)) {
+            rc = -1;
+            break;
+        }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m) {
             if ((waited += 100) >= timeout_ms) {

@@ -8,12 +8,15 @@
  * "read this range of this partition", done here with a consumer that
  * belongs to no group and commits nothing.
  *
- * Blocking; call from one thread at a time.
+ * Blocking, in steps of at most half a second: every call gives up early,
+ * with an error, once *stop (when given) becomes nonzero. Call from one
+ * thread at a time.
  */
 #ifndef OUTBOX_RELAY_KSCAN_H
 #define OUTBOX_RELAY_KSCAN_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +29,12 @@ rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
 
 /* Number of partitions of `topic`; 0 when it does not exist; -1 on error. */
 int kscan_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
-                          char *err, size_t errlen);
+                          const atomic_int *stop, char *err, size_t errlen);
 
 /* Low and high watermarks of one partition. 0 or -1. */
 int kscan_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
-                     int64_t *low, int64_t *high, int timeout_ms, char *err,
-                     size_t errlen);
+                     int64_t *low, int64_t *high, int timeout_ms,
+                     const atomic_int *stop, char *err, size_t errlen);
 
 /* Calls fn for every record at offsets [from, to) of the partition, in
  * order; fn returns 0 to go on, nonzero to stop early. Returns 0, or -1
@@ -39,7 +42,14 @@ int kscan_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
 typedef int (*kscan_fn)(const rd_kafka_message_t *m, void *arg);
 int kscan_range(rd_kafka_t *rk, const char *topic, int32_t partition,
                 int64_t from, int64_t to, kscan_fn fn, void *arg,
-                int timeout_ms, char *err, size_t errlen);
+                int timeout_ms, const atomic_int *stop, char *err,
+                size_t errlen);
+
+/* Lists all topics (metadata), in steps; the caller frees with
+ * rd_kafka_metadata_destroy. 0 or -1. */
+int kscan_all_topics(rd_kafka_t *rk, const struct rd_kafka_metadata **md,
+                     int timeout_ms, const atomic_int *stop, char *err,
+                     size_t errlen);
 
 /* The value of header `name` of m (NULL when absent); *len its length. */
 const void *kscan_header(const rd_kafka_message_t *m, const char *name,

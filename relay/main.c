@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "config/cfg_relay.h"
+#include "relay/relay.h"
 
 static const char USAGE[] =
     "usage: outbox-relay [-c FILE] [--check-config] [-l LEVEL]\n"
@@ -33,19 +34,28 @@ struct app {
     struct metrics *metrics;
     struct admin_http *admin;
     struct daemon *daemon;
+    struct relay *relay;
+    int exit_code;
 };
 
+/* SIGTERM/SIGINT: the pipeline stops, then on_end ends the loop. */
 static void on_stop(void *arg)
 {
     struct app *a = arg;
+    relay_stop(a->relay);
+}
+
+static void on_end(void *arg, int code)
+{
+    struct app *a = arg;
+    a->exit_code = code;
     event_base_loopexit(a->base, NULL);
 }
 
 static int on_health(void *arg, char *why, size_t len)
 {
-    (void)arg;
-    snprintf(why, len, "the relay pipeline is not running yet");
-    return -1;
+    struct app *a = arg;
+    return relay_health(a->relay, why, len);
 }
 
 static int run(struct app *a)
@@ -56,18 +66,26 @@ static int run(struct app *a)
         log_error("main", "cannot set up the event loop");
         return EXIT_RUNTIME;
     }
+    if (!(a->relay = relay_new(&a->cfg, a->base, a->metrics, on_end, a))) {
+        log_error("main", "cannot set up the relay");
+        return EXIT_RUNTIME;
+    }
     a->admin = admin_http_new(a->base, a->cfg.metrics.listen, a->metrics,
                               on_health, a, err, sizeof err);
     if (!a->admin) {
         log_error("main", "%s", err);
         return EXIT_RUNTIME;
     }
+    if (relay_start(a->relay) < 0) {
+        log_error("main", "cannot start the pipeline thread");
+        return EXIT_RUNTIME;
+    }
     log_info("main", "outbox-relay %s started as '%s'; metrics on port %d",
              OUTBOX_VERSION, a->cfg.name, admin_http_port(a->admin));
     daemon_notify_ready();
     event_base_dispatch(a->base);
-    log_info("main", "stopped");
-    return EXIT_OK;
+    log_info("main", "stopped (exit status %d)", a->exit_code);
+    return a->exit_code;
 }
 
 int main(int argc, char **argv)
@@ -85,6 +103,8 @@ int main(int argc, char **argv)
                                    : (enum log_level)a.cfg.log_level);
     rc = run(&a);
     admin_http_free(a.admin);
+    if (a.relay && relay_free(a.relay) != 0 && rc == EXIT_OK)
+        rc = EXIT_RUNTIME;
     daemon_free(a.daemon);
     metrics_free(a.metrics);
     if (a.base)

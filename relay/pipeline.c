@@ -157,6 +157,12 @@ int pipeline_in_txn(const struct pipeline *p) { return p->in_txn; }
 
 struct pipeline_stats *pipeline_stats(struct pipeline *p) { return &p->stats; }
 
+const struct outbox_table *pipeline_tables(const struct pipeline *p, size_t *n)
+{
+    *n = p->ntables;
+    return p->tables;
+}
+
 /* ---- transactions ----------------------------------------------------- */
 
 static int txn_begin(struct pipeline *p, const struct binlog_header *h,

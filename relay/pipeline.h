@@ -59,4 +59,8 @@ int pipeline_in_txn(const struct pipeline *p);
 
 struct pipeline_stats *pipeline_stats(struct pipeline *p);
 
+/* The compiled outbox tables (for the dedupe's topic templates). */
+const struct outbox_table *pipeline_tables(const struct pipeline *p,
+                                           size_t *n);
+
 #endif

@@ -469,6 +469,13 @@ int sink_flush(struct sink *s, int timeout_ms)
     return (e || s->failed) ? -1 : 0;
 }
 
+int sink_reset_position(struct sink *s, const struct relay_position *pos)
+{
+    if (s->head != s->tail)
+        return -1;
+    return pos_copy(&s->committed, pos);
+}
+
 const struct relay_position *sink_committed(const struct sink *s)
 {
     return &s->committed;

@@ -112,6 +112,10 @@ void sink_poll(struct sink *s, int timeout_ms);
  * failure). */
 int sink_flush(struct sink *s, int timeout_ms);
 
+/* Sets the committed position (the start, once resolved from `start:`).
+ * Only while no transaction is open. 0 or -1. */
+int sink_reset_position(struct sink *s, const struct relay_position *pos);
+
 /* The position after the last fully acknowledged transaction. */
 const struct relay_position *sink_committed(const struct sink *s);
 

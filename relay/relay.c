@@ -1,0 +1,419 @@
+#include "relay/relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/backoff.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "relay/checkpoint.h"
+#include "relay/dedupe.h"
+#include "relay/pipeline.h"
+#include "relay/sink.h"
+#include "relay/source.h"
+
+#define POLL_EVERY 256      /* events between delivery-report polls */
+#define STOP_FLUSH_MS 1000  /* what a stop waits for Kafka at most */
+
+enum state { ST_STARTING, ST_CONNECTING, ST_STREAMING, ST_FAILED, ST_STOPPED };
+
+struct relay {
+    const struct relay_cfg *cfg;
+    struct event_base *base;
+    struct event *wake_ev;
+    int wake[2];
+    void (*on_end)(void *, int);
+    void *arg;
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+    atomic_int state;
+    atomic_int exit_code;
+    struct source source;
+    struct sink *sink;
+    struct pipeline *pipeline;
+    struct dedupe *dedupe;
+    struct backoff backoff;
+    int64_t last_ckpt_ms;
+    /* mirrored for the metrics thread */
+    atomic_int_fast64_t last_event_ts, ckpt_ts, ckpt_offset, queue_depth,
+        kafka_errors, in_flight;
+    struct mseries *reconnects;
+    struct metrics *metrics;
+    char why[1100];
+    pthread_mutex_t why_lock;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_state(struct relay *r, enum state s, const char *why)
+{
+    atomic_store(&r->state, s);
+    pthread_mutex_lock(&r->why_lock);
+    snprintf(r->why, sizeof r->why, "%s", why ? why : "");
+    pthread_mutex_unlock(&r->why_lock);
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+static double g_lag(void *arg)
+{
+    struct relay *r = arg;
+    int64_t t = atomic_load(&r->last_event_ts);
+    return t ? (double)(time(NULL) - t) : 0;
+}
+
+#define GAUGE_OF(field)                                                        \
+    static double g_##field(void *arg)                                         \
+    {                                                                          \
+        return (double)atomic_load(&((struct relay *)arg)->field);             \
+    }
+GAUGE_OF(ckpt_ts)
+GAUGE_OF(ckpt_offset)
+GAUGE_OF(queue_depth)
+GAUGE_OF(kafka_errors)
+GAUGE_OF(in_flight)
+
+static void register_metrics(struct relay *r, struct metrics *m)
+{
+    if (!m)
+        return;
+    metrics_gauge_cb(m, "outbox_replication_lag_seconds",
+                     "Age of the last binlog event read (0 when caught up).",
+                     g_lag, r);
+    metrics_gauge_cb(m, "outbox_checkpoint_timestamp_seconds",
+                     "When the last checkpoint was saved.", g_ckpt_ts, r);
+    metrics_gauge_cb(m, "outbox_checkpoint_offset",
+                     "Binlog offset of the last checkpoint.", g_ckpt_offset, r);
+    metrics_gauge_cb(m, "outbox_producer_queue_depth",
+                     "Messages in the producer's queue.", g_queue_depth, r);
+    metrics_gauge_cb(m, "outbox_kafka_errors",
+                     "Kafka delivery and client errors since start.",
+                     g_kafka_errors, r);
+    metrics_gauge_cb(m, "outbox_records_in_flight",
+                     "Records produced, not yet acknowledged.", g_in_flight, r);
+    r->reconnects = metrics_series(
+        metrics_family(m, METRIC_COUNTER, "outbox_source_reconnects_total",
+                       "Reconnections to the MySQL/MariaDB source.", NULL),
+        NULL);
+}
+
+static void mirror_stats(struct relay *r)
+{
+    struct sink_stats *s = sink_stats(r->sink);
+    atomic_store(&r->queue_depth, rd_kafka_outq_len(sink_handle(r->sink)));
+    atomic_store(&r->kafka_errors, (int64_t)atomic_load(&s->errors));
+    atomic_store(&r->in_flight, (int64_t)atomic_load(&s->in_flight));
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+static void save_checkpoint(struct relay *r)
+{
+    const struct relay_position *pos = sink_committed(r->sink);
+    char err[512];
+    if (!pos->file[0] && pos->kind == POS_GTID_NONE)
+        return; /* nothing streamed yet */
+    if (ckpt_save(r->cfg, r->sink, pos, err, sizeof err) < 0) {
+        log_warn("checkpoint", "%s", err);
+        return;
+    }
+    atomic_store(&r->ckpt_ts, (int64_t)time(NULL));
+    atomic_store(&r->ckpt_offset, (int64_t)pos->offset);
+}
+
+static void maybe_checkpoint(struct relay *r)
+{
+    int64_t t = now_ms();
+    if (t - r->last_ckpt_ms < r->cfg->checkpoint.interval_ms)
+        return;
+    r->last_ckpt_ms = t;
+    save_checkpoint(r);
+    mirror_stats(r);
+}
+
+/* ---- the pipeline thread ---------------------------------------------- */
+
+/* Sleeps for a backoff step, serving delivery reports; 1 if asked to stop. */
+static int wait_backoff(struct relay *r)
+{
+    int64_t until = now_ms() + backoff_next(&r->backoff);
+    while (now_ms() < until && !atomic_load(&r->stop)) {
+        sink_poll(r->sink, 50);
+        maybe_checkpoint(r);
+    }
+    return atomic_load(&r->stop);
+}
+
+static int fatal(struct relay *r, const char *msg)
+{
+    log_error("relay", "%s", msg);
+    set_state(r, ST_FAILED, msg);
+    return 1;
+}
+
+/* Where the binlog is read from after a (re)connect. exactly_once first
+ * lets what is in flight land and reads the partition tails again. */
+static int prepare_resume(struct relay *r, int have_position)
+{
+    char err[512];
+    if (!have_position) {
+        struct relay_position start;
+        pos_init(&start);
+        if (source_resolve_start(&r->source, r->cfg->source.start, &start) < 0)
+            return -1;
+        sink_reset_position(r->sink, &start);
+        pos_free(&start);
+    }
+    if (r->cfg->delivery.mode != RELAY_EXACTLY_ONCE)
+        return 0;
+    if (sink_flush(r->sink, 30000) < 0) {
+        snprintf(r->source.err, sizeof r->source.err,
+                 "records still in flight; retrying");
+        r->source.fatal = 0;
+        return -1;
+    }
+    size_t ntables;
+    const struct outbox_table *tables = pipeline_tables(r->pipeline, &ntables);
+    dedupe_free(r->dedupe);
+    r->dedupe = dedupe_load(r->cfg, tables, ntables, &r->stop, err,
+                            sizeof err);
+    if (!r->dedupe) {
+        snprintf(r->source.err, sizeof r->source.err, "%s", err);
+        r->source.fatal = 0; /* Kafka unreachable: try again */
+        return -1;
+    }
+    return 0;
+}
+
+/* Streams until the connection ends. 0: reconnect; 1: stop or fail. */
+static int stream(struct relay *r)
+{
+    char err[1024];
+    int fatal_err = 0;
+    unsigned n = 0;
+    set_state(r, ST_STREAMING, NULL);
+    for (;;) {
+        const uint8_t *ev;
+        size_t len;
+        if (source_read(&r->source, &ev, &len) < 0) {
+            if (atomic_load(&r->stop))
+                return 1;
+            if (r->source.fatal)
+                return fatal(r, r->source.err);
+            log_warn("binlog", "%s; reconnecting", r->source.err);
+            mseries_add(r->reconnects, 1);
+            return 0;
+        }
+        backoff_reset(&r->backoff);
+        if (len > 4 && (ev[4] == BL_HEARTBEAT || ev[4] == BL_HEARTBEAT_V2))
+            atomic_store(&r->last_event_ts, 0); /* caught up */
+        else if (len > 4)
+            atomic_store(&r->last_event_ts, (int64_t)(ev[0] | ev[1] << 8 |
+                         ev[2] << 16 | (uint32_t)ev[3] << 24));
+        if (pipeline_event(r->pipeline, ev, len, &r->stop, &fatal_err, err,
+                           sizeof err) < 0) {
+            if (fatal_err)
+                return fatal(r, err);
+            return 1; /* asked to stop while waiting for Kafka */
+        }
+        if (++n % POLL_EVERY == 0 || len < 64) {
+            sink_poll(r->sink, 0);
+            maybe_checkpoint(r);
+        }
+    }
+}
+
+/* The checkpoint, waiting out an unreachable store. */
+static int load_checkpoint(struct relay *r, struct relay_position *start,
+                           int *have)
+{
+    char err[1024];
+    for (;;) {
+        *have = ckpt_load(r->cfg, start, &r->stop, err, sizeof err);
+        if (*have >= 0)
+            return 0;
+        if (*have == -1)
+            return fatal(r, err), -1;
+        if (atomic_load(&r->stop))
+            return -1;
+        log_warn("checkpoint", "cannot read the checkpoint yet: %s", err);
+        set_state(r, ST_CONNECTING, err);
+        int64_t until = now_ms() + backoff_next(&r->backoff);
+        while (now_ms() < until && !atomic_load(&r->stop))
+            usleep(20000);
+    }
+}
+
+static int setup(struct relay *r, struct relay_position *start, int *have)
+{
+    char err[1024];
+    pos_init(start);
+    if (load_checkpoint(r, start, have) < 0)
+        return -1;
+    if (*have) {
+        char text[POS_TEXT_MAX];
+        pos_format(start, text, sizeof text);
+        log_info("checkpoint", "resuming after %s", text);
+    }
+    if (!(r->sink = sink_new(r->cfg, start, err, sizeof err)) ||
+        ckpt_prepare(r->cfg, r->sink, err, sizeof err) < 0 ||
+        !(r->pipeline = pipeline_new(r->cfg, r->sink, r->metrics, err,
+                                     sizeof err)))
+        return fatal(r, err), -1;
+    return 0;
+}
+
+static int run(struct relay *r)
+{
+    struct relay_position start;
+    int have;
+    backoff_init(&r->backoff, r->cfg->source.reconnect.initial_ms,
+                 r->cfg->source.reconnect.max_ms);
+    if (setup(r, &start, &have) < 0) {
+        pos_free(&start);
+        return atomic_load(&r->state) == ST_FAILED;
+    }
+    pos_free(&start);
+    backoff_reset(&r->backoff);
+    int rc = 0;
+    while (!atomic_load(&r->stop)) {
+        set_state(r, ST_CONNECTING, "connecting to the source");
+        if (source_connect(&r->source) < 0 ||
+            prepare_resume(r, have) < 0 ||
+            source_start_dump(&r->source, sink_committed(r->sink)) < 0) {
+            if (r->source.fatal) {
+                rc = fatal(r, r->source.err);
+                break;
+            }
+            log_warn("binlog", "%s", r->source.err);
+            set_state(r, ST_CONNECTING, r->source.err);
+            if (wait_backoff(r))
+                break;
+            continue;
+        }
+        have = 1;
+        pipeline_reset(r->pipeline,
+                       !strcmp(r->source.info.binlog_checksum, "CRC32") ? 4 : 0,
+                       sink_committed(r->sink)->file, &r->source, r->dedupe);
+        if (stream(r)) {
+            rc = atomic_load(&r->state) == ST_FAILED;
+            break;
+        }
+    }
+    source_close(&r->source);
+    if (!rc) { /* a clean stop: let Kafka take what it can, then save */
+        sink_flush(r->sink, STOP_FLUSH_MS);
+        save_checkpoint(r);
+    }
+    return rc;
+}
+
+static void *thread_main(void *arg)
+{
+    struct relay *r = arg;
+    int rc = run(r);
+    atomic_store(&r->exit_code, rc);
+    if (!rc)
+        set_state(r, ST_STOPPED, "stopped");
+    if (write(r->wake[1], "x", 1) < 0)
+        log_error("relay", "cannot wake the main loop: %s", strerror(errno));
+    return NULL;
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct relay *r = arg;
+    char c;
+    (void)what;
+    if (read(fd, &c, 1) == 1 && r->on_end)
+        r->on_end(r->arg, atomic_load(&r->exit_code));
+}
+
+/* ---- the loop side ---------------------------------------------------- */
+
+struct relay *relay_new(const struct relay_cfg *cfg, struct event_base *base,
+                        struct metrics *m, void (*on_end)(void *arg, int code),
+                        void *arg)
+{
+    struct relay *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->cfg = cfg;
+    r->base = base;
+    r->on_end = on_end;
+    r->arg = arg;
+    r->metrics = m;
+    r->wake[0] = r->wake[1] = -1;
+    pthread_mutex_init(&r->why_lock, NULL);
+    source_init(&r->source, &cfg->source);
+    set_state(r, ST_STARTING, "starting");
+    if (pipe2(r->wake, O_CLOEXEC) < 0 ||
+        !(r->wake_ev = event_new(base, r->wake[0], EV_READ | EV_PERSIST,
+                                 on_wake, r)) ||
+        event_add(r->wake_ev, NULL) < 0) {
+        relay_free(r);
+        return NULL;
+    }
+    register_metrics(r, m);
+    return r;
+}
+
+int relay_start(struct relay *r)
+{
+    if (pthread_create(&r->thread, NULL, thread_main, r) != 0)
+        return -1;
+    r->started = 1;
+    return 0;
+}
+
+void relay_stop(struct relay *r)
+{
+    atomic_store(&r->stop, 1);
+    source_interrupt(&r->source);
+}
+
+int relay_free(struct relay *r)
+{
+    if (!r)
+        return 0;
+    if (r->started) {
+        relay_stop(r);
+        pthread_join(r->thread, NULL);
+    }
+    int rc = atomic_load(&r->exit_code);
+    pipeline_free(r->pipeline);
+    dedupe_free(r->dedupe);
+    sink_destroy(r->sink, STOP_FLUSH_MS);
+    if (r->wake_ev)
+        event_free(r->wake_ev);
+    for (int i = 0; i < 2; i++)
+        if (r->wake[i] >= 0)
+            close(r->wake[i]);
+    pthread_mutex_destroy(&r->why_lock);
+    free(r);
+    return rc;
+}
+
+int relay_health(struct relay *r, char *why, size_t len)
+{
+    if (atomic_load(&r->state) == ST_STREAMING)
+        return 0;
+    pthread_mutex_lock(&r->why_lock);
+    snprintf(why, len, "%s", r->why[0] ? r->why : "not streaming");
+    pthread_mutex_unlock(&r->why_lock);
+    return -1;
+}
