@@ -182,8 +182,9 @@ static const struct cfg_field source_fields[] = {
      "30s", 1000, 3600000, NULL, NULL,
      "silence after which the connection is taken for dead"},
     {"heartbeat_interval", CFG_DURATION, F(relay_source_cfg, heartbeat_ms), 0,
-     "5s", 100, 600000, NULL, NULL,
-     "source sends a heartbeat this often when idle"},
+     "1s", 100, 600000, NULL, NULL,
+     "source sends a heartbeat this often when idle (the checkpoint of an "
+     "idle relay trails by at most this)"},
     {"reconnect", CFG_SECTION, F(relay_source_cfg, reconnect), 0, NULL, 0, 0,
      NULL, &cfg_backoff_schema, "backoff between reconnect attempts"},
     {NULL},
