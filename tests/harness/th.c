@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <hiredis/hiredis.h>
 #include <mysql.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -516,4 +517,58 @@ int th_kafka_stop(struct th_kafka *k)
     k->out = NULL;
     rm_tree(k->dir);
     return rc == 0 ? 0 : -1;
+}
+
+int th_run(const char *name, const char *dir, char *const argv[],
+           int timeout_ms)
+{
+    struct th_proc p = {0};
+    int st;
+    if (spawn_io(&p, name, dir, argv, -1, -1) < 0)
+        return -1;
+    for (int waited = 0; waitpid(p.pid, &st, WNOHANG) == 0; waited += 10) {
+        if (waited >= timeout_ms) {
+            fprintf(stderr, "th: %s did not finish in %d ms\n", name, timeout_ms);
+            th_kill(&p);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    untrack(&p);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        th_dump_log(&p, 15);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int th_http_get(int port, const char *path, char *body, size_t len)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char req[512];
+    static char buf[1 << 20];
+    snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: t\r\n\r\n", path);
+    if (write(fd, req, strlen(req)) < 0) {
+        close(fd);
+        return -1;
+    }
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = '\0';
+    int status = -1;
+    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+        return -1;
+    const char *b = strstr(buf, "\r\n\r\n");
+    if (body && len)
+        snprintf(body, len, "%s", b ? b + 4 : "");
+    return status;
 }

@@ -92,6 +92,15 @@ void th_kill(struct th_proc *p);
 /* 1 while the process runs. */
 int th_alive(struct th_proc *p);
 
+/* Runs a program to its end (at most timeout_ms, then SIGKILL); its
+ * output goes to DIR/NAME.log. Returns its exit status or -1. */
+int th_run(const char *name, const char *dir, char *const argv[],
+           int timeout_ms);
+
+/* GET path from 127.0.0.1:port over HTTP/1.0. Returns the status code (and
+ * the body in body), or -1 when nothing answers. */
+int th_http_get(int port, const char *path, char *body, size_t len);
+
 /* The build's path of a tool or daemon (OUTBOX_BUILD_DIR + rel). */
 const char *th_build_path(const char *rel, char *buf, size_t len);
 

@@ -21,35 +21,6 @@
 
 #include "tests/harness/th.h"
 
-/* GET path from 127.0.0.1:port; returns the status, the body in body. */
-static int http_get(int port, const char *path, char *body, size_t len)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        close(fd);
-        return -1;
-    }
-    char req[256], buf[65536];
-    snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: t\r\n\r\n", path);
-    if (write(fd, req, strlen(req)) < 0) {
-        close(fd);
-        return -1;
-    }
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
-        n += (size_t)r;
-    close(fd);
-    buf[n] = '\0';
-    int status = -1;
-    sscanf(buf, "HTTP/1.%*d %d", &status);
-    const char *b = strstr(buf, "\r\n\r\n");
-    snprintf(body, len, "%s", b ? b + 4 : "");
-    return status;
-}
-
 /* Runs a program to the end; its stdout+stderr in out. */
 static int run(char *const argv[], char *out, size_t len)
 {
@@ -142,7 +113,7 @@ static void serve_and_stop(const char *rel, const char *cfgname, int port)
     assert_int_equal(th_spawn(&p, "daemon", dir, argv), 0);
     int status = -1;
     for (int i = 0; i < 100 && status < 0; i++) {
-        status = http_get(port, "/healthz", body, sizeof body);
+        status = th_http_get(port, "/healthz", body, sizeof body);
         if (status < 0)
             usleep(50000);
     }
@@ -151,10 +122,10 @@ static void serve_and_stop(const char *rel, const char *cfgname, int port)
         fail_msg("/healthz answered %d", status);
     }
     assert_true(strlen(body) > 0); /* "ok", or the reason it is not */
-    assert_int_equal(http_get(port, "/metrics", body, sizeof body), 200);
+    assert_int_equal(th_http_get(port, "/metrics", body, sizeof body), 200);
     assert_non_null(strstr(body, "outbox_build_info{version=\""));
     assert_non_null(strstr(body, "process_resident_memory_bytes"));
-    assert_int_equal(http_get(port, "/elsewhere", body, sizeof body), 404);
+    assert_int_equal(th_http_get(port, "/elsewhere", body, sizeof body), 404);
     int waited = 0;
     int rc = th_stop(&p, 5000, &waited);
     if (rc != 0 || waited > 2000)

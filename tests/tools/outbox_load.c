@@ -5,6 +5,7 @@
  *   outbox-load --port P [--host H] [--user U] [--password X]
  *               --events N [--seed S] [--big K] --expect FILE
  *
+ * --events 0 only creates the schema.
  * Transactions of 1 to --max-txn outbox rows (in two outbox tables), mixed
  * with writes to a table the relay must ignore; about one in ten is rolled
  * back; some delete their outbox rows again in the same transaction (the
@@ -197,7 +198,7 @@ static void parse(int argc, char **argv, struct opts *o)
         default: usage();
         }
     }
-    if (!o->port || o->events <= 0 || !o->expect || o->max_txn < 1 ||
+    if (!o->port || o->events < 0 || !o->expect || o->max_txn < 1 ||
         o->max_txn > 500)
         usage();
 }

@@ -131,7 +131,9 @@ static void check_record(struct exp *e, size_t n, const char *topic,
         t->dup++;
         return;
     }
-    int has_type = header(hdrs, "type", type, sizeof type) && type[0];
+    /* kcat shows a null header value as NULL (never an event type here). */
+    int has_type = header(hdrs, "type", type, sizeof type) && type[0] &&
+                   strcmp(type, "NULL") != 0;
     int type_ok = strcmp(x->type, "\\N") == 0 ? !has_type
                                              : has_type && !strcmp(type, x->type);
     if (strcmp(topic, x->topic) || strcmp(key, x->key) || !type_ok ||

@@ -1,0 +1,7 @@
+add_library(outbox_relay_env STATIC ${CMAKE_SOURCE_DIR}/tests/integration/relay_env.c)
+target_link_libraries(outbox_relay_env PUBLIC outbox_test_harness PkgConfig::MARIADB)
+
+outbox_integration_test(test_relay_flow TIMEOUT 900
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_flow.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_flow outbox-relay outbox-load outbox-verify kafka-mock)

@@ -1,0 +1,166 @@
+#include "tests/integration/relay_env.h"
+
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const TOPICS[] = {"outbox.event.queue", "outbox.event.order",
+                                     "outbox.event.user"};
+
+static int write_config(struct relay_env *e)
+{
+    FILE *fp = fopen(e->config, "w");
+    if (!fp)
+        return -1;
+    fprintf(fp,
+            "name: test-relay\n"
+            "source:\n  host: 127.0.0.1\n  port: %d\n  user: root\n"
+            "  server_id: 77\n  start: latest\n"
+            "  reconnect:\n    initial: 100ms\n    max: 1s\n"
+            "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
+            "kafka:\n  brokers: \"%s\"\n  buffer_memory: 32MiB\n"
+            "  properties:\n    message.max.bytes: \"8000000\"\n"
+            "delivery:\n  mode: %s\n"
+            "checkpoint:\n  store: file\n  path: %s\n  interval: 100ms\n"
+            "metrics:\n  listen: 127.0.0.1:%d\n",
+            e->db.port, e->kafka.bootstrap, e->delivery, e->checkpoint,
+            e->metrics_port);
+    return fclose(fp);
+}
+
+int relay_env_start(struct relay_env *e, const char *delivery,
+                    const char *const *mariadb_extra)
+{
+    memset(e, 0, sizeof *e);
+    e->delivery = delivery;
+    if (th_tempdir("relay-env", e->dir, sizeof e->dir) < 0 ||
+        th_mariadb_start(&e->db, mariadb_extra) < 0 ||
+        th_kafka_start(&e->kafka, 1, NULL) < 0)
+        return -1;
+    snprintf(e->config, sizeof e->config, "%s/relay.yaml", e->dir);
+    snprintf(e->checkpoint, sizeof e->checkpoint, "%s/relay.checkpoint", e->dir);
+    snprintf(e->expect, sizeof e->expect, "%s/expect.tsv", e->dir);
+    snprintf(e->dump, sizeof e->dump, "%s/dump.bin", e->dir);
+    e->metrics_port = th_free_port();
+    if (write_config(e) < 0)
+        return -1;
+    return relay_env_load(e, 0, 1, 0, 0); /* the schema */
+}
+
+void relay_env_stop(struct relay_env *e)
+{
+    if (e->relay.pid > 0)
+        th_stop(&e->relay, 10000, NULL);
+    th_kafka_stop(&e->kafka);
+    th_mariadb_stop(&e->db);
+}
+
+int relay_env_health(struct relay_env *e)
+{
+    return th_http_get(e->metrics_port, "/healthz", NULL, 0);
+}
+
+int relay_env_run_relay(struct relay_env *e)
+{
+    char bin[512];
+    char *argv[] = {(char *)th_build_path("relay/outbox-relay", bin, sizeof bin),
+                    "-c", e->config, NULL};
+    if (th_spawn(&e->relay, "relay", e->dir, argv) < 0)
+        return -1;
+    for (int i = 0; i < 300; i++) {
+        if (relay_env_health(e) == 200)
+            return 0;
+        if (!th_alive(&e->relay))
+            break;
+        usleep(100000);
+    }
+    fprintf(stderr, "relay did not start streaming\n");
+    th_dump_log(&e->relay, 20);
+    return -1;
+}
+
+int relay_env_load(struct relay_env *e, long events, long seed, long big,
+                   long id_base)
+{
+    char bin[512], port[16], n[32], s[32], b[32], ib[32];
+    snprintf(port, sizeof port, "%d", e->db.port);
+    snprintf(n, sizeof n, "%ld", events);
+    snprintf(s, sizeof s, "%ld", seed);
+    snprintf(b, sizeof b, "%ld", big);
+    snprintf(ib, sizeof ib, "%ld", id_base);
+    char *argv[] = {(char *)th_build_path("tests/outbox-load", bin, sizeof bin),
+                    "--port", port, "--events", n, "--seed", s, "--big", b,
+                    "--id-base", ib, "--expect", e->expect, NULL};
+    return th_run("load", e->dir, argv, 600000) == 0 ? 0 : -1;
+}
+
+/* SHOW MASTER STATUS: where the binlog ends now. */
+static int binlog_end(struct relay_env *e, char *file, size_t len,
+                      unsigned long long *pos)
+{
+    MYSQL *db = th_mariadb_connect(&e->db);
+    if (!db || mysql_query(db, "SHOW MASTER STATUS")) {
+        if (db)
+            mysql_close(db);
+        return -1;
+    }
+    MYSQL_RES *r = mysql_store_result(db);
+    MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+    int rc = row ? 0 : -1;
+    if (row) {
+        snprintf(file, len, "%s", row[0]);
+        *pos = strtoull(row[1], NULL, 10);
+    }
+    if (r)
+        mysql_free_result(r);
+    mysql_close(db);
+    return rc;
+}
+
+int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms)
+{
+    char want_file[256], file[256] = "";
+    unsigned long long want, pos = 0;
+    if (binlog_end(e, want_file, sizeof want_file, &want) < 0)
+        return -1;
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        FILE *fp = fopen(e->checkpoint, "r");
+        if (fp) {
+            if (fscanf(fp, "v1 file=%255s pos=%llu", file, &pos) != 2)
+                pos = 0;
+            fclose(fp);
+        }
+        if (!strcmp(file, want_file) && pos >= want)
+            return 0;
+        usleep(100000);
+    }
+    fprintf(stderr, "relay checkpoint %s:%llu, binlog ends at %s:%llu\n", file,
+            pos, want_file, want);
+    return -1;
+}
+
+int relay_env_verify(struct relay_env *e, int exactly_once)
+{
+    char bin[512], cmd[2048];
+    unlink(e->dump);
+    for (size_t i = 0; i < sizeof TOPICS / sizeof TOPICS[0]; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "kcat -C -q -b '%s' -t %s -o beginning -e "
+                 "-f '%%t %%p %%o %%K %%S %%h\\n%%k%%s\\n' >> '%s'",
+                 e->kafka.bootstrap, TOPICS[i], e->dump);
+        char *argv[] = {"sh", "-c", cmd, NULL};
+        if (th_run("kcat", e->dir, argv, 120000) != 0)
+            return -1;
+    }
+    char *argv[] = {(char *)th_build_path("tests/outbox-verify", bin, sizeof bin),
+                    "--expect", e->expect, "--dump", e->dump,
+                    exactly_once ? "--exactly-once" : NULL, NULL};
+    int rc = th_run("verify", e->dir, argv, 120000);
+    char log[600];
+    snprintf(log, sizeof log, "tail -n 3 '%s/verify.log' >&2", e->dir);
+    if (system(log) != 0)
+        fprintf(stderr, "(no verify log)\n");
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * relay_env: MariaDB + kafka-mock + outbox-relay, wired for a test.
+ *
+ * Starts the servers, writes a relay configuration in a temporary
+ * directory (file checkpoint, both outbox tables of outbox-load), runs the
+ * relay, generates load with outbox-load and checks what Kafka holds with
+ * kcat and outbox-verify: the same programs a person would use.
+ */
+#ifndef OUTBOX_TEST_RELAY_ENV_H
+#define OUTBOX_TEST_RELAY_ENV_H
+
+#include "tests/harness/th.h"
+
+struct relay_env {
+    struct th_mariadb db;
+    struct th_kafka kafka;
+    struct th_proc relay;
+    char dir[256], config[320], checkpoint[320], expect[320], dump[320];
+    int metrics_port;
+    const char *delivery; /* "at_least_once" or "exactly_once" */
+};
+
+/* Servers up, schema created, config written. 0 or -1. */
+int relay_env_start(struct relay_env *e, const char *delivery,
+                    const char *const *mariadb_extra);
+void relay_env_stop(struct relay_env *e);
+
+/* Starts outbox-relay and waits until /healthz says it streams. */
+int relay_env_run_relay(struct relay_env *e);
+/* GET /healthz status, or -1. */
+int relay_env_health(struct relay_env *e);
+
+/* outbox-load with these arguments (appends to the expect file). */
+int relay_env_load(struct relay_env *e, long events, long seed, long big,
+                   long id_base);
+
+/* Waits until the relay's checkpoint reaches the server's binlog end. */
+int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);
+
+/* kcat dump of the event topics, checked by outbox-verify. Returns
+ * outbox-verify's exit status; its summary line goes to stderr. */
+int relay_env_verify(struct relay_env *e, int exactly_once);
+
+#endif
