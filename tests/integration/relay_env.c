@@ -9,6 +9,12 @@
 static const char *const TOPICS[] = {"outbox.event.queue", "outbox.event.order",
                                      "outbox.event.user"};
 
+/* The mock keeps about 5 MB per partition and drops older records: the
+ * load is spread over enough partitions that nothing is dropped. */
+static const char *const PARTITIONS[] = {
+    "outbox.event.queue:16", "outbox.event.order:16", "outbox.event.user:16",
+    "outbox.dlq:4", NULL};
+
 static int write_config(struct relay_env *e)
 {
     FILE *fp = fopen(e->config, "w");
@@ -37,7 +43,7 @@ int relay_env_start(struct relay_env *e, const char *delivery,
     e->delivery = delivery;
     if (th_tempdir("relay-env", e->dir, sizeof e->dir) < 0 ||
         th_mariadb_start(&e->db, mariadb_extra) < 0 ||
-        th_kafka_start(&e->kafka, 1, NULL) < 0)
+        th_kafka_start(&e->kafka, 1, PARTITIONS) < 0)
         return -1;
     snprintf(e->config, sizeof e->config, "%s/relay.yaml", e->dir);
     snprintf(e->checkpoint, sizeof e->checkpoint, "%s/relay.checkpoint", e->dir);
