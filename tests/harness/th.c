@@ -248,6 +248,16 @@ int th_stop(struct th_proc *p, int timeout_ms, int *waited_ms)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int th_wait(struct th_proc *p, int timeout_ms)
+{
+    for (int waited = 0; th_alive(p); waited += 10) {
+        if (waited >= timeout_ms)
+            return -1;
+        sleep_ms(10);
+    }
+    return p->pid < 0 ? -p->pid - 1 : -1;
+}
+
 void th_kill(struct th_proc *p)
 {
     if (p->pid > 0) {
@@ -256,6 +266,18 @@ void th_kill(struct th_proc *p)
     }
     untrack(p);
     p->pid = 0;
+}
+
+int th_log_contains(const struct th_proc *p, const char *needle)
+{
+    FILE *fp = fopen(p->log, "r");
+    char line[4096];
+    int found = 0;
+    while (fp && !found && fgets(line, sizeof line, fp))
+        found = strstr(line, needle) != NULL;
+    if (fp)
+        fclose(fp);
+    return found;
 }
 
 void th_dump_log(const struct th_proc *p, int lines)

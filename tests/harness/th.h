@@ -87,6 +87,9 @@ int th_spawn(struct th_proc *p, const char *name, const char *dir,
 /* SIGTERM, wait up to timeout_ms, then SIGKILL. Returns the exit status
  * (0..255), 128+signal when killed, or -1. *waited_ms how long it took. */
 int th_stop(struct th_proc *p, int timeout_ms, int *waited_ms);
+/* Waits up to timeout_ms for the process to end by itself. Returns its
+ * exit status (128+signal when killed), or -1 if it still runs. */
+int th_wait(struct th_proc *p, int timeout_ms);
 /* SIGKILL and reap. */
 void th_kill(struct th_proc *p);
 /* 1 while the process runs. */
@@ -103,6 +106,9 @@ int th_http_get(int port, const char *path, char *body, size_t len);
 
 /* The build's path of a tool or daemon (OUTBOX_BUILD_DIR + rel). */
 const char *th_build_path(const char *rel, char *buf, size_t len);
+
+/* 1 when the process's log holds `needle`. */
+int th_log_contains(const struct th_proc *p, const char *needle);
 
 /* Prints the last lines of a process's log on stderr (on failure). */
 void th_dump_log(const struct th_proc *p, int lines);

@@ -68,12 +68,17 @@ int relay_env_health(struct relay_env *e)
     return th_http_get(e->metrics_port, "/healthz", NULL, 0);
 }
 
-int relay_env_run_relay(struct relay_env *e)
+int relay_env_spawn_relay(struct relay_env *e)
 {
     char bin[512];
     char *argv[] = {(char *)th_build_path("relay/outbox-relay", bin, sizeof bin),
                     "-c", e->config, NULL};
-    if (th_spawn(&e->relay, "relay", e->dir, argv) < 0)
+    return th_spawn(&e->relay, "relay", e->dir, argv);
+}
+
+int relay_env_run_relay(struct relay_env *e)
+{
+    if (relay_env_spawn_relay(e) < 0)
         return -1;
     for (int i = 0; i < 300; i++) {
         if (relay_env_health(e) == 200)
@@ -147,19 +152,24 @@ int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms)
     return -1;
 }
 
+int relay_env_kcat(struct relay_env *e, const char *topic, const char *fmt,
+                   const char *out)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "kcat -C -q -b '%s' -t %s -o beginning -e "
+             "-f '%s' >> '%s'", e->kafka.bootstrap, topic, fmt, out);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    return th_run("kcat", e->dir, argv, 120000) == 0 ? 0 : -1;
+}
+
 int relay_env_verify(struct relay_env *e, int exactly_once)
 {
-    char bin[512], cmd[2048];
+    char bin[512];
     unlink(e->dump);
-    for (size_t i = 0; i < sizeof TOPICS / sizeof TOPICS[0]; i++) {
-        snprintf(cmd, sizeof cmd,
-                 "kcat -C -q -b '%s' -t %s -o beginning -e "
-                 "-f '%%t %%p %%o %%K %%S %%h\\n%%k%%s\\n' >> '%s'",
-                 e->kafka.bootstrap, TOPICS[i], e->dump);
-        char *argv[] = {"sh", "-c", cmd, NULL};
-        if (th_run("kcat", e->dir, argv, 120000) != 0)
+    for (size_t i = 0; i < sizeof TOPICS / sizeof TOPICS[0]; i++)
+        if (relay_env_kcat(e, TOPICS[i], "%t %p %o %K %S %h\\n%k%s\\n",
+                           e->dump) < 0)
             return -1;
-    }
     char *argv[] = {(char *)th_build_path("tests/outbox-verify", bin, sizeof bin),
                     "--expect", e->expect, "--dump", e->dump,
                     exactly_once ? "--exactly-once" : NULL, NULL};

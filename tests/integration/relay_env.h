@@ -25,6 +25,8 @@ int relay_env_start(struct relay_env *e, const char *delivery,
                     const char *const *mariadb_extra);
 void relay_env_stop(struct relay_env *e);
 
+/* Starts outbox-relay without waiting for it. */
+int relay_env_spawn_relay(struct relay_env *e);
 /* Starts outbox-relay and waits until /healthz says it streams. */
 int relay_env_run_relay(struct relay_env *e);
 /* GET /healthz status, or -1. */
@@ -36,6 +38,10 @@ int relay_env_load(struct relay_env *e, long events, long seed, long big,
 
 /* Waits until the relay's checkpoint reaches the server's binlog end. */
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);
+
+/* kcat dump of one topic in kcat's -f format (FMT), into out. */
+int relay_env_kcat(struct relay_env *e, const char *topic, const char *fmt,
+                   const char *out);
 
 /* kcat dump of the event topics, checked by outbox-verify. Returns
  * outbox-verify's exit status; its summary line goes to stderr. */

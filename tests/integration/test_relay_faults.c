@@ -1,0 +1,144 @@
+/*
+ * outbox-relay facing bad rows and bad server states: rows that cannot be
+ * records go to the dead-letter topic and the relay keeps going; settings
+ * that make change data capture impossible, and a checkpoint whose binlog
+ * is gone, end the process with status 1 and a message saying what to do.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <mysql.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/integration/relay_env.h"
+
+static char *slurp(const char *path)
+{
+    static char buf[1 << 16];
+    FILE *fp = fopen(path, "rb");
+    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    if (fp)
+        fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int first_binlog_is_not(struct relay_env *e, const char *name)
+{
+    MYSQL *db = th_mariadb_connect(&e->db);
+    int rc = 0;
+    if (db && mysql_query(db, "SHOW BINARY LOGS") == 0) {
+        MYSQL_RES *r = mysql_store_result(db);
+        MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+        rc = row && strcmp(row[0], name) != 0;
+        if (r)
+            mysql_free_result(r);
+    }
+    if (db)
+        mysql_close(db);
+    return rc;
+}
+
+static void test_statement_format_refused(void **state)
+{
+    (void)state;
+    static const char *const stmt[] = {"--binlog-format=STATEMENT", NULL};
+    struct relay_env e;
+    assert_int_equal(relay_env_start(&e, "at_least_once", stmt), 0);
+    assert_int_equal(relay_env_spawn_relay(&e), 0);
+    int rc = th_wait(&e.relay, 30000);
+    if (rc != 1)
+        th_dump_log(&e.relay, 20);
+    assert_int_equal(rc, 1);
+    assert_true(th_log_contains(&e.relay, "binlog_format is STATEMENT: the "
+                                          "relay needs binlog_format=ROW"));
+    relay_env_stop(&e);
+}
+
+static void test_purged_binlog_refused(void **state)
+{
+    (void)state;
+    struct relay_env e;
+    assert_int_equal(relay_env_start(&e, "at_least_once", NULL), 0);
+    assert_int_equal(relay_env_run_relay(&e), 0);
+    assert_int_equal(relay_env_load(&e, 100, 1, 0, 0), 0);
+    assert_int_equal(relay_env_wait_caught_up(&e, 60000), 0);
+    assert_int_equal(th_stop(&e.relay, 10000, NULL), 0);
+    /* While the relay is down, its binlog is purged. */
+    assert_int_equal(relay_env_load(&e, 2000, 2, 0, 1000000), 0);
+    assert_int_equal(th_mariadb_exec(&e.db, "FLUSH BINARY LOGS"), 0);
+    assert_int_equal(th_mariadb_exec(&e.db, "FLUSH BINARY LOGS"), 0);
+    /* The server keeps a file its old dump thread still holds: purge until
+     * the first file is really gone. */
+    int purged = 0;
+    for (int i = 0; i < 100 && !purged; i++) {
+        assert_int_equal(th_mariadb_exec(&e.db, "PURGE BINARY LOGS BEFORE "
+                                                "NOW() + INTERVAL 1 DAY"), 0);
+        purged = first_binlog_is_not(&e, "bin.000001");
+        if (!purged)
+            usleep(100000);
+    }
+    assert_true(purged);
+    assert_int_equal(relay_env_spawn_relay(&e), 0);
+    int rc = th_wait(&e.relay, 30000);
+    if (rc != 1)
+        th_dump_log(&e.relay, 20);
+    assert_int_equal(rc, 1);
+    assert_true(th_log_contains(&e.relay, "The binlog the relay needs is gone"));
+    assert_true(th_log_contains(&e.relay, "remove the checkpoint"));
+    relay_env_stop(&e);
+}
+
+static void test_dead_letters(void **state)
+{
+    (void)state;
+    struct relay_env e;
+    char out[400];
+    assert_int_equal(relay_env_start(&e, "at_least_once", NULL), 0);
+    assert_int_equal(relay_env_run_relay(&e), 0);
+    assert_int_equal(th_mariadb_exec(&e.db,
+        "INSERT INTO shop.outbox VALUES ('dlq-null-key', 'queue', NULL, 't', '{}', NULL);"
+        "INSERT INTO shop.outbox VALUES ('dlq-too-big', 'queue', 'k1', 't',"
+        " CONCAT('\"', REPEAT('x', 5000000), '\"'), NULL);"
+        "INSERT INTO shop.outbox VALUES ('dlq-bad-topic', 'no such/topic', 'k1', 't', '{}', NULL);"
+        "INSERT INTO shop.outbox VALUES ('after', 'queue', 'k1', 't', '{}', NULL)"), 0);
+    assert_int_equal(relay_env_wait_caught_up(&e, 60000), 0);
+    snprintf(out, sizeof out, "%s/dlq.txt", e.dir);
+    assert_int_equal(relay_env_kcat(&e, "outbox.dlq", "%k|%S|%h\\n", out), 0);
+    char *text = slurp(out);
+    assert_non_null(strstr(text, "id=dlq-null-key,type=t,outbox-position=bin."));
+    assert_non_null(strstr(text, "error-type=null-key,error-message=column "
+                                 "aggregateid (the record key) is NULL"));
+    assert_non_null(strstr(text, "k1|-1|id=dlq-too-big,type=t,outbox-position="));
+    assert_non_null(strstr(text, "error-type=payload-too-large,error-message="
+                                 "payload is 5000002 bytes, over max_payload 4194304"));
+    assert_non_null(strstr(text, "id=dlq-bad-topic"));
+    assert_non_null(strstr(text, "error-type=invalid-topic"));
+    snprintf(out, sizeof out, "%s/queue.txt", e.dir);
+    assert_int_equal(relay_env_kcat(&e, "outbox.event.queue", "%k %h\\n", out), 0);
+    text = slurp(out);
+    assert_non_null(strstr(text, "k1 id=after,type=t")); /* it kept going */
+    assert_null(strstr(text, "dlq-"));
+    assert_int_equal(relay_env_health(&e), 200);
+    char body[65536];
+    assert_int_equal(th_http_get(e.metrics_port, "/metrics", body, sizeof body), 200);
+    assert_non_null(strstr(body, "outbox_dead_letters_total 3\n"));
+    assert_non_null(strstr(body, "outbox_events_total{topic=\"outbox.event.queue\"} 1\n"));
+    relay_env_stop(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dead_letters),
+        cmocka_unit_test(test_statement_format_refused),
+        cmocka_unit_test(test_purged_binlog_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
