@@ -219,7 +219,7 @@ static const struct cfg_field kafka_fields[] = {
     {"client_id", CFG_STR, F(relay_kafka_cfg, client_id), 0, "outbox-relay",
      0, 0, NULL, NULL, "client.id seen by the brokers"},
     {"buffer_memory", CFG_SIZE, F(relay_kafka_cfg, buffer_memory), 0,
-     "64MiB", 1048576, 17179869184LL, NULL, NULL,
+     "16MiB", 1048576, 17179869184LL, NULL, NULL,
      "records awaiting acknowledgement; reading stops when full"},
     {"properties", CFG_MAP, F(relay_kafka_cfg, properties), 0, NULL, 0, 0,
      NULL, NULL, "librdkafka producer properties, passed as they are"},

@@ -133,11 +133,14 @@ static int load_topic(struct dedupe *d, rd_kafka_t *c,
         struct opos last = {UINT64_MAX, 0, 0};
         if (id < 0 || id >= t->npart ||
             kscan_watermarks(c, t->name, id, &low, &high, TIMEOUT_MS, stop,
-                             err, errlen) < 0 ||
-            kscan_range(c, t->name, id, high - 1, high, take_last, &last,
+                             err, errlen) < 0)
+            return -1;
+        if (high <= low)
+            continue; /* empty partition: nothing to compare with */
+        if (kscan_range(c, t->name, id, high - 1, high, take_last, &last,
                         TIMEOUT_MS, stop, err, errlen) < 0)
             return -1;
-        if (high <= low || last.file == UINT64_MAX)
+        if (last.file == UINT64_MAX)
             continue;
         t->last[id] = last;
         t->has[id] = 1;

@@ -57,8 +57,11 @@ int kscan_all_topics(rd_kafka_t *rk, const struct rd_kafka_metadata **md,
 rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
                                size_t errlen)
 {
-    char why[512];
+    char why[512], group[300];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* assign() needs a group id; no group is joined and nothing is
+     * committed under it. */
+    snprintf(group, sizeof group, "%s-scan", cfg->client_id);
     for (size_t i = 0; i < cfg->properties.count; i++) {
         /* Producer-only properties would be refused by a consumer. */
         rd_kafka_conf_set(conf, cfg->properties.items[i].key,
@@ -67,6 +70,7 @@ rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
     const char *set[][2] = {
         {"bootstrap.servers", cfg->brokers},
         {"client.id", cfg->client_id},
+        {"group.id", group},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},

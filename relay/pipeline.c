@@ -463,7 +463,13 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
         return on_rows(p, h, body, len, stop, fatal, err, errlen);
     case BL_TRANSACTION_PAYLOAD:
         return on_payload(p, h, body, len, stop, fatal, err, errlen);
-    case BL_ROTATE: case BL_FORMAT_DESCRIPTION: case BL_HEARTBEAT:
+    case BL_HEARTBEAT:
+        /* Its body names the file; its log_pos is where the source is. */
+        if (!p->in_txn && h->log_pos && len == strlen(p->file) &&
+            memcmp(body, p->file, len) == 0)
+            sink_idle_offset(p->sink, h->log_pos);
+        return 0;
+    case BL_ROTATE: case BL_FORMAT_DESCRIPTION:
     case BL_HEARTBEAT_V2: case BL_STOP: case BL_ROWS_QUERY:
     case BL_MYSQL_PREVIOUS_GTIDS: case BL_PARTIAL_UPDATE_ROWS:
     case BL_MARIA_ANNOTATE_ROWS: case BL_MARIA_BINLOG_CHECKPOINT:

@@ -143,6 +143,12 @@ int sink_rotate(struct sink *s, const char *file, uint64_t offset)
     return 0;
 }
 
+void sink_idle_offset(struct sink *s, uint64_t offset)
+{
+    if (s->head == s->tail && offset > s->committed.offset)
+        s->committed.offset = offset;
+}
+
 /* ---- producing -------------------------------------------------------- */
 
 static rd_kafka_headers_t *make_headers(const struct sink_record *r,
@@ -382,10 +388,15 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
 static rd_kafka_conf_t *make_conf(struct sink *s, char *err, size_t errlen)
 {
     const struct relay_cfg *c = s->cfg;
-    char kbytes[32];
+    char kbytes[32], msgs[32];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     snprintf(kbytes, sizeof kbytes, "%lld",
              (long long)(c->kafka.buffer_memory / 1024));
+    /* librdkafka counts payload bytes only; each message also costs a few
+     * hundred bytes of its own, so small records are bounded by count. */
+    snprintf(msgs, sizeof msgs, "%lld",
+             (long long)(c->kafka.buffer_memory / 512 > 1000
+                             ? c->kafka.buffer_memory / 512 : 1000));
     for (size_t i = 0; i < c->kafka.properties.count; i++)
         if (conf_set(conf, c->kafka.properties.items[i].key,
                      c->kafka.properties.items[i].value, err, errlen) < 0)
@@ -397,7 +408,7 @@ static rd_kafka_conf_t *make_conf(struct sink *s, char *err, size_t errlen)
         {"acks", "all"},
         {"message.timeout.ms", "0"}, /* retry until delivered */
         {"queue.buffering.max.kbytes", kbytes},
-        {"queue.buffering.max.messages", "10000000"},
+        {"queue.buffering.max.messages", msgs},
         /* Java's partitioner: same key, same partition as Debezium. */
         {"partitioner", "murmur2_random"},
         {"enable.gapless.guarantee",

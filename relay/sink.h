@@ -92,6 +92,12 @@ int sink_txn_end(struct sink *s, uint64_t next_offset,
 /* The binlog moved to another file (ROTATE). */
 int sink_rotate(struct sink *s, const char *file, uint64_t offset);
 
+/* The source says it has sent everything up to `offset` (a heartbeat).
+ * When nothing is pending, that becomes the committed offset: after a
+ * resume by GTID the stream starts at offset 4 of the file, and an idle
+ * relay would otherwise keep that. */
+void sink_idle_offset(struct sink *s, uint64_t offset);
+
 /* Sends a row that cannot become a record to the dead-letter topic (or
  * fails the sink when dead_letter.action is stop). `r` holds what could be
  * read of the row; its topic is ignored. */

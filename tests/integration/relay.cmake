@@ -10,3 +10,8 @@ outbox_integration_test(test_relay_faults TIMEOUT 600
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_faults.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_faults outbox-relay outbox-load outbox-verify kafka-mock)
+
+outbox_integration_test(test_relay_chaos TIMEOUT 1200
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_chaos.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_chaos outbox-relay outbox-load outbox-verify kafka-mock)

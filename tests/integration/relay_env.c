@@ -26,7 +26,7 @@ static int write_config(struct relay_env *e)
             "  server_id: 77\n  start: latest\n"
             "  reconnect:\n    initial: 100ms\n    max: 1s\n"
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
-            "kafka:\n  brokers: \"%s\"\n  buffer_memory: 32MiB\n"
+            "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n"
             "  properties:\n    message.max.bytes: \"8000000\"\n"
             "delivery:\n  mode: %s\n"
             "checkpoint:\n  store: file\n  path: %s\n  interval: 100ms\n"
@@ -92,18 +92,57 @@ int relay_env_run_relay(struct relay_env *e)
     return -1;
 }
 
+static void load_argv(struct relay_env *e, char *bin, size_t binlen,
+                      char strs[5][32], long events, long seed, long big,
+                      long id_base, char **argv)
+{
+    snprintf(strs[0], 32, "%d", e->db.port);
+    snprintf(strs[1], 32, "%ld", events);
+    snprintf(strs[2], 32, "%ld", seed);
+    snprintf(strs[3], 32, "%ld", big);
+    snprintf(strs[4], 32, "%ld", id_base);
+    char *v[] = {(char *)th_build_path("tests/outbox-load", bin, binlen),
+                 "--port", strs[0], "--events", strs[1], "--seed", strs[2],
+                 "--big", strs[3], "--id-base", strs[4], "--expect", e->expect,
+                 NULL};
+    memcpy(argv, v, sizeof v);
+}
+
+int relay_env_load_start(struct relay_env *e, struct th_proc *p, long events,
+                         long seed, long big, long id_base)
+{
+    char bin[512], strs[5][32], *argv[14];
+    load_argv(e, bin, sizeof bin, strs, events, seed, big, id_base, argv);
+    return th_spawn(p, "load", e->dir, argv);
+}
+
+int relay_env_load_wait(struct th_proc *p, int timeout_ms)
+{
+    int rc = th_wait(p, timeout_ms);
+    if (rc != 0)
+        th_dump_log(p, 10);
+    return rc == 0 ? 0 : -1;
+}
+
+long relay_env_relay_rss(struct relay_env *e)
+{
+    char path[64], line[256];
+    long kb = 0;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)e->relay.pid);
+    FILE *fp = fopen(path, "r");
+    while (fp && fgets(line, sizeof line, fp))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    if (fp)
+        fclose(fp);
+    return kb * 1024;
+}
+
 int relay_env_load(struct relay_env *e, long events, long seed, long big,
                    long id_base)
 {
-    char bin[512], port[16], n[32], s[32], b[32], ib[32];
-    snprintf(port, sizeof port, "%d", e->db.port);
-    snprintf(n, sizeof n, "%ld", events);
-    snprintf(s, sizeof s, "%ld", seed);
-    snprintf(b, sizeof b, "%ld", big);
-    snprintf(ib, sizeof ib, "%ld", id_base);
-    char *argv[] = {(char *)th_build_path("tests/outbox-load", bin, sizeof bin),
-                    "--port", port, "--events", n, "--seed", s, "--big", b,
-                    "--id-base", ib, "--expect", e->expect, NULL};
+    char bin[512], strs[5][32], *argv[14];
+    load_argv(e, bin, sizeof bin, strs, events, seed, big, id_base, argv);
     return th_run("load", e->dir, argv, 600000) == 0 ? 0 : -1;
 }
 

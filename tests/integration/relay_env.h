@@ -36,6 +36,14 @@ int relay_env_health(struct relay_env *e);
 int relay_env_load(struct relay_env *e, long events, long seed, long big,
                    long id_base);
 
+/* outbox-load in the background; relay_env_load_wait collects it. */
+int relay_env_load_start(struct relay_env *e, struct th_proc *p, long events,
+                         long seed, long big, long id_base);
+int relay_env_load_wait(struct th_proc *p, int timeout_ms);
+
+/* Resident memory of the relay in bytes (0 when unknown). */
+long relay_env_relay_rss(struct relay_env *e);
+
 /* Waits until the relay's checkpoint reaches the server's binlog end. */
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);
 

@@ -229,7 +229,7 @@ static void test_relay_defaults(void **state)
     assert_null(c.source.password);
     assert_int_equal(c.delivery.mode, RELAY_AT_LEAST_ONCE);
     assert_int_equal(c.checkpoint.interval_ms, 1000);
-    assert_int_equal(c.kafka.buffer_memory, 64 * 1024 * 1024);
+    assert_int_equal(c.kafka.buffer_memory, 16 * 1024 * 1024);
     assert_int_equal(c.source.reconnect.initial_ms, 500);
     assert_int_equal(c.outbox.count, 1);
     struct relay_table_cfg *t = CFG_LIST_AT(c.outbox, struct relay_table_cfg, 0);
