@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "relay/kscan.h"
 
 #define TIMEOUT_MS 10000
+#define SETTLE_MS 500
+#define SETTLE_ROUNDS 60
 
 struct dtopic {
     char *name;
@@ -107,17 +110,31 @@ static int wanted(const struct relay_cfg *cfg, const struct outbox_table *t,
 
 static int take_last(const rd_kafka_message_t *m, void *arg)
 {
-    struct opos *p = arg;
+    struct dedupe *d = arg;
     size_t len;
+    struct opos pos;
     const void *v = kscan_header(m, "outbox-position", &len);
-    if (!v || opos_parse(v, len, p) < 0)
-        p->file = UINT64_MAX; /* not ours: no position */
+    if (!v || opos_parse(v, len, &pos) < 0)
+        return 0; /* not written by us: nothing to compare with */
+    for (size_t i = 0; i < d->ntopics; i++) {
+        struct dtopic *t = &d->topics[i];
+        if (strcmp(t->name, rd_kafka_topic_name(m->rkt)) != 0 ||
+            m->partition < 0 || m->partition >= t->npart)
+            continue;
+        t->last[m->partition] = pos;
+        t->has[m->partition] = 1;
+        if (!d->any || opos_cmp(&pos, &d->max) > 0)
+            d->max = pos;
+        d->any = 1;
+    }
     return 0;
 }
 
-static int load_topic(struct dedupe *d, rd_kafka_t *c,
-                      const rd_kafka_metadata_topic_t *mt,
-                      const atomic_int *stop, char *err, size_t errlen)
+/* Records the topic and adds its non-empty partitions to `tails`. */
+static int add_topic(struct dedupe *d, rd_kafka_t *c,
+                     const rd_kafka_metadata_topic_t *mt,
+                     rd_kafka_topic_partition_list_t *tails,
+                     const atomic_int *stop, char *err, size_t errlen)
 {
     struct dtopic *t = &d->topics[d->ntopics];
     t->npart = mt->partition_cnt;
@@ -130,25 +147,44 @@ static int load_topic(struct dedupe *d, rd_kafka_t *c,
     for (int32_t p = 0; p < t->npart; p++) {
         int32_t id = mt->partitions[p].id;
         int64_t low, high;
-        struct opos last = {UINT64_MAX, 0, 0};
         if (id < 0 || id >= t->npart ||
             kscan_watermarks(c, t->name, id, &low, &high, TIMEOUT_MS, stop,
                              err, errlen) < 0)
             return -1;
-        if (high <= low)
-            continue; /* empty partition: nothing to compare with */
-        if (kscan_range(c, t->name, id, high - 1, high, take_last, &last,
-                        TIMEOUT_MS, stop, err, errlen) < 0)
-            return -1;
-        if (last.file == UINT64_MAX)
-            continue;
-        t->last[id] = last;
-        t->has[id] = 1;
-        if (!d->any || opos_cmp(&last, &d->max) > 0)
-            d->max = last;
-        d->any = 1;
+        if (high > low) /* empty partitions have nothing to compare with */
+            rd_kafka_topic_partition_list_add(tails, t->name, id)->offset =
+                high - 1;
     }
     return 0;
+}
+
+/* A relay killed a moment ago may still have produce requests in its
+ * socket buffers, which the brokers append after we look. So the ends are
+ * read until they hold still for SETTLE_MS; the positions read after that
+ * are final. */
+static int settle(rd_kafka_t *c, rd_kafka_topic_partition_list_t *tails,
+                  const atomic_int *stop, char *err, size_t errlen)
+{
+    for (int round = 0; round < SETTLE_ROUNDS; round++) {
+        int moved = 0;
+        usleep(SETTLE_MS * 1000);
+        for (int i = 0; i < tails->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &tails->elems[i];
+            int64_t low, high;
+            if (kscan_watermarks(c, tp->topic, tp->partition, &low, &high,
+                                 TIMEOUT_MS, stop, err, errlen) < 0)
+                return -1;
+            if (high - 1 != tp->offset) {
+                tp->offset = high - 1;
+                moved = 1;
+            }
+        }
+        if (!moved)
+            return 0;
+    }
+    snprintf(err, errlen, "the topics keep growing: is another relay with "
+             "the same name running?");
+    return -1;
 }
 
 struct dedupe *dedupe_load(const struct relay_cfg *cfg,
@@ -156,6 +192,7 @@ struct dedupe *dedupe_load(const struct relay_cfg *cfg,
                            const atomic_int *stop, char *err, size_t errlen)
 {
     const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_partition_list_t *tails = NULL;
     struct dedupe *d = calloc(1, sizeof *d);
     rd_kafka_t *c = kscan_consumer_new(&cfg->kafka, err, errlen);
     if (!d || !c)
@@ -163,13 +200,18 @@ struct dedupe *dedupe_load(const struct relay_cfg *cfg,
     if (kscan_all_topics(c, &md, TIMEOUT_MS, stop, err, errlen) < 0)
         goto fail;
     d->topics = calloc((size_t)md->topic_cnt + 1, sizeof *d->topics);
+    tails = rd_kafka_topic_partition_list_new(16);
     if (!d->topics)
         goto fail;
     for (int i = 0; i < md->topic_cnt; i++)
         if (md->topics[i].err == 0 &&
             wanted(cfg, tables, ntables, md->topics[i].topic) &&
-            load_topic(d, c, &md->topics[i], stop, err, errlen) < 0)
+            add_topic(d, c, &md->topics[i], tails, stop, err, errlen) < 0)
             goto fail;
+    if (settle(c, tails, stop, err, errlen) < 0 ||
+        kscan_tails(c, tails, take_last, d, TIMEOUT_MS, stop, err, errlen) < 0)
+        goto fail;
+    rd_kafka_topic_partition_list_destroy(tails);
     rd_kafka_metadata_destroy(md);
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
@@ -179,6 +221,8 @@ struct dedupe *dedupe_load(const struct relay_cfg *cfg,
                  d->ntopics, d->max.file, d->max.offset);
     return d;
 fail:
+    if (tails)
+        rd_kafka_topic_partition_list_destroy(tails);
     if (md)
         rd_kafka_metadata_destroy(md);
     if (c) {

@@ -19,8 +19,12 @@
  * as the producer uses) already landed and is skipped. Once the replay has
  * passed every partition's last position, the check is switched off.
  *
+ * A relay killed a moment ago may still have produce requests on their
+ * way; the ends are read until they have held still for half a second.
+ *
  * Limits: the partition count of a topic must not change while the relay
- * is down; positions are binlog file and offset, so a restart against
+ * is down; another live relay with the same name (no fencing yet) would
+ * defeat the check; positions are binlog file and offset, so a restart against
  * another server (failover) starts from its checkpoint without dedupe;
  * topics must be discoverable through metadata (describe permission).
  *

@@ -203,3 +203,48 @@ const void *kscan_header(const rd_kafka_message_t *m, const char *name,
         return NULL;
     return v;
 }
+
+int kscan_tails(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                kscan_fn fn, void *arg, int timeout_ms, const atomic_int *stop,
+                char *err, size_t errlen)
+{
+    int left = parts->cnt, waited = 0, rc = 0;
+    if (left == 0)
+        return 0;
+    if (rd_kafka_assign(rk, parts)) {
+        snprintf(err, errlen, "cannot read the partitions' last records");
+        return -1;
+    }
+    while (left > 0 && rc == 0) {
+        if (stopped(stop, err, errlen)) {
+            rc = -1;
+            break;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) {
+            if ((waited += 100) >= timeout_ms) {
+                snprintf(err, errlen, "timed out reading partitions' ends");
+                rc = -1;
+            }
+            continue;
+        }
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
+            parts, rd_kafka_topic_name(m->rkt), m->partition);
+        int pending = tp && tp->offset != RD_KAFKA_OFFSET_INVALID;
+        if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            snprintf(err, errlen, "reading partitions' ends: %s",
+                     rd_kafka_message_errstr(m));
+            rc = -1;
+        } else if (pending && (m->err || m->offset >= tp->offset)) {
+            /* Each partition counts once: its last record, or its end if
+             * the record went away (retention) before we read it. */
+            if (!m->err)
+                fn(m, arg);
+            tp->offset = RD_KAFKA_OFFSET_INVALID;
+            left--;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_assign(rk, NULL);
+    return rc;
+}

@@ -45,6 +45,13 @@ int kscan_range(rd_kafka_t *rk, const char *topic, int32_t partition,
                 int timeout_ms, const atomic_int *stop, char *err,
                 size_t errlen);
 
+/* Reads the last record of every partition in `parts` (each entry's
+ * offset set to high watermark - 1 by the caller) in one assignment, and
+ * calls fn for each. 0, or -1 with a message. */
+int kscan_tails(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                kscan_fn fn, void *arg, int timeout_ms, const atomic_int *stop,
+                char *err, size_t errlen);
+
 /* Lists all topics (metadata), in steps; the caller frees with
  * rd_kafka_metadata_destroy. 0 or -1. */
 int kscan_all_topics(rd_kafka_t *rk, const struct rd_kafka_metadata **md,
