@@ -15,6 +15,10 @@
 
 #include "relay/crc32.h"
 
+#include <zstd.h>
+
+#define PAYLOAD_MAX (1024ULL * 1024 * 1024) /* decompressed, at most */
+
 enum coltype {
     T_DECIMAL = 0, T_TINY = 1, T_SHORT = 2, T_LONG = 3, T_FLOAT = 4,
     T_DOUBLE = 5, T_NULL = 6, T_TIMESTAMP = 7, T_LONGLONG = 8, T_INT24 = 9,
@@ -176,9 +180,16 @@ int binlog_parse_fde(const uint8_t *ev, size_t len, struct binlog_format *f,
         return BINLOG_ERR;
     }
     f->checksum_len = alg == 1 ? 4 : 0;
-    if (alg == 1 && crc32_update(0, ev, len - 4) !=
-                        ((uint32_t)ev[len - 4] | (uint32_t)ev[len - 3] << 8 |
-                         (uint32_t)ev[len - 2] << 16 | (uint32_t)ev[len - 1] << 24))
+    if (alg != 1)
+        return BINLOG_OK;
+    /* The server sums the event as first written, before it set
+     * LOG_EVENT_BINLOG_IN_USE_F (0x1) in a file still being written. */
+    uint8_t flags0 = ev[17] & (uint8_t)~0x01;
+    uint32_t crc = crc32_update(0, ev, 17);
+    crc = crc32_update(crc, &flags0, 1);
+    crc = crc32_update(crc, ev + 18, len - 4 - 18);
+    if (crc != ((uint32_t)ev[len - 4] | (uint32_t)ev[len - 3] << 8 |
+                (uint32_t)ev[len - 2] << 16 | (uint32_t)ev[len - 1] << 24))
         return bad(err, errlen, "FORMAT_DESCRIPTION (checksum)");
     return BINLOG_OK;
 }
@@ -729,6 +740,62 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
         r->present_after = tmp;
     }
     return 1;
+}
+
+/* Each header field: type, length, value, all MySQL packed integers (the
+ * value in `length` bytes). Type 0 ends the header. */
+static int payload_fields(struct cur *c, uint64_t fields[4])
+{
+    while (need(c, 1)) {
+        uint64_t type = packed(c);
+        if (type == 0)
+            return 0;
+        size_t n = (size_t)packed(c);
+        struct cur v = {take(c, n), NULL, 0};
+        if (!v.p || n == 0)
+            return -1;
+        v.end = v.p + n;
+        uint64_t val = packed(&v);
+        if (v.bad)
+            return -1;
+        if (type < 4)
+            fields[type] = val;
+    }
+    return -1;
+}
+
+int binlog_payload_expand(const uint8_t *body, size_t len, uint8_t **out,
+                          size_t *outlen, char *err, size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    uint64_t f[4] = {0}; /* 1 size, 2 compression, 3 uncompressed size */
+    if (payload_fields(&c, f) < 0)
+        return bad(err, errlen, "TRANSACTION_PAYLOAD");
+    if (f[2] != 0) {
+        snprintf(err, errlen, "TRANSACTION_PAYLOAD compression %" PRIu64
+                 " is not zstd", f[2]);
+        return BINLOG_ERR;
+    }
+    if (f[3] == 0 || f[3] > PAYLOAD_MAX) {
+        snprintf(err, errlen, "TRANSACTION_PAYLOAD of %" PRIu64 " bytes", f[3]);
+        return BINLOG_ERR;
+    }
+    uint8_t *buf = malloc(f[3]);
+    size_t got = buf ? ZSTD_decompress(buf, f[3], c.p, (size_t)(c.end - c.p)) : 0;
+    if (!buf || ZSTD_isError(got) || got != f[3]) {
+        free(buf);
+        snprintf(err, errlen, "cannot decompress a TRANSACTION_PAYLOAD");
+        return BINLOG_ERR;
+    }
+    *out = buf;
+    *outlen = got;
+    return BINLOG_OK;
+}
+
+void binlog_set_log_pos(uint8_t *ev, uint32_t pos)
+{
+    for (int i = 0; i < 4; i++)
+        ev[13 + i] = (uint8_t)(pos >> (8 * i));
 }
 
 const char *binlog_type_name(int type)

@@ -173,6 +173,16 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
                     struct outbox_cell *cells, char *scratch,
                     size_t scratch_len, char *err, size_t errlen);
 
+/* TRANSACTION_PAYLOAD (MySQL 8.0.20+): the TLV header, then one zstd
+ * frame. Decompresses into *out (malloc'd, the caller frees): a run of
+ * events with 19-byte headers, log_pos 0 and no checksums. 0 or -1. */
+int binlog_payload_expand(const uint8_t *body, size_t len, uint8_t **out,
+                          size_t *outlen, char *err, size_t errlen);
+
+/* Rewrites an event's log_pos field (inner events of a payload take the
+ * position of the payload event). */
+void binlog_set_log_pos(uint8_t *ev, uint32_t pos);
+
 /* Human name of an event type, for messages. */
 const char *binlog_type_name(int type);
 

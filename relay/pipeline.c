@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <zstd.h>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -14,7 +13,6 @@
 #define CACHE_SLOTS 16
 #define SCRATCH_LEN 65536
 #define TOPIC_SERIES 32
-#define PAYLOAD_MAX (1024ULL * 1024 * 1024) /* decompressed transaction */
 #define ARTIFICIAL_F 0x20
 
 /* An outbox table's current table map and its column layout. */
@@ -551,48 +549,17 @@ int pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
     return event(p, ev, len, 0, stop, fatal, err, errlen);
 }
 
-/* TLV header (type, length, value in packed integers), then one zstd
- * frame whose content is a run of events without checksums. */
+/* MySQL 8 compressed transactions: the inner events, without checksums,
+ * end where the payload event ends. */
 static int on_payload(struct pipeline *p, const struct binlog_header *outer,
                       const uint8_t *body, size_t len, const atomic_int *stop,
                       int *fatal, char *err, size_t errlen)
 {
-    const uint8_t *q = body, *end = body + len;
-    uint64_t fields[4] = {0};
-    while (q < end) { /* type, length, value: all MySQL packed integers */
-        uint8_t type = *q++;
-        if (type == 0)
-            break; /* the end mark */
-        if (q >= end || *q >= 251 || *q == 0 || *q > 9 || q + 1 + *q > end)
-            return fail(fatal, 1, err, errlen, "malformed TRANSACTION_PAYLOAD");
-        uint8_t n = *q++;
-        uint64_t v = q[0];
-        int width = v == 252 ? 2 : v == 253 ? 3 : v == 254 ? 8 : 0;
-        if (width && width + 1 > n)
-            return fail(fatal, 1, err, errlen, "malformed TRANSACTION_PAYLOAD");
-        if (width) {
-            v = 0;
-            for (int i = 0; i < width; i++)
-                v |= (uint64_t)q[1 + i] << (8 * i);
-        }
-        q += n;
-        if (type < 4)
-            fields[type] = v;
-    }
-    if (fields[2] != 0)
-        return fail(fatal, 1, err, errlen, "TRANSACTION_PAYLOAD compression "
-                    "%" PRIu64 " is not zstd", fields[2]);
-    uint64_t size = fields[3];
-    if (size == 0 || size > PAYLOAD_MAX)
-        return fail(fatal, 1, err, errlen, "TRANSACTION_PAYLOAD of %" PRIu64
-                    " bytes", size);
-    uint8_t *buf = malloc(size);
-    size_t got = buf ? ZSTD_decompress(buf, size, q, (size_t)(end - q)) : 0;
-    if (!buf || ZSTD_isError(got) || got != size) {
-        free(buf);
-        return fail(fatal, 1, err, errlen, "cannot decompress a "
-                    "TRANSACTION_PAYLOAD at %s:%u", p->file, outer->log_pos);
-    }
+    uint8_t *buf;
+    size_t got;
+    if (binlog_payload_expand(body, len, &buf, &got, err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s at %s:%u", err, p->file,
+                    outer->log_pos);
     int rc = 0;
     for (size_t off = 0; rc == 0 && off < got;) {
         struct binlog_header h;
@@ -600,14 +567,8 @@ static int on_payload(struct pipeline *p, const struct binlog_header *outer,
             rc = fail(fatal, 1, err, errlen, "%s", err);
             break;
         }
-        /* Inner events have no position: the transaction ends where the
-         * payload event ends. */
-        uint8_t *ev = buf + off;
-        ev[13] = (uint8_t)outer->log_pos;
-        ev[14] = (uint8_t)(outer->log_pos >> 8);
-        ev[15] = (uint8_t)(outer->log_pos >> 16);
-        ev[16] = (uint8_t)(outer->log_pos >> 24);
-        rc = event(p, ev, h.size, 1, stop, fatal, err, errlen);
+        binlog_set_log_pos(buf + off, outer->log_pos);
+        rc = event(p, buf + off, h.size, 1, stop, fatal, err, errlen);
         off += h.size;
     }
     free(buf);
