@@ -336,11 +336,16 @@ int th_mariadb_exec(const struct th_mariadb *m, const char *sql)
     int rc = mysql_query(db, sql) ? -1 : 0;
     if (rc < 0)
         fprintf(stderr, "th: %s: %s\n", sql, mysql_error(db));
-    do { /* drain every result of a multi-statement */
+    int more = 0;
+    do { /* drain every result of a multi-statement; a later one may fail */
         MYSQL_RES *r = mysql_store_result(db);
         if (r)
             mysql_free_result(r);
-    } while (rc == 0 && mysql_next_result(db) == 0);
+    } while (rc == 0 && (more = mysql_next_result(db)) == 0);
+    if (rc == 0 && more > 0) {
+        fprintf(stderr, "th: %s: %s\n", sql, mysql_error(db));
+        rc = -1;
+    }
     mysql_close(db);
     return rc;
 }
