@@ -85,6 +85,26 @@ static void on_request(struct evhttp_request *req, void *arg)
     evbuffer_free(body);
 }
 
+struct evhttp_bound_socket *admin_http_bind(struct evhttp *http,
+                                            const char *listen, int *port)
+{
+    char host[256];
+    int want;
+    if (admin_split_hostport(listen, host, sizeof host, &want) < 0)
+        return NULL;
+    struct evhttp_bound_socket *bs =
+        evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)want);
+    if (!bs)
+        return NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
+    *port = ntohs(ss.ss_family == AF_INET6
+                      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                      : ((struct sockaddr_in *)&ss)->sin_port);
+    return bs;
+}
+
 struct admin_http *admin_http_new(struct event_base *base, const char *listen,
                                   struct metrics *m, admin_health_fn health,
                                   void *arg, char *err, size_t errlen)
@@ -99,21 +119,12 @@ struct admin_http *admin_http_new(struct event_base *base, const char *listen,
     }
     *a = (struct admin_http){.metrics = m, .health = health, .arg = arg};
     a->http = evhttp_new(base);
-    struct evhttp_bound_socket *bs =
-        a->http ? evhttp_bind_socket_with_handle(a->http, host, (ev_uint16_t)port)
-                : NULL;
-    if (!bs) {
+    if (!a->http || !admin_http_bind(a->http, listen, &a->port)) {
         snprintf(err, errlen, "cannot listen on %s for /metrics (in use?)",
                  listen);
         admin_http_free(a);
         return NULL;
     }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
-    a->port = ntohs(ss.ss_family == AF_INET6
-                        ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                        : ((struct sockaddr_in *)&ss)->sin_port);
     evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE);

@@ -13,6 +13,7 @@
 #define OUTBOX_ADMIN_HTTP_H
 
 #include <event2/event.h>
+#include <event2/http.h>
 #include <stddef.h>
 
 struct metrics;
@@ -32,6 +33,11 @@ void admin_http_free(struct admin_http *a);
 int admin_http_port(const struct admin_http *a);
 
 /* Splits "host:port" / "[v6]:port". 0 or -1. */
+/* Binds `http` to "host:port" and tells the port bound (for port 0).
+ * NULL when the address is malformed or taken. */
+struct evhttp_bound_socket *admin_http_bind(struct evhttp *http,
+                                            const char *listen, int *port);
+
 int admin_split_hostport(const char *s, char *host, size_t hostlen, int *port);
 
 #endif

@@ -1,24 +1,41 @@
 /*
  * outbox-sse: live queue positions for browsers, over Server-Sent Events.
+ *
+ * One libevent loop carries everything: the HTTP server, hiredis's async
+ * client and the Kafka feed (whose queue wakes the loop through a pipe).
+ * Kafka says a queue changed -> the hub asks Redis about the users watching
+ * it here -> the server writes an event to those whose state changed.
  */
 #include <event2/event.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/admin_http.h"
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "config/cfg_sse.h"
+#include "sse/feed.h"
+#include "sse/hub.h"
+#include "sse/ranks.h"
+#include "sse/server.h"
+#include "sse/token.h"
+
+#define DISCOVERY_MS 10000
 
 static const char USAGE[] =
     "usage: outbox-sse [-c FILE] [--check-config] [-l LEVEL]\n"
-    "       outbox-sse token --queue Q --user U --ttl SECONDS [-c FILE]\n"
+    "       outbox-sse token --queue Q --user U --ttl SECONDS [--admission]\n"
+    "                        [-c FILE]\n"
     "\n"
     "Pushes each waiting user's position in an online queue to the browser\n"
     "over Server-Sent Events, recomputed from Redis when Kafka says the\n"
-    "queue changed.\n"
+    "queue changed. `token` prints a subscribe token (or, with --admission,\n"
+    "an admission token) signed with the configured auth secret.\n"
     "\n"
     "  -c, --config FILE    configuration (default /etc/outbox-relay/sse.yaml)\n"
     "      --check-config   validate FILE, print the effective configuration\n"
@@ -28,25 +45,98 @@ static const char USAGE[] =
     "\n"
     "Exit status: 0 clean stop, 1 runtime failure, 2 bad configuration or usage.\n";
 
+#define DEFAULT_CONFIG "/etc/outbox-relay/sse.yaml"
+
 struct app {
     struct event_base *base;
     struct sse_cfg cfg;
     struct metrics *metrics;
     struct admin_http *admin;
     struct daemon *daemon;
+    struct ranks *ranks;
+    struct hub *hub;
+    struct feed *feed;
+    struct server *server;
 };
+
+static void on_drained(void *arg)
+{
+    struct app *a = arg;
+    log_info("main", "every stream closed");
+    event_base_loopexit(a->base, NULL);
+}
 
 static void on_stop(void *arg)
 {
     struct app *a = arg;
-    event_base_loopexit(a->base, NULL);
+    daemon_notify_stopping();
+    server_drain(a->server, on_drained, a);
 }
 
 static int on_health(void *arg, char *why, size_t len)
 {
-    (void)arg;
-    snprintf(why, len, "the SSE server is not running yet");
-    return -1;
+    struct app *a = arg;
+    if (!ranks_is_up(a->ranks)) {
+        snprintf(why, len, "redis unreachable");
+        return -1;
+    }
+    return 0;
+}
+
+static void on_redis_up(void *arg)
+{
+    struct app *a = arg;
+    if (a->hub)
+        hub_refresh_all(a->hub);
+}
+
+static void on_change(const char *queue, size_t len, void *arg)
+{
+    struct app *a = arg;
+    hub_changed(a->hub, queue, len);
+}
+
+static double gauge_redis_errors(void *arg)
+{
+    return (double)atomic_load(&ranks_stats(arg)->errors);
+}
+
+static double gauge_kafka_errors(void *arg)
+{
+    return (double)atomic_load(&feed_stats(arg)->errors);
+}
+
+static double gauge_redis_up(void *arg)
+{
+    return (double)atomic_load(&ranks_stats(arg)->up);
+}
+
+static void register_metrics(struct app *a)
+{
+    metrics_gauge_cb(a->metrics, "sse_redis_errors", "Redis batches that failed",
+                     gauge_redis_errors, a->ranks);
+    metrics_gauge_cb(a->metrics, "sse_redis_up", "1 while Redis is connected",
+                     gauge_redis_up, a->ranks);
+    metrics_gauge_cb(a->metrics, "sse_kafka_errors", "Kafka consumer errors",
+                     gauge_kafka_errors, a->feed);
+}
+
+static int start(struct app *a, char *err, size_t errlen)
+{
+    if (!(a->ranks = ranks_new(a->base, &a->cfg.redis, on_redis_up, a)) ||
+        !(a->hub = hub_new(a->base, &a->cfg.queues, a->ranks, a->metrics))) {
+        snprintf(err, errlen, "cannot set up the Redis client");
+        return -1;
+    }
+    if (!(a->feed = feed_new(a->base, &a->cfg, DISCOVERY_MS, on_change, a, err,
+                             errlen)) ||
+        !(a->server = server_new(a->base, &a->cfg, a->hub, a->metrics, err,
+                                 errlen)) ||
+        !(a->admin = admin_http_new(a->base, a->cfg.metrics.listen, a->metrics,
+                                    on_health, a, err, errlen)))
+        return -1;
+    register_metrics(a);
+    return 0;
 }
 
 static int run(struct app *a)
@@ -57,20 +147,107 @@ static int run(struct app *a)
         log_error("main", "cannot set up the event loop");
         return EXIT_RUNTIME;
     }
-    a->admin = admin_http_new(a->base, a->cfg.metrics.listen, a->metrics,
-                              on_health, a, err, sizeof err);
-    if (!a->admin) {
+    if (start(a, err, sizeof err) < 0) {
         log_error("main", "%s", err);
         return EXIT_RUNTIME;
     }
     if (a->cfg.auth.mode == SSE_AUTH_NONE)
         log_warn("main", "auth.mode is none: ANYONE CAN WATCH ANY USER'S "
                          "POSITION. For local demos only.");
-    log_info("main", "outbox-sse %s started as '%s'; metrics on port %d",
-             OUTBOX_VERSION, a->cfg.name, admin_http_port(a->admin));
+    log_info("main", "outbox-sse %s started as '%s'; http on port %d, "
+             "metrics on port %d", OUTBOX_VERSION, a->cfg.name,
+             server_port(a->server), admin_http_port(a->admin));
     daemon_notify_ready();
     event_base_dispatch(a->base);
     log_info("main", "stopped");
+    return EXIT_OK;
+}
+
+static void app_free(struct app *a)
+{
+    /* Streams first (they hold watches), then the Redis client (its
+     * pending answers still reach the hub), then the hub. */
+    server_free(a->server);
+    admin_http_free(a->admin);
+    feed_free(a->feed);
+    ranks_free(a->ranks);
+    hub_free(a->hub);
+    daemon_free(a->daemon);
+    metrics_free(a->metrics);
+    if (a->base)
+        event_base_free(a->base);
+    cfg_free(&sse_cfg_schema, &a->cfg);
+}
+
+/* ---- outbox-sse token -------------------------------------------------- */
+
+struct token_args {
+    const char *config, *queue, *user;
+    long long ttl;
+    int admission;
+};
+
+static int token_parse(int argc, char **argv, struct token_args *t)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"queue", required_argument, NULL, 'q'},
+        {"user", required_argument, NULL, 'u'},
+        {"ttl", required_argument, NULL, 't'},
+        {"admission", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0}};
+    char *end;
+    int c;
+    *t = (struct token_args){.config = DEFAULT_CONFIG, .ttl = -1};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': t->config = optarg; break;
+        case 'q': t->queue = optarg; break;
+        case 'u': t->user = optarg; break;
+        case 'a': t->admission = 1; break;
+        case 't':
+            t->ttl = strtoll(optarg, &end, 10);
+            if (*end || end == optarg || t->ttl <= 0)
+                t->ttl = -2;
+            break;
+        default: return -1;
+        }
+    }
+    if (optind != argc || !t->queue || !t->user || t->ttl == -1) {
+        fprintf(stderr, "outbox-sse token: --queue, --user and --ttl are required\n");
+        return -1;
+    }
+    if (t->ttl < 0) {
+        fprintf(stderr, "outbox-sse token: --ttl takes a positive number of seconds\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int token_main(int argc, char **argv)
+{
+    struct token_args t;
+    struct sse_cfg cfg;
+    char tok[TOKEN_MAX];
+    if (token_parse(argc, argv, &t) < 0) {
+        fputs(USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    int rc = cfg_load_for_main(&sse_cfg_schema, t.config, 0, &cfg);
+    if (rc >= 0)
+        return rc;
+    const char *secret = cfg.auth.secret ? cfg.auth.secret : "";
+    rc = token_mint(secret, strlen(secret),
+                    t.admission ? TOKEN_ADMISSION : TOKEN_SUBSCRIBE, t.queue,
+                    t.user, (int64_t)time(NULL) + t.ttl, tok, sizeof tok);
+    cfg_free(&sse_cfg_schema, &cfg);
+    if (rc < 0) {
+        fprintf(stderr, "outbox-sse token: queue and user must be 1 to %d "
+                "bytes without control characters\n", TOKEN_NAME_MAX);
+        return EXIT_USAGE;
+    }
+    printf("%s\n", tok);
     return EXIT_OK;
 }
 
@@ -78,8 +255,9 @@ int main(int argc, char **argv)
 {
     struct daemon_opts o;
     struct app a = {0};
-    int rc = daemon_parse_args(argc, argv, USAGE, "/etc/outbox-relay/sse.yaml",
-                               &o);
+    if (argc > 1 && !strcmp(argv[1], "token"))
+        return token_main(argc - 1, argv + 1);
+    int rc = daemon_parse_args(argc, argv, USAGE, DEFAULT_CONFIG, &o);
     if (rc >= 0)
         return rc;
     rc = cfg_load_for_main(&sse_cfg_schema, o.config, o.check_config, &a.cfg);
@@ -88,11 +266,6 @@ int main(int argc, char **argv)
     log_set_level(o.log_level >= 0 ? (enum log_level)o.log_level
                                    : (enum log_level)a.cfg.log_level);
     rc = run(&a);
-    admin_http_free(a.admin);
-    daemon_free(a.daemon);
-    metrics_free(a.metrics);
-    if (a.base)
-        event_base_free(a.base);
-    cfg_free(&sse_cfg_schema, &a.cfg);
+    app_free(&a);
     return rc;
 }

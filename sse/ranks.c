@@ -24,7 +24,9 @@ struct ranks {
     struct ranks_stats stats;
 };
 
-enum tag_kind { TAG_COUNT, TAG_RANK, TAG_ADMITTED };
+enum tag_kind { TAG_COUNT, TAG_ADMITTED_COUNT, TAG_RANK, TAG_ADMITTED };
+
+#define FIXED_TAGS 2 /* the two counts before the per-user questions */
 
 struct batch;
 
@@ -41,11 +43,11 @@ struct batch {
     void *arg;
     size_t n, outstanding;
     int failed;
-    int64_t waiting;
+    struct ranks_totals totals;
     char *queue;
     const char **users;
     struct ranks_answer *answers;
-    struct tag *tags; /* n * 2 + 1 */
+    struct tag *tags; /* FIXED_TAGS + 2 * n */
 };
 
 int ranks_key(const char *tpl, const char *queue, char *buf, size_t len)
@@ -68,7 +70,7 @@ static struct batch *batch_new(const char *queue, const char *const *users,
         names += strlen(users[i]) + 1;
     size_t size = sizeof(struct batch) + n * sizeof(char *) +
                   n * sizeof(struct ranks_answer) +
-                  (2 * n + 1) * sizeof(struct tag) + names;
+                  (FIXED_TAGS + 2 * n) * sizeof(struct tag) + names;
     struct batch *b = calloc(1, size);
     if (!b)
         return NULL;
@@ -76,7 +78,7 @@ static struct batch *batch_new(const char *queue, const char *const *users,
     b->users = (const char **)(b + 1);
     b->answers = (struct ranks_answer *)(b->users + n);
     b->tags = (struct tag *)(b->answers + n);
-    char *p = (char *)(b->tags + 2 * n + 1);
+    char *p = (char *)(b->tags + FIXED_TAGS + 2 * n);
     b->queue = strcpy(p, queue);
     p += strlen(queue) + 1;
     for (size_t i = 0; i < n; i++) {
@@ -89,13 +91,15 @@ static struct batch *batch_new(const char *queue, const char *const *users,
 static void batch_reply(struct batch *b, const struct tag *t,
                         const redisReply *rep)
 {
-    struct ranks_answer *a = t->kind == TAG_COUNT ? NULL : &b->answers[t->index];
+    struct ranks_answer *a = t->kind >= TAG_RANK ? &b->answers[t->index] : NULL;
     if (!rep || rep->type == REDIS_REPLY_ERROR) {
         if (!b->failed && rep)
             log_warn("redis", "queue %s: %s", b->queue, rep->str);
         b->failed = 1;
     } else if (t->kind == TAG_COUNT) {
-        b->waiting = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+        b->totals.waiting = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    } else if (t->kind == TAG_ADMITTED_COUNT) {
+        b->totals.admitted = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
     } else if (t->kind == TAG_RANK && rep->type == REDIS_REPLY_INTEGER) {
         a->state = RANKS_WAITING;
         a->rank = rep->integer + 1;
@@ -113,7 +117,7 @@ static void batch_release(struct batch *b)
         return;
     if (b->failed)
         atomic_fetch_add(&b->r->stats.errors, 1);
-    b->fn(b->arg, b->queue, !b->failed, b->waiting, b->users, b->answers,
+    b->fn(b->arg, b->queue, !b->failed, &b->totals, b->users, b->answers,
           b->n);
     free(b);
 }
@@ -151,21 +155,25 @@ int ranks_query(struct ranks *r, const char *queue, const char *const *users,
     b->r = r;
     b->fn = fn;
     b->arg = arg;
-    const char *adm = r->cfg->admitted_type == SSE_ADMITTED_SET ? "SISMEMBER"
-                                                                : "ZSCORE";
+    int set = r->cfg->admitted_type == SSE_ADMITTED_SET;
+    const char *adm = set ? "SISMEMBER" : "ZSCORE";
     /* Counted up as commands go out; the batch is freed by the last
      * reply, which hiredis delivers even when the link drops (NULL). The
      * hold keeps a reply that comes early from ending it too soon. */
     b->outstanding = 1;
     b->tags[0] = (struct tag){b, 0, TAG_COUNT};
+    b->tags[1] = (struct tag){b, 0, TAG_ADMITTED_COUNT};
     int rc = send_cmd(r, &b->tags[0], "ZCARD", wkey, NULL);
+    if (rc == 0)
+        rc = send_cmd(r, &b->tags[1], set ? "SCARD" : "ZCARD", akey, NULL);
     for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct tag *t = &b->tags[FIXED_TAGS + 2 * i];
         b->answers[i].state = RANKS_GONE;
-        b->tags[1 + 2 * i] = (struct tag){b, (uint32_t)i, TAG_RANK};
-        b->tags[2 + 2 * i] = (struct tag){b, (uint32_t)i, TAG_ADMITTED};
-        rc = send_cmd(r, &b->tags[1 + 2 * i], "ZRANK", wkey, b->users[i]);
+        t[0] = (struct tag){b, (uint32_t)i, TAG_RANK};
+        t[1] = (struct tag){b, (uint32_t)i, TAG_ADMITTED};
+        rc = send_cmd(r, &t[0], "ZRANK", wkey, b->users[i]);
         if (rc == 0)
-            rc = send_cmd(r, &b->tags[2 + 2 * i], adm, akey, b->users[i]);
+            rc = send_cmd(r, &t[1], adm, akey, b->users[i]);
     }
     atomic_fetch_add(&r->stats.queries, 1);
     b->failed |= rc < 0;

@@ -6,7 +6,8 @@
  * ZSET or SET of admitted users. A user's rank is ZRANK + 1.
  *
  * ranks_query asks about a batch of users of one queue in one pipelined
- * round trip (ZCARD, then ZRANK and ZSCORE/SISMEMBER per user) on hiredis's
+ * round trip (ZCARD of both sets, then ZRANK and ZSCORE/SISMEMBER per
+ * user; SCARD when admitted users are a SET) on hiredis's
  * async client, attached to the daemon's libevent loop. The answer comes
  * to a callback once every reply is in. While Redis is unreachable,
  * queries fail at once, the client reconnects with backoff, and `on_up`
@@ -32,9 +33,15 @@ struct ranks_answer {
     int64_t rank; /* 1-based, RANKS_WAITING only */
 };
 
-/* ok = 0 when Redis failed the batch (answers are then meaningless). */
+struct ranks_totals {
+    int64_t waiting;  /* users in the waiting set */
+    int64_t admitted; /* users in the admitted set */
+};
+
+/* ok = 0 when Redis failed the batch (the rest is then meaningless). */
 typedef void (*ranks_done_fn)(void *arg, const char *queue, int ok,
-                              int64_t waiting, const char *const *users,
+                              const struct ranks_totals *totals,
+                              const char *const *users,
                               const struct ranks_answer *answers, size_t n);
 
 struct ranks_stats {

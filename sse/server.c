@@ -1,0 +1,682 @@
+#include "sse/server.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "common/admin_http.h"
+#include "common/log.h"
+#include "sse/frame.h"
+#include "sse/token.h"
+
+#define DRAIN_TICK_MS 20
+
+/* One request being served: a stream, or a poll waiting for its answer. */
+struct conn {
+    struct server *s;
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+    struct hub_watch *w;
+    struct conn *prev, *next; /* the server's list */
+    int stream;
+    char *user;    /* points into queue's allocation */
+    char queue[];  /* queue NUL user NUL */
+};
+
+struct server {
+    struct event_base *base;
+    const struct sse_cfg *cfg;
+    struct hub *hub;
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock;
+    int port;
+    struct conn *conns; /* every conn; streams and polls */
+    size_t nconns, nstreams;
+    uint64_t next_id;
+    struct event *heartbeat, *drain_timer;
+    int draining;
+    size_t drain_total;
+    int64_t drain_started_ms;
+    void (*drained)(void *);
+    void *drained_arg;
+    struct mseries *sent_rank, *sent_confirm, *sent_gone, *pings, *dropped,
+        *streams_total, *refused;
+    struct mfamily *responses;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- percent-decoding and parameters ---------------------------------- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int server_pct_decode(const char *in, size_t n, int form, char *out,
+                      size_t outlen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++, k++) {
+        if (k + 1 >= outlen)
+            return -1;
+        char c = in[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return -1;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && form) {
+            c = ' ';
+        }
+        out[k] = c;
+    }
+    out[k] = '\0';
+    return (int)k;
+}
+
+/* The raw value of parameter `name` in a query string, or NULL. */
+static const char *param(const char *query, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+        if (plen > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            *len = plen - nl - 1;
+            return p + nl + 1;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* -1: malformed; 0: absent; 1: decoded into out. */
+static int param_decoded(const char *query, const char *name, char *out,
+                         size_t outlen)
+{
+    size_t len;
+    const char *v = param(query, name, &len);
+    if (!v)
+        return 0;
+    return server_pct_decode(v, len, 1, out, outlen) < 0 ? -1 : 1;
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static void count_response(struct server *s, int code)
+{
+    char label[8];
+    snprintf(label, sizeof label, "%d", code);
+    mseries_add(metrics_series(s->responses, label), 1);
+}
+
+static void cors(struct server *s, struct evhttp_request *req)
+{
+    const char *origin = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                            "Origin");
+    const struct cfg_strlist *allow = &s->cfg->http.cors_origins;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    for (size_t i = 0; origin && i < allow->count; i++)
+        if (!strcmp(allow->items[i], "*") || !strcmp(allow->items[i], origin)) {
+            evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
+            evhttp_add_header(h, "Vary", "Origin");
+            return;
+        }
+}
+
+static void reply_json(struct server *s, struct evhttp_request *req, int code,
+                       const char *reason, struct evbuffer *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(req, code, reason, body);
+    count_response(s, code);
+}
+
+static void fail(struct server *s, struct evhttp_request *req, int code,
+                 const char *msg)
+{
+    static const struct { int code; const char *reason; } R[] = {
+        {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"},
+        {404, "Not Found"}, {405, "Method Not Allowed"},
+        {500, "Internal Server Error"}, {503, "Service Unavailable"}};
+    const char *reason = "Error";
+    for (size_t i = 0; i < sizeof R / sizeof R[0]; i++)
+        if (R[i].code == code)
+            reason = R[i].reason;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    if (code == 503) {
+        char v[24];
+        snprintf(v, sizeof v, "%" PRId64, (s->cfg->http.retry_ms + 999) / 1000);
+        evhttp_add_header(h, "Retry-After", v);
+    }
+    if (code == 405)
+        evhttp_add_header(h, "Allow", "GET, OPTIONS");
+    if (code == 401)
+        evhttp_add_header(h, "WWW-Authenticate", "Bearer");
+    struct evbuffer *body = evbuffer_new();
+    if (body) {
+        evbuffer_add(body, "{\"error\":", 9);
+        frame_json_string(body, msg);
+        evbuffer_add_printf(body, ",\"status\":%d}\n", code);
+    }
+    reply_json(s, req, code, reason, body);
+    if (body)
+        evbuffer_free(body);
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static void list_add(struct server *s, struct conn *c)
+{
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    s->nstreams += c->stream;
+}
+
+/* Forgets the conn: its watch, its place in the list, its close callback.
+ * What happens to the HTTP connection is the caller's business. */
+static void conn_forget(struct conn *c)
+{
+    struct server *s = c->s;
+    if (c->w)
+        hub_unwatch(c->w);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    s->nstreams -= c->stream;
+    if (c->evcon)
+        evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+    free(c);
+}
+
+/* The peer went away (or evhttp gave up on it); evhttp frees the request. */
+static void on_closed(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    conn_forget(arg);
+}
+
+/* The stream ends well: the last chunk goes out, the connection may live
+ * on for another request. */
+static void stream_end(struct conn *c)
+{
+    struct evhttp_request *req = c->req;
+    conn_forget(c);
+    evhttp_send_reply_end(req);
+}
+
+/* The reader is too slow: its buffered output is thrown away with it. */
+static void stream_drop(struct conn *c)
+{
+    struct evhttp_connection *evcon = c->evcon;
+    mseries_add(c->s->dropped, 1);
+    log_debug("http", "cut off a slow reader of queue %s (user %s)", c->queue,
+              c->user);
+    conn_forget(c);
+    evhttp_connection_free(evcon);
+}
+
+/* Appends to the stream; 0, or -1 when the stream was cut off for it. */
+static int stream_write(struct conn *c, struct evbuffer *buf)
+{
+    evhttp_send_reply_chunk(c->req, buf);
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+    size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
+    if ((int64_t)pending > c->s->cfg->http.max_output_buffer) {
+        stream_drop(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void admission_token(struct server *s, const struct conn *c, char *tok,
+                            size_t len)
+{
+    const char *secret = s->cfg->auth.secret ? s->cfg->auth.secret : "";
+    int64_t exp = (int64_t)time(NULL) + (s->cfg->auth.admission_ttl_ms + 999) / 1000;
+    if (token_mint(secret, strlen(secret), TOKEN_ADMISSION, c->queue, c->user,
+                   exp, tok, len) < 0)
+        tok[0] = '\0';
+}
+
+static void stream_notify(struct conn *c, const struct hub_state *st)
+{
+    struct server *s = c->s;
+    struct evbuffer *data = evbuffer_new(), *ev = evbuffer_new();
+    char tok[TOKEN_MAX];
+    const char *name = "rank";
+    if (!data || !ev) {
+        log_error("http", "out of memory writing an event");
+    } else if (st->state == RANKS_WAITING) {
+        frame_rank_json(data, c->queue, c->user, st);
+        mseries_add(s->sent_rank, 1);
+    } else if (st->state == RANKS_ADMITTED) {
+        admission_token(s, c, tok, sizeof tok);
+        frame_confirm_json(data, c->queue, c->user, tok);
+        name = "confirm";
+        mseries_add(s->sent_confirm, 1);
+    } else {
+        frame_gone_json(data, c->queue, c->user);
+        name = "gone";
+        mseries_add(s->sent_gone, 1);
+    }
+    if (data && ev) {
+        frame_event(ev, s->next_id++, name, data);
+        if (stream_write(c, ev) == 0 && st->state != RANKS_WAITING)
+            stream_end(c);
+    }
+    if (data)
+        evbuffer_free(data);
+    if (ev)
+        evbuffer_free(ev);
+}
+
+static void poll_notify(struct conn *c, const struct hub_state *st)
+{
+    struct server *s = c->s;
+    struct evhttp_request *req = c->req;
+    char tok[TOKEN_MAX] = "";
+    struct evbuffer *body = st ? evbuffer_new() : NULL;
+    if (st && st->state == RANKS_ADMITTED)
+        admission_token(s, c, tok, sizeof tok);
+    if (body)
+        frame_state_json(body, c->queue, c->user, st, tok);
+    conn_forget(c);
+    if (!body) {
+        fail(s, req, 503, st ? "out of memory" : "the queue store is unreachable");
+        return;
+    }
+    evbuffer_add(body, "\n", 1);
+    reply_json(s, req, 200, "OK", body);
+    evbuffer_free(body);
+}
+
+static void on_state(void *owner, const struct hub_state *st)
+{
+    struct conn *c = owner;
+    if (!c->stream)
+        poll_notify(c, st);
+    else if (st)
+        stream_notify(c, st);
+    /* A stream whose first question failed stays open: Redis's return
+     * recomputes everything. */
+}
+
+static struct conn *conn_new(struct server *s, struct evhttp_request *req,
+                             const char *queue, const char *user, int stream)
+{
+    size_t ql = strlen(queue) + 1, ul = strlen(user) + 1;
+    struct conn *c = calloc(1, sizeof *c + ql + ul);
+    if (!c)
+        return NULL;
+    c->s = s;
+    c->req = req;
+    c->evcon = evhttp_request_get_connection(req);
+    c->stream = stream;
+    memcpy(c->queue, queue, ql);
+    c->user = c->queue + ql;
+    memcpy(c->user, user, ul);
+    list_add(s, c);
+    evhttp_connection_set_closecb(c->evcon, on_closed, c);
+    if (!(c->w = hub_watch(s->hub, queue, user, on_state, c))) {
+        conn_forget(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void stream_start(struct server *s, struct evhttp_request *req,
+                         const char *queue, const char *user)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf) {
+        fail(s, req, 503, "out of memory");
+        return;
+    }
+    evhttp_add_header(h, "Content-Type", "text/event-stream");
+    evhttp_add_header(h, "Cache-Control", "no-cache");
+    evhttp_add_header(h, "X-Accel-Buffering", "no");
+    evhttp_send_reply_start(req, 200, "OK");
+    count_response(s, 200);
+    mseries_add(s->streams_total, 1);
+    frame_retry(buf, s->cfg->http.retry_ms);
+    evhttp_send_reply_chunk(req, buf);
+    evbuffer_free(buf);
+    /* No read timeout on a stream (browsers send nothing), but a write
+     * timeout: a reader that takes nothing for that long is gone. */
+    int64_t wt = s->cfg->http.heartbeat_ms * 2;
+    if (wt < s->cfg->http.header_timeout_ms)
+        wt = s->cfg->http.header_timeout_ms;
+    struct timeval tv = {wt / 1000, (wt % 1000) * 1000};
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    bufferevent_set_timeouts(evhttp_connection_get_bufferevent(evcon), NULL, &tv);
+    if (!conn_new(s, req, queue, user, 1))
+        evhttp_send_reply_end(req);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+struct route {
+    char queue[TOKEN_NAME_MAX + 2], user[TOKEN_NAME_MAX + 2];
+    int stream;
+};
+
+/* 0 with the route; else the status to answer, with *why. */
+static int parse_path(const char *path, struct route *r, const char **why)
+{
+    static const char prefix[] = "/v1/queues/";
+    *why = "no such resource";
+    if (!path || strncmp(path, prefix, sizeof prefix - 1))
+        return 404;
+    const char *q = path + sizeof prefix - 1;
+    const char *slash = strchr(q, '/');
+    if (!slash)
+        return 404;
+    const char *rest = slash + 1;
+    const char *user = NULL;
+    if (!strcmp(rest, "events"))
+        r->stream = 1;
+    else if (!strncmp(rest, "users/", 6) && rest[6] && !strchr(rest + 6, '/'))
+        user = rest + 6;
+    else
+        return 404;
+    *why = "malformed queue or user name";
+    int ql = server_pct_decode(q, (size_t)(slash - q), 0, r->queue, sizeof r->queue);
+    if (ql < 0 || !token_name_ok(r->queue, (size_t)ql))
+        return 400;
+    if (user) {
+        int ul = server_pct_decode(user, strlen(user), 0, r->user, sizeof r->user);
+        if (ul < 0 || !token_name_ok(r->user, (size_t)ul))
+            return 400;
+    }
+    return 0;
+}
+
+/* The user parameter of a stream, Last-Event-ID. 0, or the status. */
+static int parse_query(struct evhttp_request *req, const char *query,
+                       struct route *r, const char **why)
+{
+    char id[32];
+    *why = "malformed user parameter";
+    if (r->stream) {
+        int rc = param_decoded(query, "user", r->user, sizeof r->user);
+        if (rc == 0)
+            *why = "missing user parameter";
+        if (rc <= 0 || !token_name_ok(r->user, strlen(r->user)))
+            return 400;
+    }
+    /* Accepted and checked, not otherwise needed: every stream starts
+     * with the current state. */
+    const char *last = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "Last-Event-ID");
+    *why = "malformed Last-Event-ID";
+    if (param_decoded(query, "lastEventId", id, sizeof id) < 0)
+        return 400;
+    if (last && strlen(last) >= sizeof id)
+        return 400;
+    return 0;
+}
+
+static int authorize(struct server *s, const char *query, const struct route *r,
+                     const char **why)
+{
+    char tok[TOKEN_MAX];
+    if (s->cfg->auth.mode == SSE_AUTH_NONE)
+        return 0;
+    int rc = param_decoded(query, "token", tok, sizeof tok);
+    if (rc <= 0) {
+        *why = rc == 0 ? "missing token" : "malformed token";
+        return 401;
+    }
+    const char *secret = s->cfg->auth.secret ? s->cfg->auth.secret : "";
+    enum token_verdict v = token_verify(secret, strlen(secret), TOKEN_SUBSCRIBE,
+                                        tok, r->queue, r->user, time(NULL));
+    *why = token_verdict_str(v);
+    return v == TOKEN_OK ? 0 : v == TOKEN_OTHER_SUBJECT ? 403 : 401;
+}
+
+static void preflight(struct server *s, struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, OPTIONS");
+    evhttp_add_header(h, "Access-Control-Allow-Headers",
+                      "Last-Event-ID, Cache-Control");
+    evhttp_add_header(h, "Access-Control-Max-Age", "600");
+    evhttp_send_reply(req, 204, "No Content", NULL);
+    count_response(s, 204);
+}
+
+/* 0 when the request may be served; else the status, with *why. */
+static int admit(struct server *s, struct evhttp_request *req,
+                 const struct evhttp_uri *uri, struct route *r,
+                 const char **why)
+{
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    *why = "draining";
+    if (s->draining)
+        return 503;
+    *why = "only GET is served";
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET)
+        return 405;
+    int code = parse_path(uri ? evhttp_uri_get_path(uri) : NULL, r, why);
+    if (!code)
+        code = parse_query(req, query, r, why);
+    if (!code)
+        code = authorize(s, query, r, why);
+    if (!code && (int64_t)s->nconns >= s->cfg->http.max_connections) {
+        mseries_add(s->refused, 1);
+        *why = "too many connections";
+        code = 503;
+    }
+    return code;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct server *s = arg;
+    const char *why;
+    struct route r = {0};
+    cors(s, req);
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS && !s->draining) {
+        preflight(s, req);
+        return;
+    }
+    int code = admit(s, req, evhttp_request_get_evhttp_uri(req), &r, &why);
+    if (code)
+        fail(s, req, code, why);
+    else if (r.stream)
+        stream_start(s, req, r.queue, r.user);
+    else if (!conn_new(s, req, r.queue, r.user, 0))
+        fail(s, req, 503, "out of memory");
+}
+
+/* ---- heartbeats and draining ------------------------------------------ */
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    struct evbuffer *buf = evbuffer_new();
+    (void)fd;
+    (void)what;
+    for (struct conn *c = s->conns, *next; buf && c; c = next) {
+        next = c->next; /* c may be cut off */
+        if (!c->stream)
+            continue;
+        frame_ping(buf);
+        mseries_add(s->pings, 1);
+        stream_write(c, buf);
+    }
+    if (buf)
+        evbuffer_free(buf);
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    (void)fd;
+    (void)what;
+    int64_t window = s->cfg->http.drain_ms;
+    int64_t elapsed = mono_ms() - s->drain_started_ms;
+    /* Close so many that the last goes at the end of the window. */
+    size_t due = elapsed >= window ? s->drain_total
+                 : (size_t)ceil((double)s->drain_total * (double)elapsed /
+                                (double)window);
+    size_t closed = s->drain_total - s->nstreams;
+    for (struct conn *c = s->conns, *next; c && closed < due; c = next) {
+        next = c->next;
+        if (c->stream) {
+            stream_end(c);
+            closed++;
+        }
+    }
+    if (s->nstreams == 0) {
+        event_del(s->drain_timer);
+        if (s->drained)
+            s->drained(s->drained_arg);
+    }
+}
+
+void server_drain(struct server *s, void (*done)(void *arg), void *arg)
+{
+    if (s->draining)
+        return;
+    s->draining = 1;
+    s->drained = done;
+    s->drained_arg = arg;
+    if (s->sock)
+        evhttp_del_accept_socket(s->http, s->sock);
+    s->sock = NULL;
+    struct evbuffer *buf = evbuffer_new();
+    for (struct conn *c = s->conns, *next; buf && c; c = next) {
+        next = c->next;
+        if (c->stream) {
+            frame_retry(buf, s->cfg->http.retry_ms);
+            stream_write(c, buf);
+        }
+    }
+    if (buf)
+        evbuffer_free(buf);
+    s->drain_total = s->nstreams;
+    s->drain_started_ms = mono_ms();
+    log_info("http", "draining %zu streams over %" PRId64 " ms", s->nstreams,
+             s->cfg->http.drain_ms);
+    struct timeval tv = {0, DRAIN_TICK_MS * 1000};
+    evtimer_add(s->drain_timer, &tv);
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static void register_metrics(struct server *s, struct metrics *m)
+{
+    struct mfamily *ev = metrics_family(m, METRIC_COUNTER, "sse_events_sent_total",
+                                        "SSE events sent, by type", "type");
+    s->sent_rank = metrics_series(ev, "rank");
+    s->sent_confirm = metrics_series(ev, "confirm");
+    s->sent_gone = metrics_series(ev, "gone");
+    s->pings = metrics_series(ev, "ping");
+    s->dropped = metrics_series(metrics_family(m, METRIC_COUNTER,
+        "sse_slow_clients_dropped_total",
+        "Streams cut off because their reader fell behind", NULL), NULL);
+    s->streams_total = metrics_series(metrics_family(m, METRIC_COUNTER,
+        "sse_streams_total", "Streams opened", NULL), NULL);
+    s->refused = metrics_series(metrics_family(m, METRIC_COUNTER,
+        "sse_connections_refused_total",
+        "Requests refused at http.max_connections", NULL), NULL);
+    s->responses = metrics_family(m, METRIC_COUNTER, "sse_http_responses_total",
+                                  "HTTP responses, by status", "code");
+}
+
+static double gauge_streams(void *arg) { return (double)((struct server *)arg)->nstreams; }
+
+struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
+                          struct hub *hub, struct metrics *m, char *err,
+                          size_t errlen)
+{
+    struct server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    /* Ids grow across restarts too: a browser's Last-Event-ID is older. */
+    *s = (struct server){.base = base, .cfg = cfg, .hub = hub,
+                         .next_id = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec};
+    s->http = evhttp_new(base);
+    s->heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
+    s->drain_timer = event_new(base, -1, EV_PERSIST, on_drain_tick, s);
+    if (!s->http || !s->heartbeat || !s->drain_timer ||
+        !(s->sock = admin_http_bind(s->http, cfg->http.listen, &s->port))) {
+        snprintf(err, errlen, "http.listen: cannot listen on %s (in use?)",
+                 cfg->http.listen);
+        server_free(s);
+        return NULL;
+    }
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+        EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+        EVHTTP_REQ_PATCH);
+    evhttp_set_max_headers_size(s->http, 16384);
+    evhttp_set_max_body_size(s->http, 4096);
+    struct timeval ht = {cfg->http.header_timeout_ms / 1000,
+                         (cfg->http.header_timeout_ms % 1000) * 1000};
+    evhttp_set_timeout_tv(s->http, &ht);
+    evhttp_set_gencb(s->http, on_request, s);
+    struct timeval hb = {cfg->http.heartbeat_ms / 1000,
+                         (cfg->http.heartbeat_ms % 1000) * 1000};
+    evtimer_add(s->heartbeat, &hb);
+    if (m) {
+        register_metrics(s, m);
+        metrics_gauge_cb(m, "sse_connections", "Open SSE streams", gauge_streams, s);
+    }
+    return s;
+}
+
+void server_free(struct server *s)
+{
+    if (!s)
+        return;
+    while (s->conns) /* evhttp_free below closes their connections */
+        conn_forget(s->conns);
+    if (s->http)
+        evhttp_free(s->http);
+    if (s->heartbeat)
+        event_free(s->heartbeat);
+    if (s->drain_timer)
+        event_free(s->drain_timer);
+    free(s);
+}
+
+int server_port(const struct server *s) { return s->port; }
+
+size_t server_streams(const struct server *s) { return s->nstreams; }

@@ -1,0 +1,56 @@
+/*
+ * server: the browsers' HTTP API, on libevent's evhttp.
+ *
+ *   GET /v1/queues/{queue}/events?user=U&token=T   text/event-stream
+ *   GET /v1/queues/{queue}/users/{user}?token=T    one JSON object
+ *
+ * A stream sends the current state as soon as Redis has answered, then an
+ * event whenever the hub says the state changed: `rank`, or `confirm` /
+ * `gone` after which the stream ends. Every event has an `id:`; a
+ * reconnecting browser's Last-Event-ID (header or lastEventId parameter)
+ * is accepted and answered with the current state, which is all a
+ * position needs. `: ping` comments go out every http.heartbeat_interval.
+ *
+ * Errors are JSON bodies {"error": "...", "status": N}: 400 malformed
+ * (bad percent-encoding, names that are not 1-200 printable bytes), 401
+ * missing or invalid token, 403 a token for another queue or user, 404,
+ * 405, 503 with Retry-After at http.max_connections or while draining.
+ *
+ * A reader whose unsent output passes http.max_output_buffer is cut off at
+ * once, and one that makes no progress for the write timeout too, so a
+ * stalled browser costs a bounded amount of memory and never delays the
+ * others: writes only ever append to a connection's own buffer.
+ *
+ * Loop thread only.
+ */
+#ifndef OUTBOX_SSE_SERVER_H
+#define OUTBOX_SSE_SERVER_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+#include "common/metrics.h"
+#include "config/cfg_sse.h"
+#include "sse/hub.h"
+
+struct server;
+
+struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
+                          struct hub *hub, struct metrics *m, char *err,
+                          size_t errlen);
+void server_free(struct server *s);
+
+int server_port(const struct server *s);
+size_t server_streams(const struct server *s);
+
+/* Stops accepting, sends every stream a `retry:` hint and ends the
+ * streams spread over http.drain_window; `done` runs on the loop once the
+ * last one is closed. */
+void server_drain(struct server *s, void (*done)(void *arg), void *arg);
+
+/* Strict percent-decoding ('+' is a space when `form`): -1 on a bad
+ * escape, an encoded NUL or when out (outlen bytes) is too small. Pure. */
+int server_pct_decode(const char *in, size_t n, int form, char *out,
+                      size_t outlen);
+
+#endif
