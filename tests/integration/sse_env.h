@@ -1,0 +1,88 @@
+/*
+ * sse_env: Redis + kafka-mock + outbox-sse, and many SSE clients, for a
+ * test.
+ *
+ * The clients are the test's own: raw HTTP/1.1 over libevent bufferevents
+ * (chunked transfer decoded, SSE lines parsed), so that a thousand of them
+ * fit one thread, each remembering what it was told. The test drives the
+ * world synchronously (Redis commands, change events through a librdkafka
+ * producer) and pumps the clients' loop in between.
+ */
+#ifndef OUTBOX_TEST_SSE_ENV_H
+#define OUTBOX_TEST_SSE_ENV_H
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+#include "tests/harness/th.h"
+
+struct bufferevent;
+struct evbuffer;
+
+struct sse_env {
+    struct th_redis redis;
+    struct th_kafka kafka;
+    struct th_proc sse;
+    char dir[256], config[320];
+    int http_port, metrics_port;
+    rd_kafka_t *producer;
+    redisContext *rc;
+    struct event_base *base; /* the clients' loop */
+};
+
+/* Servers up, config written (extra YAML appended: later keys of a section
+ * are not allowed twice, so `extra` holds whole sections the default
+ * leaves out: queues, auth), outbox-sse started and serving. */
+int sse_env_start(struct sse_env *e, const char *http_extra,
+                  const char *sections);
+void sse_env_stop(struct sse_env *e);
+/* Starts outbox-sse again (after a stop) and waits for it. */
+int sse_env_run_sse(struct sse_env *e);
+
+/* n change events for the queue, delivered to the mock. 0 or -1. */
+int sse_env_publish(struct sse_env *e, const char *queue, int n);
+/* A Redis command; the reply is freed here, its integer returned (-1 on
+ * error, -2 for nil). */
+long long sse_env_redis(struct sse_env *e, const char *fmt, ...);
+/* The value of a metric line "name value" (labels included in name). */
+long long sse_env_metric(struct sse_env *e, const char *name);
+/* A subscribe token from the daemon's own `token` subcommand. */
+int sse_env_token(struct sse_env *e, const char *queue, const char *user,
+                  int ttl, char *out, size_t len);
+
+/* Runs the clients' loop for ms milliseconds. */
+void sse_env_pump(struct sse_env *e, int ms);
+
+struct sse_client {
+    struct sse_env *e;
+    struct bufferevent *bev;
+    char queue[64], user[64];
+    int status;        /* HTTP status, 0 until the headers are in */
+    int closed;        /* the server ended the stream or the connection */
+    int ranks, confirms, gones, retries, pings;
+    long long last_rank, last_waiting;
+    uint64_t last_id;
+    int64_t last_event_ms; /* monotonic time of the last event or ping */
+    char last_data[512];
+    /* parser state */
+    int in_body, chunked;
+    long chunk_left; /* -1: expecting a size line */
+    char event[32];
+    struct evbuffer *body; /* decoded, not yet a whole line */
+};
+
+/* Connects and sends the request for the events of (queue, user). The
+ * token is added when non-NULL. rcvbuf > 0 shrinks the socket's receive
+ * buffer first. */
+int sse_client_open(struct sse_env *e, struct sse_client *c, const char *queue,
+                    const char *user, const char *token, int rcvbuf);
+void sse_client_close(struct sse_client *c);
+
+/* A raw request (anything) and the status line's code, or -1. */
+int sse_env_raw(struct sse_env *e, const char *request, char *resp, size_t len);
+
+int64_t sse_env_now_ms(void);
+
+#endif

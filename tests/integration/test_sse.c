@@ -1,0 +1,376 @@
+/*
+ * outbox-sse end to end: real Redis, kafka-mock, the daemon, and a
+ * thousand SSE clients of the test's own (see sse_env.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sse/token.h"
+#include "tests/integration/sse_env.h"
+
+#define SECRET "test-secret-0123456789abcdef"
+
+static void token_for(const char *queue, const char *user, int64_t ttl,
+                      char *out)
+{
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, queue, user,
+                           (int64_t)time(NULL) + ttl, out, TOKEN_MAX) > 0);
+}
+
+/* Pumps until every client satisfies `done`, at most timeout_ms. */
+static int pump_until(struct sse_env *e, struct sse_client *c, size_t n,
+                      int (*done)(struct sse_client *), int timeout_ms)
+{
+    int64_t end = sse_env_now_ms() + timeout_ms;
+    for (;;) {
+        size_t ok = 0;
+        for (size_t i = 0; i < n; i++)
+            ok += done(&c[i]) != 0;
+        if (ok == n)
+            return 0;
+        if (sse_env_now_ms() > end) {
+            fprintf(stderr, "only %zu of %zu clients got there\n", ok, n);
+            return -1;
+        }
+        sse_env_pump(e, 20);
+    }
+}
+
+static int has_rank(struct sse_client *c) { return c->ranks > 0; }
+
+/* The client's last word agrees with Redis: rank = ZRANK + 1 while
+ * waiting; one confirm (and the end) once admitted. */
+static int agrees(struct sse_client *c)
+{
+    long long r = sse_env_redis(c->e, "ZRANK queue:%s:waiting %s", c->queue,
+                                c->user);
+    if (r >= 0)
+        return c->confirms == 0 && c->last_rank == r + 1;
+    return c->confirms == 1 && c->closed;
+}
+
+static void open_clients(struct sse_env *e, struct sse_client *c, int queues,
+                         int per_queue)
+{
+    char q[32], u[32], tok[TOKEN_MAX];
+    for (int i = 0; i < queues * per_queue; i++) {
+        snprintf(q, sizeof q, "q%d", i / per_queue);
+        snprintf(u, sizeof u, "u%d", i % per_queue);
+        if (i % per_queue == 0)
+            assert_true(sse_env_redis(e, "DEL queue:%s:waiting queue:%s:admitted",
+                                      q, q) >= 0);
+        assert_true(sse_env_redis(e, "ZADD queue:%s:waiting %d %s", q,
+                                  i % per_queue, u) == 1);
+        token_for(q, u, 600, tok);
+        assert_int_equal(sse_client_open(e, &c[i], q, u, tok, 0), 0);
+    }
+}
+
+static void close_clients(struct sse_client *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sse_client_close(&c[i]);
+}
+
+/* ---- tokens and malformed requests ----------------------------------- */
+
+static int poll_status(struct sse_env *e, const char *path_and_query)
+{
+    char req[1200], resp[4096];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+             path_and_query);
+    return sse_env_raw(e, req, resp, sizeof resp);
+}
+
+static void test_tokens_and_bad_requests(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char tok[TOKEN_MAX], path[1024], resp[4096];
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    assert_int_equal(sse_env_redis(&e, "ZADD queue:q1:waiting 1 alice 2 bob"), 2);
+
+    assert_int_equal(poll_status(&e, "/v1/queues/q1/users/bob"), 401);
+    assert_int_equal(sse_env_token(&e, "q1", "bob", 60, tok, sizeof tok), 0);
+    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
+    assert_int_equal(poll_status(&e, path), 200);
+    tok[strlen(tok) - 2] ^= 1; /* a signature that is not ours */
+    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
+    assert_int_equal(poll_status(&e, path), 401);
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q1", "bob",
+                           (int64_t)time(NULL) - 1, tok, sizeof tok) > 0);
+    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
+    assert_int_equal(poll_status(&e, path), 401); /* expired */
+    token_for("q1", "alice", 60, tok);
+    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
+    assert_int_equal(poll_status(&e, path), 403); /* another user */
+    token_for("q2", "bob", 60, tok);
+    snprintf(path, sizeof path, "/v1/queues/q1/events?user=bob&token=%s", tok);
+    assert_int_equal(poll_status(&e, path), 403); /* another queue */
+
+    /* The state itself, for polling clients. */
+    token_for("q1", "bob", 60, tok);
+    snprintf(path, sizeof path,
+             "GET /v1/queues/q1/users/bob?token=%s HTTP/1.0\r\n\r\n", tok);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
+    assert_non_null(strstr(resp, "{\"queue\":\"q1\",\"user\":\"bob\","
+                                 "\"state\":\"waiting\",\"rank\":2,\"waiting\":2"));
+
+    /* Malformed requests get 4xx; the server keeps serving. */
+    assert_int_equal(poll_status(&e, "/v1/queues/q%zz/users/bob?token=x"), 400);
+    assert_int_equal(poll_status(&e, "/v1/queues/q1/events?user=b%0"), 400);
+    assert_int_equal(poll_status(&e, "/v1/queues/q1/events"), 400); /* no user */
+    assert_int_equal(poll_status(&e, "/v1/elsewhere"), 404);
+    assert_int_equal(sse_env_raw(&e, "POST /v1/queues/q1/events HTTP/1.0\r\n\r\n",
+                                 resp, sizeof resp), 405);
+    assert_non_null(strstr(resp, "Allow: GET, OPTIONS"));
+    /* evhttp answers a method it does not know with 501, which RFC 9110
+     * names as the right answer; the stream still goes on. */
+    assert_int_equal(sse_env_raw(&e, "BREW /v1/queues/q1/events HTTP/1.0\r\n\r\n",
+                                 resp, sizeof resp), 501);
+    size_t big = 64 * 1024;
+    char *huge = malloc(big + 128);
+    assert_non_null(huge);
+    int n = snprintf(huge, big + 128, "GET /v1/queues/q1/events?user=bob HTTP/1.1\r\nX-Big: ");
+    memset(huge + n, 'a', big);
+    strcpy(huge + n + big, "\r\n\r\n");
+    int code = sse_env_raw(&e, huge, resp, sizeof resp);
+    free(huge);
+    assert_true(code >= 400 && code < 500);
+    assert_int_equal(sse_env_raw(&e, "GARBAGE\r\n\r\n", resp, sizeof resp), 400);
+    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
+    assert_int_equal(poll_status(&e, path), 200); /* still serving */
+    assert_int_equal(sse_env_metric(&e, "sse_http_responses_total{code=\"401\"}"), 3);
+    sse_env_stop(&e);
+}
+
+/* ---- a thousand clients ----------------------------------------------- */
+
+#define QUEUES 5
+#define PER_QUEUE 200
+#define CLIENTS (QUEUES * PER_QUEUE)
+
+/* Admits the head of every queue a few times over, with change events;
+ * also lets strangers join at the back. */
+static void drive(struct sse_env *e, struct sse_client *c, int rounds)
+{
+    for (int r = 0; r < rounds; r++) {
+        for (int q = 0; q < QUEUES; q++) {
+            char name[16];
+            snprintf(name, sizeof name, "q%d", q);
+            for (int k = 0; k < 3 + (r + q) % 7; k++) {
+                redisReply *rep = redisCommand(e->rc, "ZPOPMIN queue:%s:waiting",
+                                               name);
+                assert_non_null(rep);
+                if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2)
+                    assert_true(sse_env_redis(e, "ZADD queue:%s:admitted %d %s",
+                                              name, r, rep->element[0]->str) == 1);
+                freeReplyObject(rep);
+            }
+            assert_true(sse_env_redis(e, "ZADD queue:%s:waiting %d stranger%d",
+                                      name, 1000 + r, r) == 1);
+            assert_int_equal(sse_env_publish(e, name, 1 + r % 3), 0);
+        }
+        sse_env_pump(e, 150);
+    }
+    (void)c;
+}
+
+static void test_thousand_clients(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client *c = calloc(CLIENTS, sizeof *c);
+    char tok[TOKEN_MAX];
+    assert_non_null(c);
+    assert_int_equal(sse_env_start(&e, "  max_connections: 5000\n",
+                                   "queues:\n  refresh_interval: 60s\n"), 0);
+    open_clients(&e, c, QUEUES, PER_QUEUE);
+    assert_int_equal(pump_until(&e, c, CLIENTS, has_rank, 30000), 0);
+    for (int i = 0; i < CLIENTS; i++)
+        assert_int_equal(c[i].last_rank, i % PER_QUEUE + 1);
+    drive(&e, c, 12);
+    assert_int_equal(pump_until(&e, c, CLIENTS, agrees, 15000), 0);
+    int admitted = 0;
+    for (int i = 0; i < CLIENTS; i++)
+        admitted += c[i].confirms;
+    assert_true(admitted > 100);
+
+    /* Connecting after the last change: the current rank at once. */
+    struct sse_client late;
+    token_for("q3", "u199", 600, tok);
+    assert_int_equal(sse_client_open(&e, &late, "q3", "u199", tok, 0), 0);
+    assert_int_equal(pump_until(&e, &late, 1, has_rank, 2000), 0);
+    assert_true(agrees(&late));
+    sse_client_close(&late);
+    close_clients(c, CLIENTS);
+    free(c);
+    sse_env_stop(&e);
+}
+
+/* ---- coalescing -------------------------------------------------------- */
+
+static void test_burst_is_coalesced(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client c[10];
+    assert_int_equal(sse_env_start(&e, NULL, "queues:\n  refresh_interval: 60s\n"), 0);
+    open_clients(&e, c, 1, 10);
+    assert_int_equal(pump_until(&e, c, 10, has_rank, 10000), 0);
+    long long before = sse_env_metric(&e, "sse_recomputes_total");
+    long long changes = sse_env_metric(&e, "sse_changes_total");
+    assert_true(sse_env_redis(&e, "ZREM queue:q0:waiting u0 u1 u2") == 3);
+    assert_int_equal(sse_env_publish(&e, "q0", 10000), 0);
+    int64_t end = sse_env_now_ms() + 20000;
+    while (sse_env_metric(&e, "sse_changes_total") < changes + 10000 &&
+           sse_env_now_ms() < end)
+        sse_env_pump(&e, 50);
+    sse_env_pump(&e, 300); /* the last recompute */
+    long long spent = sse_env_metric(&e, "sse_recomputes_total") - before;
+    fprintf(stderr, "10000 change events cost %lld recomputes\n", spent);
+    assert_int_equal(sse_env_metric(&e, "sse_changes_total"), changes + 10000);
+    assert_true(spent >= 1 && spent <= 20);
+    assert_true(sse_env_metric(&e, "sse_coalesced_changes_total") >= 10000 - 20);
+    for (int i = 3; i < 10; i++)
+        assert_int_equal(c[i].last_rank, i - 2);
+    close_clients(c, 10);
+    sse_env_stop(&e);
+}
+
+/* ---- a reader that stops reading -------------------------------------- */
+
+static void test_slow_reader_cut_off(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client slow, fast;
+    char user[200], tok[TOKEN_MAX];
+    /* Long names make long events, so the bound is passed sooner. */
+    memset(user, 'u', sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    assert_int_equal(sse_env_start(&e, "  max_output_buffer: 8KiB\n",
+                                   "queues:\n  coalesce_interval: 5ms\n"), 0);
+    assert_int_equal(sse_env_redis(&e, "ZADD queue:q:waiting 10 %s 11 fast", user), 2);
+    token_for("q", user, 600, tok);
+    assert_int_equal(sse_client_open(&e, &slow, "q", user, tok, 2048), 0);
+    token_for("q", "fast", 600, tok);
+    assert_int_equal(sse_client_open(&e, &fast, "q", "fast", tok, 0), 0);
+    struct sse_client both[2] = {0};
+    (void)both;
+    assert_int_equal(pump_until(&e, &slow, 1, has_rank, 5000), 0);
+    assert_int_equal(pump_until(&e, &fast, 1, has_rank, 5000), 0);
+    bufferevent_disable(slow.bev, EV_READ); /* the browser tab froze */
+
+    /* Someone joins ahead and leaves again: every step moves both. */
+    int step = 0;
+    for (; step < 20000 && sse_env_metric(&e, "sse_slow_clients_dropped_total") < 1;
+         step++) {
+        if (step % 2 == 0)
+            sse_env_redis(&e, "ZADD queue:q:waiting 1 ahead");
+        else
+            sse_env_redis(&e, "ZREM queue:q:waiting ahead");
+        assert_int_equal(sse_env_publish(&e, "q", 1), 0);
+        sse_env_pump(&e, 10);
+    }
+    fprintf(stderr, "cut off after %d changes\n", step);
+    assert_int_equal(sse_env_metric(&e, "sse_slow_clients_dropped_total"), 1);
+    /* The other reader kept up all along and still does. */
+    sse_env_redis(&e, "ZADD queue:q:waiting 1 ahead2");
+    assert_int_equal(sse_env_publish(&e, "q", 1), 0);
+    int64_t t0 = sse_env_now_ms();
+    while (!agrees(&fast) && sse_env_now_ms() - t0 < 1000)
+        sse_env_pump(&e, 5);
+    assert_true(agrees(&fast));
+    assert_true(fast.ranks >= step / 4);
+    assert_false(fast.closed);
+    sse_client_close(&slow);
+    sse_client_close(&fast);
+    sse_env_stop(&e);
+}
+
+/* ---- Redis goes away and comes back ----------------------------------- */
+
+static int ranks_match(struct sse_client *c) { return agrees(c) && !c->closed; }
+
+static void test_redis_restart(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client c[50];
+    assert_int_equal(sse_env_start(&e, "  heartbeat_interval: 200ms\n",
+                                   "queues:\n  refresh_interval: 60s\n"), 0);
+    open_clients(&e, c, 1, 50);
+    assert_int_equal(pump_until(&e, c, 50, has_rank, 10000), 0);
+    /* A change nobody announces: only a recompute on reconnection finds it. */
+    assert_true(sse_env_redis(&e, "ZREM queue:q0:waiting u0 u1 u2 u3 u4") == 5);
+    assert_true(sse_env_redis(&e, "ZADD queue:q0:admitted 1 u0 1 u1 1 u2 1 u3 1 u4") == 5);
+    assert_true(sse_env_redis(&e, "SAVE") >= 0);
+    assert_int_equal(th_redis_stop(&e.redis), 0);
+    int pings = c[10].pings;
+    sse_env_pump(&e, 1500); /* streams stay open, heartbeats go on */
+    for (int i = 0; i < 50; i++)
+        assert_false(c[i].closed);
+    assert_true(c[10].pings > pings);
+    assert_int_equal(c[10].last_rank, 11); /* nothing changed meanwhile */
+    assert_int_equal(th_redis_restart(&e.redis), 0);
+    int64_t t0 = sse_env_now_ms();
+    assert_int_equal(pump_until(&e, c + 5, 45, ranks_match, 2000), 0);
+    fprintf(stderr, "ranks right %lld ms after Redis returned\n",
+            (long long)(sse_env_now_ms() - t0));
+    assert_int_equal(c[10].last_rank, 6);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(c[i].confirms, 1);
+    close_clients(c, 50);
+    sse_env_stop(&e);
+}
+
+/* ---- SIGTERM with a thousand streams ---------------------------------- */
+
+static int ended_with_retry(struct sse_client *c)
+{
+    return c->closed && c->retries >= 2;
+}
+
+static void test_drain(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client *c = calloc(CLIENTS, sizeof *c);
+    assert_non_null(c);
+    assert_int_equal(sse_env_start(&e, "  max_connections: 5000\n"
+                                       "  drain_window: 2s\n", NULL), 0);
+    open_clients(&e, c, QUEUES, PER_QUEUE);
+    assert_int_equal(pump_until(&e, c, CLIENTS, has_rank, 30000), 0);
+    int waited = 0;
+    assert_int_equal(th_stop(&e.sse, 10000, &waited), 0); /* exit status 0 */
+    fprintf(stderr, "drained 1000 streams in %d ms\n", waited);
+    assert_true(waited >= 1000 && waited <= 4000);
+    assert_true(th_log_contains(&e.sse, "every stream closed"));
+    assert_int_equal(pump_until(&e, c, CLIENTS, ended_with_retry, 5000), 0);
+    close_clients(c, CLIENTS);
+    free(c);
+    sse_env_stop(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokens_and_bad_requests),
+        cmocka_unit_test(test_thousand_clients),
+        cmocka_unit_test(test_burst_is_coalesced),
+        cmocka_unit_test(test_slow_reader_cut_off),
+        cmocka_unit_test(test_redis_restart),
+        cmocka_unit_test(test_drain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
