@@ -7,6 +7,7 @@
 #include "relay/binlog.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "relay/crc32.h"
+#include "relay/mysql_json.h"
 
 #include <zstd.h>
 
@@ -452,16 +454,48 @@ int binlog_parse_rows(const struct binlog_header *h,
     return BINLOG_OK;
 }
 
-/* Appends text to scratch; the cell points at it. */
+/* Where numbers, dates and JSON text are rendered for the current row.
+ * A growable scratch (max > len) is reallocated by copy; the cells of the
+ * row that already point into it are moved along (cells[0..ncells)). */
 struct scratch {
     char *buf;
-    size_t len, used;
+    size_t len, used, max;
+    struct binlog_scratch *owner; /* NULL: the caller's fixed array */
+    struct outbox_cell *cells;
+    size_t ncells;
 };
+
+static int scratch_reserve(struct scratch *s, size_t more)
+{
+    if (more <= s->len - s->used)
+        return 0;
+    if (!s->owner || more > s->max - s->used)
+        return -1;
+    size_t cap = s->len ? s->len : 4096;
+    while (cap - s->used < more)
+        cap = cap > s->max / 2 ? s->max : cap * 2;
+    char *b = malloc(cap);
+    if (!b)
+        return -1;
+    if (s->used)
+        memcpy(b, s->buf, s->used);
+    uintptr_t lo = (uintptr_t)s->buf, hi = lo + s->used;
+    for (size_t i = 0; i < s->ncells; i++) {
+        uintptr_t d = (uintptr_t)s->cells[i].data;
+        if (!s->cells[i].is_null && d >= lo && d <= hi)
+            s->cells[i].data = b + (d - lo);
+    }
+    free(s->buf);
+    s->buf = s->owner->buf = b;
+    s->len = s->owner->cap = cap;
+    return 0;
+}
 
 __attribute__((format(printf, 3, 4))) static int
 put(struct scratch *s, struct outbox_cell *cell, const char *fmt, ...)
 {
     va_list ap;
+    (void)scratch_reserve(s, 128); /* numbers and dates are shorter */
     size_t room = s->len - s->used;
     va_start(ap, fmt);
     int n = vsnprintf(s->buf + s->used, room, fmt, ap);
@@ -472,6 +506,36 @@ put(struct scratch *s, struct outbox_cell *cell, const char *fmt, ...)
     cell->len = (size_t)n;
     s->used += (size_t)n;
     return 0;
+}
+
+/* MySQL's binary JSON as JSON text: measured first when it does not fit,
+ * then rendered again into room made for it. */
+static int decode_json(struct cur *c, size_t n, struct scratch *s,
+                       struct outbox_cell *cell, char *err, size_t errlen)
+{
+    const uint8_t *doc = take(c, n);
+    if (!doc)
+        return -1;
+    for (int pass = 0; pass < 2; pass++) {
+        struct mysql_json_out o = {s->buf + s->used, s->len - s->used, 0,
+                                   s->max ? s->max - s->used : s->len - s->used,
+                                   0, 0};
+        if (mysql_json_to_text(doc, n, &o, err, errlen) < 0)
+            return -2; /* err says why */
+        if (o.len <= o.cap) {
+            cell->data = s->buf + s->used;
+            cell->len = o.len;
+            s->used += o.len;
+            return 0;
+        }
+        if (scratch_reserve(s, o.len) < 0) {
+            snprintf(err, errlen, "JSON text of %zu bytes does not fit the "
+                     "row buffer (%zu bytes at most)", o.len,
+                     s->max ? s->max : s->len);
+            return -2;
+        }
+    }
+    return -1;
 }
 
 static int put_frac(struct scratch *s, struct outbox_cell *cell, uint64_t frac,
@@ -499,19 +563,17 @@ static uint64_t read_frac(struct cur *c, int fsp)
     }
 }
 
-static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
-                          struct outbox_cell *cell)
+int binlog_decimal_text(const uint8_t *raw, size_t avail, int prec, int scale,
+                        char out[BINLOG_DECIMAL_TEXT], size_t *used)
 {
     static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
-    int prec = meta >> 8, scale = meta & 0xff;
-    if (prec < 1 || prec > 65 || scale > 30 || scale > prec)
+    if (prec < 1 || prec > 65 || scale < 0 || scale > 30 || scale > prec)
         return -1;
     int intg = prec - scale, ig0 = intg / 9, igx = intg % 9;
     int fr0 = scale / 9, frx = scale % 9;
     size_t size = (size_t)(ig0 * 4 + dig2bytes[igx] + fr0 * 4 + dig2bytes[frx]);
     uint8_t b[40];
-    const uint8_t *raw = take(c, size);
-    if (!raw || size > sizeof b)
+    if (size > avail || size > sizeof b)
         return -1;
     memcpy(b, raw, size);
     int neg = !(b[0] & 0x80);
@@ -519,17 +581,18 @@ static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
     for (size_t i = 0; neg && i < size; i++)
         b[i] = (uint8_t)~b[i];
     struct cur d = {b, b + size, 0};
-    char text[100];
+    char *text = out + neg; /* room for the sign */
+    const size_t room = BINLOG_DECIMAL_TEXT - 1;
     size_t n = 0;
     int started = 0;
     uint64_t part = dig2bytes[igx] ? be(&d, dig2bytes[igx]) : 0;
     if (part) {
-        n += (size_t)snprintf(text + n, sizeof text - n, "%" PRIu64, part);
+        n += (size_t)snprintf(text + n, room - n, "%" PRIu64, part);
         started = 1;
     }
     for (int i = 0; i < ig0; i++) {
         part = be(&d, 4);
-        n += (size_t)snprintf(text + n, sizeof text - n,
+        n += (size_t)snprintf(text + n, room - n,
                               started ? "%09" PRIu64 : "%" PRIu64, part);
         started |= part != 0;
         if (!started)
@@ -540,12 +603,25 @@ static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
     if (scale)
         text[n++] = '.';
     for (int i = 0; i < fr0; i++)
-        n += (size_t)snprintf(text + n, sizeof text - n, "%09" PRIu64, be(&d, 4));
+        n += (size_t)snprintf(text + n, room - n, "%09" PRIu64, be(&d, 4));
     if (frx)
-        n += (size_t)snprintf(text + n, sizeof text - n, "%0*" PRIu64, frx,
+        n += (size_t)snprintf(text + n, room - n, "%0*" PRIu64, frx,
                               be(&d, dig2bytes[frx]));
     text[n] = '\0';
-    return put(s, cell, "%s%s", neg ? "-" : "", text);
+    out[0] = neg ? '-' : out[0];
+    *used = size;
+    return 0;
+}
+
+static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
+                          struct outbox_cell *cell)
+{
+    char text[BINLOG_DECIMAL_TEXT];
+    size_t used;
+    if (binlog_decimal_text(c->p, (size_t)(c->end - c->p), meta >> 8,
+                            meta & 0xff, text, &used) < 0 || !take(c, used))
+        return -1;
+    return put(s, cell, "%s", text);
 }
 
 static int decode_time2(struct cur *c, int fsp, struct scratch *s,
@@ -682,7 +758,7 @@ static int decode_value(struct cur *c, const struct binlog_column *col,
     case T_STRING: case T_ENUM: case T_SET:
         return decode_string(c, col->meta, s, cell);
     case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB:
-    case T_GEOMETRY: case T_JSON: {
+    case T_GEOMETRY: {
         if (col->meta < 1 || col->meta > 4)
             return -1;
         size_t n = (size_t)le(c, col->meta);
@@ -695,9 +771,20 @@ static int decode_value(struct cur *c, const struct binlog_column *col,
     }
 }
 
-int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
-                    struct outbox_cell *cells, char *scratch,
-                    size_t scratch_len, char *err, size_t errlen)
+static int decode_cell(struct cur *c, const struct binlog_column *col,
+                       struct scratch *s, struct outbox_cell *cell,
+                       char *why, size_t whylen)
+{
+    if (col->type != T_JSON)
+        return decode_value(c, col, s, cell);
+    if (col->meta < 1 || col->meta > 4)
+        return -1;
+    return decode_json(c, (size_t)le(c, col->meta), s, cell, why, whylen);
+}
+
+static int next_row(struct binlog_rows *r, const struct binlog_table *t,
+                    struct outbox_cell *cells, struct scratch *s, char *err,
+                    size_t errlen)
 {
     if (r->p >= r->end)
         return 0;
@@ -707,7 +794,6 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
         return -1;
     }
     struct cur c = {r->p, r->end, 0};
-    struct scratch s = {scratch, scratch_len, 0};
     size_t npresent = 0;
     for (size_t i = 0; i < r->ncols; i++)
         npresent += (r->present[i / 8] >> (i % 8)) & 1;
@@ -716,6 +802,7 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
     for (size_t i = 0; nulls && i < r->ncols; i++) {
         struct outbox_cell *cell = &cells[i];
         *cell = (struct outbox_cell){NULL, 0, 1};
+        s->ncells = i + 1; /* the cells to move if the scratch grows */
         if (!((r->present[i / 8] >> (i % 8)) & 1))
             continue;
         int is_null = (nulls[k / 8] >> (k % 8)) & 1;
@@ -723,9 +810,12 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
         if (is_null)
             continue;
         cell->is_null = 0;
-        if (decode_value(&c, &t->cols[i], &s, cell) < 0 || c.bad) {
+        char why[256] = "";
+        if (decode_cell(&c, &t->cols[i], s, cell, why, sizeof why) < 0 ||
+            c.bad) {
             snprintf(err, errlen, "cannot decode column %zu (type %u) of "
-                     "%s.%s", i + 1, t->cols[i].type, t->id.db, t->id.table);
+                     "%s.%s%s%s", i + 1, t->cols[i].type, t->id.db,
+                     t->id.table, why[0] ? ": " : "", why);
             return -1;
         }
     }
@@ -740,6 +830,35 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
         r->present_after = tmp;
     }
     return 1;
+}
+
+int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
+                    struct outbox_cell *cells, char *scratch,
+                    size_t scratch_len, char *err, size_t errlen)
+{
+    struct scratch s = {scratch, scratch_len, 0, 0, NULL, cells, 0};
+    return next_row(r, t, cells, &s, err, errlen);
+}
+
+int binlog_next_row_grow(struct binlog_rows *r, const struct binlog_table *t,
+                         struct outbox_cell *cells, struct binlog_scratch *sc,
+                         char *err, size_t errlen)
+{
+    struct scratch s = {sc->buf, sc->cap, 0, sc->max, sc, cells, 0};
+    if (sc->cap > sc->max)
+        s.max = sc->cap;
+    if (scratch_reserve(&s, 4096) < 0 && !sc->buf) {
+        snprintf(err, errlen, "out of memory for a row buffer");
+        return -1;
+    }
+    return next_row(r, t, cells, &s, err, errlen);
+}
+
+void binlog_scratch_free(struct binlog_scratch *sc)
+{
+    free(sc->buf);
+    sc->buf = NULL;
+    sc->cap = 0;
 }
 
 /* Each header field: type, length, value, all MySQL packed integers (the

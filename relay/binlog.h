@@ -7,7 +7,17 @@
  * Nothing here allocates per event or per row: parsed events point into
  * the caller's buffer, and a row is decoded into a caller-provided array of
  * cells that point into the event (strings) or into a caller's scratch
- * buffer (numbers and dates rendered as text).
+ * buffer (numbers, dates and MySQL JSON rendered as text).
+ *
+ * Scratch: a row's numbers and dates need a few bytes each, but a MySQL
+ * JSON column is a document of up to max_allowed_packet (1 GiB) whose
+ * text is larger still. So the scratch comes in two kinds: a fixed array
+ * (binlog_next_row; a row that does not fit is an error naming the
+ * column), or a struct binlog_scratch the decoder grows on demand up to a
+ * bound the caller picks (binlog_next_row_grow): memory follows the
+ * largest row actually seen, and a document past the bound is an error
+ * with a clear message instead of an allocation without limit. The cells
+ * of a row stay valid until the next call with the same scratch.
  *
  * Why not mariadb_rpl's own decoding: Connector/C 3.3.20 takes CHAR and
  * BINARY lengths from the wrong metadata byte and rejects MySQL event
@@ -172,6 +182,27 @@ int binlog_parse_rows(const struct binlog_header *h,
 int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
                     struct outbox_cell *cells, char *scratch,
                     size_t scratch_len, char *err, size_t errlen);
+
+/* A scratch the decoder grows (by copy, moving the cells already decoded
+ * along) up to max bytes. Start it zeroed or with a malloc'd buf; the
+ * caller frees it with binlog_scratch_free (or may shrink it between rows
+ * by freeing it). */
+struct binlog_scratch {
+    char *buf;
+    size_t cap;
+    size_t max;
+};
+int binlog_next_row_grow(struct binlog_rows *r, const struct binlog_table *t,
+                         struct outbox_cell *cells, struct binlog_scratch *sc,
+                         char *err, size_t errlen);
+void binlog_scratch_free(struct binlog_scratch *sc);
+
+/* MySQL's binary DECIMAL(prec, scale) at raw (avail bytes) as text ("-1.50"
+ * keeps the scale's digits). Returns 0 and the bytes read in *used, or -1.
+ */
+#define BINLOG_DECIMAL_TEXT 80
+int binlog_decimal_text(const uint8_t *raw, size_t avail, int prec, int scale,
+                        char out[BINLOG_DECIMAL_TEXT], size_t *used);
 
 /* TRANSACTION_PAYLOAD (MySQL 8.0.20+): the TLV header, then one zstd
  * frame. Decompresses into *out (malloc'd, the caller frees): a run of

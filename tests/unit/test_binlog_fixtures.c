@@ -264,6 +264,36 @@ static void test_gtid_files(void **state)
     release(&d);
 }
 
+/* MySQL JSON columns arrive as JSON text (compact: no spaces). */
+static void test_json_columns(void **state)
+{
+    (void)state;
+    static const char *const people[] = {
+        "{\"age\":24,\"data\":\"xxxxxxxxxx\",\"name\":\"Joe\"}|Joe|24",
+        "{\"age\":32,\"data\":\"yyyyyyyyyy\",\"name\":\"Sue\"}|Sue|32",
+        "{\"age\":40,\"data\":\"zzzzzzzzzz\",\"name\":\"Pete\"}|Pete|40",
+    };
+    struct decoded d;
+    decode("03_rmc_mysql-8.0.22_json.binlog.000001", &d);
+    for (int id = 1; id <= 6; id++) { /* ids 4..6 repeat 1..3 */
+        char want[200];
+        snprintf(want, sizeof want, "%d|%s", id, people[(id - 1) % 3]);
+        assert_string_equal(d.rows[id - 1], want);
+    }
+    release(&d);
+    static const char *const values[] = {
+        "{\"a\":\"base64:type15:VQ==\"}", "{\"b\":\"2012-03-18\"}",
+        "{\"c\":\"2012-03-18 11:30:45.000000\"}", "{\"c\":\"87:31:46.654321\"}",
+        "{\"d\":123.456}", "{\"e\":9.00}", "{\"e\":[0,1,true,false]}",
+        "{\"e\":null}",
+    };
+    decode("04_rmc_mysql-9.0.1_json-opaque.binlog", &d);
+    assert_int_equal(d.nrows, 8);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(d.rows[i], values[i]);
+    release(&d);
+}
+
 static void test_corruption_is_caught(void **state)
 {
     (void)state;
@@ -298,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_char_over_255_enum_set),
         cmocka_unit_test(test_unsigned_and_invisible),
         cmocka_unit_test(test_gtid_files),
+        cmocka_unit_test(test_json_columns),
         cmocka_unit_test(test_corruption_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
