@@ -6,6 +6,7 @@
  */
 #include "relay/binlog.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -234,6 +235,114 @@ static int parse_mysql_gtid(const uint8_t *body, size_t len,
     return BINLOG_OK;
 }
 
+/* The MySQL serialization library's integers (libs/mysql/serialization/
+ * variable_length_integers.h): the trailing one bits of the first byte,
+ * plus one, give the length (1 to 9 bytes); the value is little-endian
+ * in the remaining bits. Signed ones are zig-zag coded. */
+static uint64_t ser_uint(struct cur *c)
+{
+    if (!need(c, 1))
+        return 0;
+    int n = 1;
+    while (n < 9 && ((c->p[0] >> (n - 1)) & 1))
+        n++;
+    if (!need(c, (size_t)n))
+        return 0;
+    uint64_t v = n < 8 ? (uint64_t)(c->p[0] >> n) : 0, rest = 0;
+    for (int i = 1; i < n; i++)
+        rest |= (uint64_t)c->p[i] << (8 * (i - 1));
+    c->p += n;
+    return v | rest << (n == 9 ? 0 : 8 - n);
+}
+
+static int64_t ser_int(struct cur *c)
+{
+    uint64_t u = ser_uint(c);
+    return (int64_t)((u >> 1) ^ (0 - (u & 1)));
+}
+
+/* A tag is [a-z_][a-z0-9_]*, at most 32 characters; MySQL folds case. */
+static int copy_tag(struct cur *c, char tag[33])
+{
+    uint64_t n = ser_uint(c);
+    const uint8_t *s = n >= 1 && n <= 32 ? take(c, (size_t)n) : NULL;
+    for (size_t i = 0; s && i < n; i++) {
+        char ch = (char)tolower(s[i]);
+        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
+              (i > 0 && ch >= '0' && ch <= '9')))
+            return -1;
+        tag[i] = ch;
+    }
+    if (!s)
+        return -1;
+    tag[n] = '\0';
+    return 0;
+}
+
+/* One field of a tagged GTID, by its id (Gtid_event::define_fields in
+ * libs/mysql/binlog/event/control_events.h). 1: done (a field the relay
+ * has no use for and whose size it cannot know), 0, or -1. */
+static int tagged_field(struct cur *c, uint64_t id, struct binlog_gtid *g,
+                        uint64_t *imm, int *orig)
+{
+    switch (id) {
+    case 0: case 8: case 9: case 10: case 11: /* flags, length, versions */
+        ser_uint(c);
+        return 0;
+    case 1:
+        for (int i = 0; i < 16; i++) {
+            uint64_t b = ser_uint(c);
+            if (b > 255)
+                return -1;
+            g->uuid[i] = (uint8_t)b;
+        }
+        return 0;
+    case 2: {
+        int64_t gno = ser_int(c);
+        g->seq = gno > 0 ? (uint64_t)gno : 0;
+        return gno > 0 ? 0 : -1;
+    }
+    case 3: return copy_tag(c, g->tag);
+    case 4: case 5: ser_int(c); return 0; /* logical clock */
+    case 6: *imm = ser_uint(c); return 0;
+    case 7:
+        g->commit_us = (int64_t)ser_uint(c);
+        *orig = 1;
+        return 0;
+    default: return 1;
+    }
+}
+
+/* GTID_TAGGED_LOG_EVENT (MySQL 8.3+): one message of the serialization
+ * library: its id (1), its size from its first byte, the last field id a
+ * reader may not skip, then (field id, value) pairs in id order. */
+static int parse_tagged_gtid(const uint8_t *body, size_t len,
+                             struct binlog_gtid *g, char *err, size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    g->mysql = 1;
+    uint64_t id = ser_uint(&c), size = ser_uint(&c), imm = 0;
+    uint64_t must = ser_uint(&c);
+    int orig = 0, rc = 0;
+    if (c.bad || id != 1 || size > len || size < (uint64_t)(c.p - body))
+        return bad(err, errlen, "GTID_TAGGED");
+    c.end = body + size;
+    while (rc == 0 && c.p < c.end) {
+        uint64_t field = ser_uint(&c);
+        rc = c.bad ? -1 : tagged_field(&c, field, g, &imm, &orig);
+        if (rc == 1 && field <= must) {
+            snprintf(err, errlen, "GTID_TAGGED event with field %" PRIu64
+                     ", unknown to this relay, that may not be skipped", field);
+            return BINLOG_ERR;
+        }
+    }
+    if (rc < 0 || c.bad || !g->seq || !g->tag[0])
+        return bad(err, errlen, "GTID_TAGGED");
+    if (!orig)
+        g->commit_us = (int64_t)imm;
+    return BINLOG_OK;
+}
+
 int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
                       size_t len, uint32_t server_id, struct binlog_gtid *out,
                       char *err, size_t errlen)
@@ -241,10 +350,8 @@ int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
     memset(out, 0, sizeof *out);
     if (h->type == BL_MYSQL_GTID || h->type == BL_MYSQL_ANONYMOUS_GTID)
         return parse_mysql_gtid(body, len, out, err, errlen);
-    if (h->type == BL_MYSQL_GTID_TAGGED) {
-        snprintf(err, errlen, "tagged MySQL GTIDs (8.4) are not decoded yet");
-        return BINLOG_ERR;
-    }
+    if (h->type == BL_MYSQL_GTID_TAGGED)
+        return parse_tagged_gtid(body, len, out, err, errlen);
     struct cur c = {body, body + len, 0};
     out->seq = le(&c, 8);
     out->domain = (uint32_t)le(&c, 4);
@@ -254,6 +361,20 @@ int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
     out->server = server_id;
     out->standalone = flags & 0x01;
     return BINLOG_OK;
+}
+
+int binlog_gtid_text(const struct binlog_gtid *g, char *buf, size_t len)
+{
+    const uint8_t *u = g->uuid;
+    int n = g->mysql
+        ? snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                   "%02x%02x%02x%02x%02x%02x%s%s:%" PRIu64, u[0], u[1], u[2],
+                   u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+                   u[12], u[13], u[14], u[15], g->tag[0] ? ":" : "", g->tag,
+                   g->seq)
+        : snprintf(buf, len, "%" PRIu32 "-%" PRIu32 "-%" PRIu64, g->domain,
+                   g->server, g->seq);
+    return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
 int binlog_parse_query(const struct binlog_format *f, const uint8_t *body,

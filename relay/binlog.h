@@ -123,6 +123,10 @@ int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
                       size_t len, uint32_t server_id, struct binlog_gtid *out,
                       char *err, size_t errlen);
 
+/* "uuid:gno", "uuid:tag:gno" or "domain-server-seq"; the length, or -1
+ * when it does not fit. */
+int binlog_gtid_text(const struct binlog_gtid *g, char *buf, size_t len);
+
 struct binlog_query {
     const char *db, *sql;
     size_t db_len, sql_len;

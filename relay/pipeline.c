@@ -205,9 +205,10 @@ static int on_gtid(struct pipeline *p, const struct binlog_header *h,
                                      .domain = g.domain, .server = g.server,
                                      .seq = g.seq};
         p->txn_begun = !g.standalone; /* a standalone one is one statement */
-    } else if (h->type == BL_MYSQL_GTID) {
+    } else if (h->type == BL_MYSQL_GTID || h->type == BL_MYSQL_GTID_TAGGED) {
         p->gtid = (struct sink_gtid){.kind = POS_GTID_MYSQL, .seq = g.seq};
         memcpy(p->gtid.uuid, g.uuid, 16);
+        memcpy(p->gtid.tag, g.tag, sizeof p->gtid.tag);
     }
     if (g.commit_us)
         p->txn_ts_ms = g.commit_us / 1000;

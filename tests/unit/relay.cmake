@@ -6,3 +6,5 @@ outbox_unit_test(test_binlog_fixtures SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/tes
                  LIBS outbox_relay_core)
 outbox_unit_test(test_mysql_json SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_mysql_json.c
                  LIBS outbox_relay_core)
+outbox_unit_test(test_binlog_gtid SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_binlog_gtid.c
+                 LIBS outbox_relay_core)

@@ -294,6 +294,55 @@ static void test_json_columns(void **state)
     release(&d);
 }
 
+/* A row whose JSON text outgrows the scratch: the scratch grows up to its
+ * bound and the cells decoded before (the id, rendered into the scratch)
+ * move with it; past the bound, or with a fixed scratch, it is an error. */
+static void test_scratch_grows_for_json(void **state)
+{
+    (void)state;
+    struct binlog_column cols[2] = {{.type = 3}, {.type = 245, .meta = 4}};
+    struct binlog_table t = {.ncols = 2, .cols = cols};
+    strcpy(t.id.db, "d");
+    strcpy(t.id.table, "t");
+    static uint8_t row[6020];
+    const uint8_t present = 0x03;
+    size_t n = 0;
+    row[n++] = 0x00;                      /* no NULLs */
+    row[n++] = 42; n += 3;                /* LONG 42 */
+    uint32_t doclen = 1 + 2 + 6000;       /* string: type, varlen, bytes */
+    for (int i = 0; i < 4; i++)
+        row[n++] = (uint8_t)(doclen >> (8 * i));
+    row[n++] = 0x0c;
+    row[n++] = 0x80 | (6000 & 0x7f);
+    row[n++] = 6000 >> 7;
+    memset(row + n, 'x', 6000);
+    n += 6000;
+    struct outbox_cell cells[2];
+    char err[256];
+    struct binlog_rows r = {.kind = 'w', .ncols = 2, .present = &present,
+                            .p = row, .end = row + n};
+    struct binlog_scratch sc = {NULL, 0, 1 << 20};
+    assert_int_equal(binlog_next_row_grow(&r, &t, cells, &sc, err, sizeof err), 1);
+    assert_true(sc.cap >= 6004);
+    assert_int_equal(cells[0].len, 2);
+    assert_memory_equal(cells[0].data, "42", 2);
+    assert_int_equal(cells[1].len, 6002);
+    assert_memory_equal(cells[1].data, "\"xxx", 4);
+    binlog_scratch_free(&sc);
+
+    struct binlog_scratch tight = {NULL, 0, 5000};
+    r.p = row;
+    assert_int_equal(binlog_next_row_grow(&r, &t, cells, &tight, err, sizeof err), -1);
+    assert_non_null(strstr(err, "column 2"));
+    binlog_scratch_free(&tight);
+
+    char fixed[100];
+    r.p = row;
+    assert_int_equal(binlog_next_row(&r, &t, cells, fixed, sizeof fixed, err,
+                                     sizeof err), -1);
+    assert_non_null(strstr(err, "column 2"));
+}
+
 static void test_corruption_is_caught(void **state)
 {
     (void)state;
@@ -329,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_unsigned_and_invisible),
         cmocka_unit_test(test_gtid_files),
         cmocka_unit_test(test_json_columns),
+        cmocka_unit_test(test_scratch_grows_for_json),
         cmocka_unit_test(test_corruption_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
