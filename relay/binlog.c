@@ -22,15 +22,6 @@
 
 #define PAYLOAD_MAX (1024ULL * 1024 * 1024) /* decompressed, at most */
 
-enum coltype {
-    T_DECIMAL = 0, T_TINY = 1, T_SHORT = 2, T_LONG = 3, T_FLOAT = 4,
-    T_DOUBLE = 5, T_NULL = 6, T_TIMESTAMP = 7, T_LONGLONG = 8, T_INT24 = 9,
-    T_DATE = 10, T_TIME = 11, T_DATETIME = 12, T_YEAR = 13, T_NEWDATE = 14,
-    T_VARCHAR = 15, T_BIT = 16, T_TIMESTAMP2 = 17, T_DATETIME2 = 18,
-    T_TIME2 = 19, T_JSON = 245, T_NEWDECIMAL = 246, T_ENUM = 247,
-    T_SET = 248, T_TINY_BLOB = 249, T_MEDIUM_BLOB = 250, T_LONG_BLOB = 251,
-    T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254, T_GEOMETRY = 255,
-};
 
 /* ---- the cursor ------------------------------------------------------- */
 
@@ -443,12 +434,12 @@ int binlog_parse_table_id(const struct binlog_format *f, const uint8_t *body,
 static int meta_size(uint8_t type)
 {
     switch (type) {
-    case T_FLOAT: case T_DOUBLE: case T_BLOB: case T_TINY_BLOB:
-    case T_MEDIUM_BLOB: case T_LONG_BLOB: case T_GEOMETRY: case T_JSON:
-    case T_TIMESTAMP2: case T_DATETIME2: case T_TIME2:
+    case BT_FLOAT: case BT_DOUBLE: case BT_BLOB: case BT_TINY_BLOB:
+    case BT_MEDIUM_BLOB: case BT_LONG_BLOB: case BT_GEOMETRY: case BT_JSON:
+    case BT_TIMESTAMP2: case BT_DATETIME2: case BT_TIME2:
         return 1;
-    case T_VARCHAR: case T_VAR_STRING: case T_BIT: case T_NEWDECIMAL:
-    case T_SET: case T_ENUM: case T_STRING:
+    case BT_VARCHAR: case BT_VAR_STRING: case BT_BIT: case BT_NEWDECIMAL:
+    case BT_SET: case BT_ENUM: case BT_STRING:
         return 2;
     default:
         return 0;
@@ -457,9 +448,9 @@ static int meta_size(uint8_t type)
 
 static int is_numeric(uint8_t t)
 {
-    return t == T_TINY || t == T_SHORT || t == T_INT24 || t == T_LONG ||
-           t == T_LONGLONG || t == T_FLOAT || t == T_DOUBLE ||
-           t == T_NEWDECIMAL || t == T_DECIMAL;
+    return t == BT_TINY || t == BT_SHORT || t == BT_INT24 || t == BT_LONG ||
+           t == BT_LONGLONG || t == BT_FLOAT || t == BT_DOUBLE ||
+           t == BT_NEWDECIMAL || t == BT_DECIMAL;
 }
 
 static void read_meta(struct cur *c, struct binlog_column *col)
@@ -467,10 +458,47 @@ static void read_meta(struct cur *c, struct binlog_column *col)
     int n = meta_size(col->type);
     if (n == 1)
         col->meta = (uint16_t)le(c, 1);
-    else if (n == 2 && (col->type == T_VARCHAR || col->type == T_VAR_STRING))
+    else if (n == 2 && (col->type == BT_VARCHAR || col->type == BT_VAR_STRING))
         col->meta = (uint16_t)le(c, 2);
     else if (n == 2)
         col->meta = (uint16_t)be(c, 2); /* (real type or precision, length) */
+}
+
+int binlog_column_real_type(const struct binlog_column *col)
+{
+    if (col->type != BT_STRING)
+        return col->type;
+    uint8_t b0 = col->meta >> 8;
+    return (b0 & 0x30) != 0x30 ? (b0 | 0x30) : b0; /* CHAR over 255 bytes */
+}
+
+/* The names of one column's ENUM or SET members. */
+static int read_members(struct cur *v, struct binlog_column *col)
+{
+    size_t n = (size_t)packed(v);
+    if (v->bad || n > 65535 || (n && !(col->members = calloc(n, sizeof(char *)))))
+        return -1;
+    col->nmembers = n;
+    for (size_t k = 0; k < n; k++) {
+        size_t len = (size_t)packed(v);
+        const uint8_t *s = take(v, len);
+        if (!s || !(col->members[k] = malloc(len + 1)))
+            return -1;
+        memcpy(col->members[k], s, len);
+        col->members[k][len] = '\0';
+    }
+    return 0;
+}
+
+/* SET_STR_VALUE / ENUM_STR_VALUE: the member lists of every SET (ENUM)
+ * column, in column order. */
+static int str_values(struct cur *v, struct binlog_table *t, int real)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (binlog_column_real_type(&t->cols[i]) == real && !t->cols[i].members &&
+            read_members(v, &t->cols[i]) < 0)
+            return -1;
+    return 0;
 }
 
 /* Optional metadata (binlog_row_metadata): signedness and names. */
@@ -492,6 +520,9 @@ static int parse_optional(struct cur *c, struct binlog_table *t)
                     t->cols[i].is_unsigned = (v.p[bit / 8] >> (7 - bit % 8)) & 1;
                 bit++;
             }
+        } else if (kind == 5 || kind == 6) { /* SET_/ENUM_STR_VALUE */
+            if (str_values(&v, t, kind == 5 ? BT_SET : BT_ENUM) < 0)
+                return -1;
         } else if (kind == 4) { /* COLUMN_NAME */
             for (size_t i = 0; i < t->ncols; i++) {
                 size_t n = (size_t)packed(&v);
@@ -539,8 +570,12 @@ int binlog_parse_table(const struct binlog_format *f, const uint8_t *body,
 
 void binlog_table_free(struct binlog_table *t)
 {
-    for (size_t i = 0; t->cols && i < t->ncols; i++)
+    for (size_t i = 0; t->cols && i < t->ncols; i++) {
         free(t->cols[i].name);
+        for (size_t k = 0; t->cols[i].members && k < t->cols[i].nmembers; k++)
+            free(t->cols[i].members[k]);
+        free(t->cols[i].members);
+    }
     free(t->cols);
     memset(t, 0, sizeof *t);
 }
@@ -799,9 +834,9 @@ static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
         max = b1 | (((unsigned)(b0 & 0x30) ^ 0x30) << 4);
         real = b0 | 0x30;
     }
-    if (real == T_ENUM)
+    if (real == BT_ENUM)
         return put(s, cell, "%" PRIu64, le(c, (int)max));
-    if (real == T_SET)
+    if (real == BT_SET)
         return put(s, cell, "%" PRIu64, le(c, (int)(max > 8 ? 8 : max)));
     size_t n = (size_t)le(c, max < 256 ? 1 : 2);
     cell->data = take(c, n);
@@ -814,72 +849,72 @@ static int decode_value(struct cur *c, const struct binlog_column *col,
 {
     int u = col->is_unsigned, fsp = col->meta;
     switch (col->type) {
-    case T_TINY: return u ? put(s, cell, "%" PRIu64, le(c, 1)) : put(s, cell, "%d", (int8_t)le(c, 1));
-    case T_SHORT: return u ? put(s, cell, "%" PRIu64, le(c, 2)) : put(s, cell, "%d", (int16_t)le(c, 2));
-    case T_INT24: {
+    case BT_TINY: return u ? put(s, cell, "%" PRIu64, le(c, 1)) : put(s, cell, "%d", (int8_t)le(c, 1));
+    case BT_SHORT: return u ? put(s, cell, "%" PRIu64, le(c, 2)) : put(s, cell, "%d", (int16_t)le(c, 2));
+    case BT_INT24: {
         uint64_t v = le(c, 3);
         return u ? put(s, cell, "%" PRIu64, v)
                  : put(s, cell, "%" PRId64, (int64_t)(v ^ 0x800000) - 0x800000);
     }
-    case T_LONG: return u ? put(s, cell, "%" PRIu64, le(c, 4)) : put(s, cell, "%d", (int32_t)le(c, 4));
-    case T_LONGLONG: return u ? put(s, cell, "%" PRIu64, le(c, 8)) : put(s, cell, "%" PRId64, (int64_t)le(c, 8));
-    case T_FLOAT: {
+    case BT_LONG: return u ? put(s, cell, "%" PRIu64, le(c, 4)) : put(s, cell, "%d", (int32_t)le(c, 4));
+    case BT_LONGLONG: return u ? put(s, cell, "%" PRIu64, le(c, 8)) : put(s, cell, "%" PRId64, (int64_t)le(c, 8));
+    case BT_FLOAT: {
         uint32_t bits = (uint32_t)le(c, 4);
         float f;
         memcpy(&f, &bits, 4);
         return put(s, cell, "%.9g", (double)f);
     }
-    case T_DOUBLE: {
+    case BT_DOUBLE: {
         uint64_t bits = le(c, 8);
         double d;
         memcpy(&d, &bits, 8);
         return put(s, cell, "%.17g", d);
     }
-    case T_YEAR: {
+    case BT_YEAR: {
         uint64_t y = le(c, 1);
         return put(s, cell, "%04" PRIu64, y ? y + 1900 : 0);
     }
-    case T_DATE: case T_NEWDATE: {
+    case BT_DATE: case BT_NEWDATE: {
         uint64_t v = le(c, 3);
         return put(s, cell, "%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64, v >> 9,
                    (v >> 5) & 15, v & 31);
     }
-    case T_TIME: {
+    case BT_TIME: {
         int64_t v = (int64_t)(le(c, 3) ^ 0x800000) - 0x800000;
         uint64_t a = (uint64_t)(v < 0 ? -v : v);
         return put(s, cell, "%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
                    v < 0 ? "-" : "", a / 10000, a / 100 % 100, a % 100);
     }
-    case T_DATETIME: {
+    case BT_DATETIME: {
         uint64_t v = le(c, 8), d = v / 1000000, t = v % 1000000;
         return put(s, cell, "%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64
                    " %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, d / 10000,
                    d / 100 % 100, d % 100, t / 10000, t / 100 % 100, t % 100);
     }
-    case T_TIMESTAMP: return decode_timestamp(le(c, 4), 0, 0, s, cell);
-    case T_TIMESTAMP2: {
+    case BT_TIMESTAMP: return decode_timestamp(le(c, 4), 0, 0, s, cell);
+    case BT_TIMESTAMP2: {
         uint64_t secs = be(c, 4);
         return decode_timestamp(secs, read_frac(c, fsp), fsp, s, cell);
     }
-    case T_DATETIME2: return decode_datetime2(c, fsp, s, cell);
-    case T_TIME2: return decode_time2(c, fsp, s, cell);
-    case T_NEWDECIMAL: return decode_decimal(c, col->meta, s, cell);
-    case T_BIT: {
+    case BT_DATETIME2: return decode_datetime2(c, fsp, s, cell);
+    case BT_TIME2: return decode_time2(c, fsp, s, cell);
+    case BT_NEWDECIMAL: return decode_decimal(c, col->meta, s, cell);
+    case BT_BIT: {
         size_t n = (size_t)(col->meta & 0xff) + ((col->meta >> 8) + 7) / 8;
         if (n > 8)
             return -1;
         return put(s, cell, "%" PRIu64, be(c, (int)n));
     }
-    case T_VARCHAR: case T_VAR_STRING: {
+    case BT_VARCHAR: case BT_VAR_STRING: {
         size_t n = (size_t)le(c, col->meta < 256 ? 1 : 2);
         cell->data = take(c, n);
         cell->len = n;
         return cell->data ? 0 : -1;
     }
-    case T_STRING: case T_ENUM: case T_SET:
+    case BT_STRING: case BT_ENUM: case BT_SET:
         return decode_string(c, col->meta, s, cell);
-    case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB:
-    case T_GEOMETRY: {
+    case BT_BLOB: case BT_TINY_BLOB: case BT_MEDIUM_BLOB: case BT_LONG_BLOB:
+    case BT_GEOMETRY: {
         if (col->meta < 1 || col->meta > 4)
             return -1;
         size_t n = (size_t)le(c, col->meta);
@@ -896,7 +931,7 @@ static int decode_cell(struct cur *c, const struct binlog_column *col,
                        struct scratch *s, struct outbox_cell *cell,
                        char *why, size_t whylen)
 {
-    if (col->type != T_JSON)
+    if (col->type != BT_JSON)
         return decode_value(c, col, s, cell);
     if (col->meta < 1 || col->meta > 4)
         return -1;

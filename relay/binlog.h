@@ -65,6 +65,17 @@ enum binlog_type {
     BL_MARIA_QUERY_COMPRESSED = 165,
 };
 
+/* Column types (MySQL enum_field_types) as TABLE_MAP names them. */
+enum binlog_coltype {
+    BT_DECIMAL = 0, BT_TINY = 1, BT_SHORT = 2, BT_LONG = 3, BT_FLOAT = 4,
+    BT_DOUBLE = 5, BT_NULL = 6, BT_TIMESTAMP = 7, BT_LONGLONG = 8, BT_INT24 = 9,
+    BT_DATE = 10, BT_TIME = 11, BT_DATETIME = 12, BT_YEAR = 13, BT_NEWDATE = 14,
+    BT_VARCHAR = 15, BT_BIT = 16, BT_TIMESTAMP2 = 17, BT_DATETIME2 = 18,
+    BT_TIME2 = 19, BT_JSON = 245, BT_NEWDECIMAL = 246, BT_ENUM = 247,
+    BT_SET = 248, BT_TINY_BLOB = 249, BT_MEDIUM_BLOB = 250, BT_LONG_BLOB = 251,
+    BT_BLOB = 252, BT_VAR_STRING = 253, BT_STRING = 254, BT_GEOMETRY = 255,
+};
+
 #define BINLOG_HEADER_LEN 19
 #define BINLOG_MAX_COLUMNS 4096
 
@@ -150,7 +161,13 @@ struct binlog_column {
     uint8_t is_unsigned;
     uint8_t nullable;
     char *name; /* NULL without binlog_row_metadata=FULL */
+    char **members; /* ENUM/SET member names (FULL metadata), else NULL */
+    size_t nmembers;
 };
+
+/* The column's type as the server declared it: ENUM and SET travel as
+ * STRING with the real type in the metadata. */
+int binlog_column_real_type(const struct binlog_column *col);
 
 /* A fully decoded table map (owned: binlog_table_free). */
 struct binlog_table {

@@ -22,12 +22,6 @@ enum {
     JB_UINT64 = 0x0a, JB_DOUBLE = 0x0b, JB_STRING = 0x0c, JB_OPAQUE = 0x0f,
 };
 
-/* MySQL field types that opaque values carry and that print specially. */
-enum {
-    FT_TIMESTAMP = 7, FT_DATE = 10, FT_TIME = 11, FT_DATETIME = 12,
-    FT_NEWDECIMAL = 246, FT_VAR_STRING = 253,
-};
-
 struct ctx {
     const uint8_t *doc;
     struct mysql_json_out *o;
@@ -205,7 +199,7 @@ static int put_datetime(struct ctx *c, int ftype, const uint8_t *p,
     uint64_t a = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     unsigned frac = (unsigned)(a & 0xffffff);
     uint64_t ymdhms = a >> 24;
-    if (ftype == FT_TIME) {
+    if (ftype == BT_TIME) {
         putf(c->o, "\"%s%02u:%02u:%02u.%06u\"", neg ? "-" : "",
              (unsigned)((ymdhms >> 12) & 0x3ff), (unsigned)((ymdhms >> 6) & 63),
              (unsigned)(ymdhms & 63), frac);
@@ -214,7 +208,7 @@ static int put_datetime(struct ctx *c, int ftype, const uint8_t *p,
     uint64_t ymd = ymdhms >> 17, ym = ymd >> 5, hms = ymdhms & 0x1ffff;
     putf(c->o, "\"%04u-%02u-%02u", (unsigned)(ym / 13 % 10000),
          (unsigned)(ym % 13), (unsigned)(ymd & 31));
-    if (ftype != FT_DATE)
+    if (ftype != BT_DATE)
         putf(c->o, " %02u:%02u:%02u.%06u", (unsigned)(hms >> 12),
              (unsigned)((hms >> 6) & 63), (unsigned)(hms & 63), frac);
     put_str(c->o, "\"");
@@ -242,11 +236,11 @@ static int put_opaque(struct ctx *c, const uint8_t *p, size_t avail)
         return fail(c, p, "truncated opaque value");
     const uint8_t *data = p + 1 + used;
     switch (p[0]) {
-    case FT_DATE: case FT_TIME: case FT_DATETIME: case FT_TIMESTAMP:
+    case BT_DATE: case BT_TIME: case BT_DATETIME: case BT_TIMESTAMP:
         return put_datetime(c, p[0], data, n);
-    case FT_NEWDECIMAL:
+    case BT_NEWDECIMAL:
         return put_decimal(c, data, n);
-    case FT_VAR_STRING:
+    case BT_VAR_STRING:
         mysql_json_put_string(c->o, data, n);
         return 0;
     default:
