@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "relay/dump.h"
+#include "tests/unit/mysql8_expect.h"
 
 struct result {
     int rc;
@@ -118,17 +119,14 @@ static void test_02_smallest_payload(void **state)
 static void test_03_json_rows(void **state)
 {
     (void)state;
-    static const char *const docs[] = {
-        "{\"age\":24,\"data\":\"xxxxxxxxxx\",\"name\":\"Joe\"},\"@3\":\"Joe\",\"@4\":24",
-        "{\"age\":32,\"data\":\"yyyyyyyyyy\",\"name\":\"Sue\"},\"@3\":\"Sue\",\"@4\":32",
-        "{\"age\":40,\"data\":\"zzzzzzzzzz\",\"name\":\"Pete\"},\"@3\":\"Pete\",\"@4\":40",
-    };
     struct result r = all_rows("03_rmc_mysql-8.0.22_json.binlog.000001");
     char want[6][200];
     const char *ptrs[6];
     for (int id = 1; id <= 6; id++) {
         snprintf(want[id - 1], sizeof want[0], "\"op\":\"insert\",\"before\":null,"
-                 "\"after\":{\"@1\":%d,\"@2\":%s}}", id, docs[(id - 1) % 3]);
+                 "\"after\":{\"@1\":%d,\"@2\":%s,\"@3\":\"%s\",\"@4\":%s}}", id,
+                 MYSQL8_03_DOCS[(id - 1) % 3][0], MYSQL8_03_DOCS[(id - 1) % 3][1],
+                 MYSQL8_03_DOCS[(id - 1) % 3][2]);
         ptrs[id - 1] = want[id - 1];
     }
     lines_have(&r, ptrs, 6);
@@ -139,20 +137,12 @@ static void test_03_json_rows(void **state)
 static void test_04_json_opaque(void **state)
 {
     (void)state;
-    /* The MANIFEST's values; DECIMAL as a JSON number (as MySQL prints
-     * it) where the MANIFEST quotes it. */
-    static const char *const values[] = {
-        "{\"a\":\"base64:type15:VQ==\"}", "{\"b\":\"2012-03-18\"}",
-        "{\"c\":\"2012-03-18 11:30:45.000000\"}", "{\"c\":\"87:31:46.654321\"}",
-        "{\"d\":123.456}", "{\"e\":9.00}", "{\"e\":[0,1,true,false]}",
-        "{\"e\":null}",
-    };
     struct result r = all_rows("04_rmc_mysql-9.0.1_json-opaque.binlog");
     char want[8][100];
     const char *ptrs[8];
     for (int i = 0; i < 8; i++) {
         snprintf(want[i], sizeof want[0], "\"table\":\"foo.test\",\"op\":\"insert\","
-                 "\"before\":null,\"after\":{\"a\":%s}}", values[i]);
+                 "\"before\":null,\"after\":{\"a\":%s}}", MYSQL8_04_VALUES[i]);
         ptrs[i] = want[i];
     }
     lines_have(&r, ptrs, 8);
