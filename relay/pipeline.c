@@ -14,8 +14,9 @@
 #define SCRATCH_LEN 65536
 /* A row's text (numbers, dates, MySQL JSON) may grow the scratch to this;
  * MySQL's own bound on a row is max_allowed_packet, at most 1 GiB. A
- * larger one stops the relay with a message naming the column. After such
- * a row the scratch goes back to SCRATCH_LEN. */
+ * larger one stops the relay with a message naming the column. A scratch
+ * grown past SCRATCH_LEN is freed after its rows event, so one large row
+ * does not keep its memory. */
 #define SCRATCH_MAX (1024UL * 1024 * 1024)
 #define TOPIC_SERIES 32
 #define ARTIFICIAL_F 0x20
