@@ -6,7 +6,9 @@
  */
 #include "relay/binlog.h"
 
+#include <ctype.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +16,12 @@
 #include <time.h>
 
 #include "relay/crc32.h"
+#include "relay/mysql_json.h"
 
 #include <zstd.h>
 
 #define PAYLOAD_MAX (1024ULL * 1024 * 1024) /* decompressed, at most */
 
-enum coltype {
-    T_DECIMAL = 0, T_TINY = 1, T_SHORT = 2, T_LONG = 3, T_FLOAT = 4,
-    T_DOUBLE = 5, T_NULL = 6, T_TIMESTAMP = 7, T_LONGLONG = 8, T_INT24 = 9,
-    T_DATE = 10, T_TIME = 11, T_DATETIME = 12, T_YEAR = 13, T_NEWDATE = 14,
-    T_VARCHAR = 15, T_BIT = 16, T_TIMESTAMP2 = 17, T_DATETIME2 = 18,
-    T_TIME2 = 19, T_JSON = 245, T_NEWDECIMAL = 246, T_ENUM = 247,
-    T_SET = 248, T_TINY_BLOB = 249, T_MEDIUM_BLOB = 250, T_LONG_BLOB = 251,
-    T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254, T_GEOMETRY = 255,
-};
 
 /* ---- the cursor ------------------------------------------------------- */
 
@@ -232,6 +226,114 @@ static int parse_mysql_gtid(const uint8_t *body, size_t len,
     return BINLOG_OK;
 }
 
+/* The MySQL serialization library's integers (libs/mysql/serialization/
+ * variable_length_integers.h): the trailing one bits of the first byte,
+ * plus one, give the length (1 to 9 bytes); the value is little-endian
+ * in the remaining bits. Signed ones are zig-zag coded. */
+static uint64_t ser_uint(struct cur *c)
+{
+    if (!need(c, 1))
+        return 0;
+    int n = 1;
+    while (n < 9 && ((c->p[0] >> (n - 1)) & 1))
+        n++;
+    if (!need(c, (size_t)n))
+        return 0;
+    uint64_t v = n < 8 ? (uint64_t)(c->p[0] >> n) : 0, rest = 0;
+    for (int i = 1; i < n; i++)
+        rest |= (uint64_t)c->p[i] << (8 * (i - 1));
+    c->p += n;
+    return v | rest << (n == 9 ? 0 : 8 - n);
+}
+
+static int64_t ser_int(struct cur *c)
+{
+    uint64_t u = ser_uint(c);
+    return (int64_t)((u >> 1) ^ (0 - (u & 1)));
+}
+
+/* A tag is [a-z_][a-z0-9_]*, at most 32 characters; MySQL folds case. */
+static int copy_tag(struct cur *c, char tag[33])
+{
+    uint64_t n = ser_uint(c);
+    const uint8_t *s = n >= 1 && n <= 32 ? take(c, (size_t)n) : NULL;
+    for (size_t i = 0; s && i < n; i++) {
+        char ch = (char)tolower(s[i]);
+        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
+              (i > 0 && ch >= '0' && ch <= '9')))
+            return -1;
+        tag[i] = ch;
+    }
+    if (!s)
+        return -1;
+    tag[n] = '\0';
+    return 0;
+}
+
+/* One field of a tagged GTID, by its id (Gtid_event::define_fields in
+ * libs/mysql/binlog/event/control_events.h). 1: done (a field the relay
+ * has no use for and whose size it cannot know), 0, or -1. */
+static int tagged_field(struct cur *c, uint64_t id, struct binlog_gtid *g,
+                        uint64_t *imm, int *orig)
+{
+    switch (id) {
+    case 0: case 8: case 9: case 10: case 11: /* flags, length, versions */
+        ser_uint(c);
+        return 0;
+    case 1:
+        for (int i = 0; i < 16; i++) {
+            uint64_t b = ser_uint(c);
+            if (b > 255)
+                return -1;
+            g->uuid[i] = (uint8_t)b;
+        }
+        return 0;
+    case 2: {
+        int64_t gno = ser_int(c);
+        g->seq = gno > 0 ? (uint64_t)gno : 0;
+        return gno > 0 ? 0 : -1;
+    }
+    case 3: return copy_tag(c, g->tag);
+    case 4: case 5: ser_int(c); return 0; /* logical clock */
+    case 6: *imm = ser_uint(c); return 0;
+    case 7:
+        g->commit_us = (int64_t)ser_uint(c);
+        *orig = 1;
+        return 0;
+    default: return 1;
+    }
+}
+
+/* GTID_TAGGED_LOG_EVENT (MySQL 8.3+): one message of the serialization
+ * library: its id (1), its size from its first byte, the last field id a
+ * reader may not skip, then (field id, value) pairs in id order. */
+static int parse_tagged_gtid(const uint8_t *body, size_t len,
+                             struct binlog_gtid *g, char *err, size_t errlen)
+{
+    struct cur c = {body, body + len, 0};
+    g->mysql = 1;
+    uint64_t id = ser_uint(&c), size = ser_uint(&c), imm = 0;
+    uint64_t must = ser_uint(&c);
+    int orig = 0, rc = 0;
+    if (c.bad || id != 1 || size > len || size < (uint64_t)(c.p - body))
+        return bad(err, errlen, "GTID_TAGGED");
+    c.end = body + size;
+    while (rc == 0 && c.p < c.end) {
+        uint64_t field = ser_uint(&c);
+        rc = c.bad ? -1 : tagged_field(&c, field, g, &imm, &orig);
+        if (rc == 1 && field <= must) {
+            snprintf(err, errlen, "GTID_TAGGED event with field %" PRIu64
+                     ", unknown to this relay, that may not be skipped", field);
+            return BINLOG_ERR;
+        }
+    }
+    if (rc < 0 || c.bad || !g->seq || !g->tag[0])
+        return bad(err, errlen, "GTID_TAGGED");
+    if (!orig)
+        g->commit_us = (int64_t)imm;
+    return BINLOG_OK;
+}
+
 int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
                       size_t len, uint32_t server_id, struct binlog_gtid *out,
                       char *err, size_t errlen)
@@ -239,10 +341,8 @@ int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
     memset(out, 0, sizeof *out);
     if (h->type == BL_MYSQL_GTID || h->type == BL_MYSQL_ANONYMOUS_GTID)
         return parse_mysql_gtid(body, len, out, err, errlen);
-    if (h->type == BL_MYSQL_GTID_TAGGED) {
-        snprintf(err, errlen, "tagged MySQL GTIDs (8.4) are not decoded yet");
-        return BINLOG_ERR;
-    }
+    if (h->type == BL_MYSQL_GTID_TAGGED)
+        return parse_tagged_gtid(body, len, out, err, errlen);
     struct cur c = {body, body + len, 0};
     out->seq = le(&c, 8);
     out->domain = (uint32_t)le(&c, 4);
@@ -252,6 +352,20 @@ int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
     out->server = server_id;
     out->standalone = flags & 0x01;
     return BINLOG_OK;
+}
+
+int binlog_gtid_text(const struct binlog_gtid *g, char *buf, size_t len)
+{
+    const uint8_t *u = g->uuid;
+    int n = g->mysql
+        ? snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                   "%02x%02x%02x%02x%02x%02x%s%s:%" PRIu64, u[0], u[1], u[2],
+                   u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+                   u[12], u[13], u[14], u[15], g->tag[0] ? ":" : "", g->tag,
+                   g->seq)
+        : snprintf(buf, len, "%" PRIu32 "-%" PRIu32 "-%" PRIu64, g->domain,
+                   g->server, g->seq);
+    return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
 int binlog_parse_query(const struct binlog_format *f, const uint8_t *body,
@@ -320,12 +434,12 @@ int binlog_parse_table_id(const struct binlog_format *f, const uint8_t *body,
 static int meta_size(uint8_t type)
 {
     switch (type) {
-    case T_FLOAT: case T_DOUBLE: case T_BLOB: case T_TINY_BLOB:
-    case T_MEDIUM_BLOB: case T_LONG_BLOB: case T_GEOMETRY: case T_JSON:
-    case T_TIMESTAMP2: case T_DATETIME2: case T_TIME2:
+    case BT_FLOAT: case BT_DOUBLE: case BT_BLOB: case BT_TINY_BLOB:
+    case BT_MEDIUM_BLOB: case BT_LONG_BLOB: case BT_GEOMETRY: case BT_JSON:
+    case BT_TIMESTAMP2: case BT_DATETIME2: case BT_TIME2:
         return 1;
-    case T_VARCHAR: case T_VAR_STRING: case T_BIT: case T_NEWDECIMAL:
-    case T_SET: case T_ENUM: case T_STRING:
+    case BT_VARCHAR: case BT_VAR_STRING: case BT_BIT: case BT_NEWDECIMAL:
+    case BT_SET: case BT_ENUM: case BT_STRING:
         return 2;
     default:
         return 0;
@@ -334,9 +448,9 @@ static int meta_size(uint8_t type)
 
 static int is_numeric(uint8_t t)
 {
-    return t == T_TINY || t == T_SHORT || t == T_INT24 || t == T_LONG ||
-           t == T_LONGLONG || t == T_FLOAT || t == T_DOUBLE ||
-           t == T_NEWDECIMAL || t == T_DECIMAL;
+    return t == BT_TINY || t == BT_SHORT || t == BT_INT24 || t == BT_LONG ||
+           t == BT_LONGLONG || t == BT_FLOAT || t == BT_DOUBLE ||
+           t == BT_NEWDECIMAL || t == BT_DECIMAL;
 }
 
 static void read_meta(struct cur *c, struct binlog_column *col)
@@ -344,10 +458,47 @@ static void read_meta(struct cur *c, struct binlog_column *col)
     int n = meta_size(col->type);
     if (n == 1)
         col->meta = (uint16_t)le(c, 1);
-    else if (n == 2 && (col->type == T_VARCHAR || col->type == T_VAR_STRING))
+    else if (n == 2 && (col->type == BT_VARCHAR || col->type == BT_VAR_STRING))
         col->meta = (uint16_t)le(c, 2);
     else if (n == 2)
         col->meta = (uint16_t)be(c, 2); /* (real type or precision, length) */
+}
+
+int binlog_column_real_type(const struct binlog_column *col)
+{
+    if (col->type != BT_STRING)
+        return col->type;
+    uint8_t b0 = col->meta >> 8;
+    return (b0 & 0x30) != 0x30 ? (b0 | 0x30) : b0; /* CHAR over 255 bytes */
+}
+
+/* The names of one column's ENUM or SET members. */
+static int read_members(struct cur *v, struct binlog_column *col)
+{
+    size_t n = (size_t)packed(v);
+    if (v->bad || n > 65535 || (n && !(col->members = calloc(n, sizeof(char *)))))
+        return -1;
+    col->nmembers = n;
+    for (size_t k = 0; k < n; k++) {
+        size_t len = (size_t)packed(v);
+        const uint8_t *s = take(v, len);
+        if (!s || !(col->members[k] = malloc(len + 1)))
+            return -1;
+        memcpy(col->members[k], s, len);
+        col->members[k][len] = '\0';
+    }
+    return 0;
+}
+
+/* SET_STR_VALUE / ENUM_STR_VALUE: the member lists of every SET (ENUM)
+ * column, in column order. */
+static int str_values(struct cur *v, struct binlog_table *t, int real)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (binlog_column_real_type(&t->cols[i]) == real && !t->cols[i].members &&
+            read_members(v, &t->cols[i]) < 0)
+            return -1;
+    return 0;
 }
 
 /* Optional metadata (binlog_row_metadata): signedness and names. */
@@ -369,6 +520,9 @@ static int parse_optional(struct cur *c, struct binlog_table *t)
                     t->cols[i].is_unsigned = (v.p[bit / 8] >> (7 - bit % 8)) & 1;
                 bit++;
             }
+        } else if (kind == 5 || kind == 6) { /* SET_/ENUM_STR_VALUE */
+            if (str_values(&v, t, kind == 5 ? BT_SET : BT_ENUM) < 0)
+                return -1;
         } else if (kind == 4) { /* COLUMN_NAME */
             for (size_t i = 0; i < t->ncols; i++) {
                 size_t n = (size_t)packed(&v);
@@ -416,8 +570,12 @@ int binlog_parse_table(const struct binlog_format *f, const uint8_t *body,
 
 void binlog_table_free(struct binlog_table *t)
 {
-    for (size_t i = 0; t->cols && i < t->ncols; i++)
+    for (size_t i = 0; t->cols && i < t->ncols; i++) {
         free(t->cols[i].name);
+        for (size_t k = 0; t->cols[i].members && k < t->cols[i].nmembers; k++)
+            free(t->cols[i].members[k]);
+        free(t->cols[i].members);
+    }
     free(t->cols);
     memset(t, 0, sizeof *t);
 }
@@ -452,16 +610,48 @@ int binlog_parse_rows(const struct binlog_header *h,
     return BINLOG_OK;
 }
 
-/* Appends text to scratch; the cell points at it. */
+/* Where numbers, dates and JSON text are rendered for the current row.
+ * A growable scratch (max > len) is reallocated by copy; the cells of the
+ * row that already point into it are moved along (cells[0..ncells)). */
 struct scratch {
     char *buf;
-    size_t len, used;
+    size_t len, used, max;
+    struct binlog_scratch *owner; /* NULL: the caller's fixed array */
+    struct outbox_cell *cells;
+    size_t ncells;
 };
+
+static int scratch_reserve(struct scratch *s, size_t more)
+{
+    if (more <= s->len - s->used)
+        return 0;
+    if (!s->owner || more > s->max - s->used)
+        return -1;
+    size_t cap = s->len ? s->len : 4096;
+    while (cap - s->used < more)
+        cap = cap > s->max / 2 ? s->max : cap * 2;
+    char *b = malloc(cap);
+    if (!b)
+        return -1;
+    if (s->used)
+        memcpy(b, s->buf, s->used);
+    uintptr_t lo = (uintptr_t)s->buf, hi = lo + s->used;
+    for (size_t i = 0; i < s->ncells; i++) {
+        uintptr_t d = (uintptr_t)s->cells[i].data;
+        if (!s->cells[i].is_null && d >= lo && d <= hi)
+            s->cells[i].data = b + (d - lo);
+    }
+    free(s->buf);
+    s->buf = s->owner->buf = b;
+    s->len = s->owner->cap = cap;
+    return 0;
+}
 
 __attribute__((format(printf, 3, 4))) static int
 put(struct scratch *s, struct outbox_cell *cell, const char *fmt, ...)
 {
     va_list ap;
+    (void)scratch_reserve(s, 128); /* numbers and dates are shorter */
     size_t room = s->len - s->used;
     va_start(ap, fmt);
     int n = vsnprintf(s->buf + s->used, room, fmt, ap);
@@ -472,6 +662,36 @@ put(struct scratch *s, struct outbox_cell *cell, const char *fmt, ...)
     cell->len = (size_t)n;
     s->used += (size_t)n;
     return 0;
+}
+
+/* MySQL's binary JSON as JSON text: measured first when it does not fit,
+ * then rendered again into room made for it. */
+static int decode_json(struct cur *c, size_t n, struct scratch *s,
+                       struct outbox_cell *cell, char *err, size_t errlen)
+{
+    const uint8_t *doc = take(c, n);
+    if (!doc)
+        return -1;
+    for (int pass = 0; pass < 2; pass++) {
+        struct mysql_json_out o = {s->buf + s->used, s->len - s->used, 0,
+                                   s->max ? s->max - s->used : s->len - s->used,
+                                   0, 0};
+        if (mysql_json_to_text(doc, n, &o, err, errlen) < 0)
+            return -2; /* err says why */
+        if (o.len <= o.cap) {
+            cell->data = s->buf + s->used;
+            cell->len = o.len;
+            s->used += o.len;
+            return 0;
+        }
+        if (scratch_reserve(s, o.len) < 0) {
+            snprintf(err, errlen, "JSON text of %zu bytes does not fit the "
+                     "row buffer (%zu bytes at most)", o.len,
+                     s->max ? s->max : s->len);
+            return -2;
+        }
+    }
+    return -1;
 }
 
 static int put_frac(struct scratch *s, struct outbox_cell *cell, uint64_t frac,
@@ -499,19 +719,17 @@ static uint64_t read_frac(struct cur *c, int fsp)
     }
 }
 
-static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
-                          struct outbox_cell *cell)
+int binlog_decimal_text(const uint8_t *raw, size_t avail, int prec, int scale,
+                        char out[BINLOG_DECIMAL_TEXT], size_t *used)
 {
     static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
-    int prec = meta >> 8, scale = meta & 0xff;
-    if (prec < 1 || prec > 65 || scale > 30 || scale > prec)
+    if (prec < 1 || prec > 65 || scale < 0 || scale > 30 || scale > prec)
         return -1;
     int intg = prec - scale, ig0 = intg / 9, igx = intg % 9;
     int fr0 = scale / 9, frx = scale % 9;
     size_t size = (size_t)(ig0 * 4 + dig2bytes[igx] + fr0 * 4 + dig2bytes[frx]);
     uint8_t b[40];
-    const uint8_t *raw = take(c, size);
-    if (!raw || size > sizeof b)
+    if (size > avail || size > sizeof b)
         return -1;
     memcpy(b, raw, size);
     int neg = !(b[0] & 0x80);
@@ -519,17 +737,18 @@ static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
     for (size_t i = 0; neg && i < size; i++)
         b[i] = (uint8_t)~b[i];
     struct cur d = {b, b + size, 0};
-    char text[100];
+    char *text = out + neg; /* room for the sign */
+    const size_t room = BINLOG_DECIMAL_TEXT - 1;
     size_t n = 0;
     int started = 0;
     uint64_t part = dig2bytes[igx] ? be(&d, dig2bytes[igx]) : 0;
     if (part) {
-        n += (size_t)snprintf(text + n, sizeof text - n, "%" PRIu64, part);
+        n += (size_t)snprintf(text + n, room - n, "%" PRIu64, part);
         started = 1;
     }
     for (int i = 0; i < ig0; i++) {
         part = be(&d, 4);
-        n += (size_t)snprintf(text + n, sizeof text - n,
+        n += (size_t)snprintf(text + n, room - n,
                               started ? "%09" PRIu64 : "%" PRIu64, part);
         started |= part != 0;
         if (!started)
@@ -540,12 +759,25 @@ static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
     if (scale)
         text[n++] = '.';
     for (int i = 0; i < fr0; i++)
-        n += (size_t)snprintf(text + n, sizeof text - n, "%09" PRIu64, be(&d, 4));
+        n += (size_t)snprintf(text + n, room - n, "%09" PRIu64, be(&d, 4));
     if (frx)
-        n += (size_t)snprintf(text + n, sizeof text - n, "%0*" PRIu64, frx,
+        n += (size_t)snprintf(text + n, room - n, "%0*" PRIu64, frx,
                               be(&d, dig2bytes[frx]));
     text[n] = '\0';
-    return put(s, cell, "%s%s", neg ? "-" : "", text);
+    out[0] = neg ? '-' : out[0];
+    *used = size;
+    return 0;
+}
+
+static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
+                          struct outbox_cell *cell)
+{
+    char text[BINLOG_DECIMAL_TEXT];
+    size_t used;
+    if (binlog_decimal_text(c->p, (size_t)(c->end - c->p), meta >> 8,
+                            meta & 0xff, text, &used) < 0 || !take(c, used))
+        return -1;
+    return put(s, cell, "%s", text);
 }
 
 static int decode_time2(struct cur *c, int fsp, struct scratch *s,
@@ -602,9 +834,9 @@ static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
         max = b1 | (((unsigned)(b0 & 0x30) ^ 0x30) << 4);
         real = b0 | 0x30;
     }
-    if (real == T_ENUM)
+    if (real == BT_ENUM)
         return put(s, cell, "%" PRIu64, le(c, (int)max));
-    if (real == T_SET)
+    if (real == BT_SET)
         return put(s, cell, "%" PRIu64, le(c, (int)(max > 8 ? 8 : max)));
     size_t n = (size_t)le(c, max < 256 ? 1 : 2);
     cell->data = take(c, n);
@@ -617,72 +849,72 @@ static int decode_value(struct cur *c, const struct binlog_column *col,
 {
     int u = col->is_unsigned, fsp = col->meta;
     switch (col->type) {
-    case T_TINY: return u ? put(s, cell, "%" PRIu64, le(c, 1)) : put(s, cell, "%d", (int8_t)le(c, 1));
-    case T_SHORT: return u ? put(s, cell, "%" PRIu64, le(c, 2)) : put(s, cell, "%d", (int16_t)le(c, 2));
-    case T_INT24: {
+    case BT_TINY: return u ? put(s, cell, "%" PRIu64, le(c, 1)) : put(s, cell, "%d", (int8_t)le(c, 1));
+    case BT_SHORT: return u ? put(s, cell, "%" PRIu64, le(c, 2)) : put(s, cell, "%d", (int16_t)le(c, 2));
+    case BT_INT24: {
         uint64_t v = le(c, 3);
         return u ? put(s, cell, "%" PRIu64, v)
                  : put(s, cell, "%" PRId64, (int64_t)(v ^ 0x800000) - 0x800000);
     }
-    case T_LONG: return u ? put(s, cell, "%" PRIu64, le(c, 4)) : put(s, cell, "%d", (int32_t)le(c, 4));
-    case T_LONGLONG: return u ? put(s, cell, "%" PRIu64, le(c, 8)) : put(s, cell, "%" PRId64, (int64_t)le(c, 8));
-    case T_FLOAT: {
+    case BT_LONG: return u ? put(s, cell, "%" PRIu64, le(c, 4)) : put(s, cell, "%d", (int32_t)le(c, 4));
+    case BT_LONGLONG: return u ? put(s, cell, "%" PRIu64, le(c, 8)) : put(s, cell, "%" PRId64, (int64_t)le(c, 8));
+    case BT_FLOAT: {
         uint32_t bits = (uint32_t)le(c, 4);
         float f;
         memcpy(&f, &bits, 4);
         return put(s, cell, "%.9g", (double)f);
     }
-    case T_DOUBLE: {
+    case BT_DOUBLE: {
         uint64_t bits = le(c, 8);
         double d;
         memcpy(&d, &bits, 8);
         return put(s, cell, "%.17g", d);
     }
-    case T_YEAR: {
+    case BT_YEAR: {
         uint64_t y = le(c, 1);
         return put(s, cell, "%04" PRIu64, y ? y + 1900 : 0);
     }
-    case T_DATE: case T_NEWDATE: {
+    case BT_DATE: case BT_NEWDATE: {
         uint64_t v = le(c, 3);
         return put(s, cell, "%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64, v >> 9,
                    (v >> 5) & 15, v & 31);
     }
-    case T_TIME: {
+    case BT_TIME: {
         int64_t v = (int64_t)(le(c, 3) ^ 0x800000) - 0x800000;
         uint64_t a = (uint64_t)(v < 0 ? -v : v);
         return put(s, cell, "%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
                    v < 0 ? "-" : "", a / 10000, a / 100 % 100, a % 100);
     }
-    case T_DATETIME: {
+    case BT_DATETIME: {
         uint64_t v = le(c, 8), d = v / 1000000, t = v % 1000000;
         return put(s, cell, "%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64
                    " %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, d / 10000,
                    d / 100 % 100, d % 100, t / 10000, t / 100 % 100, t % 100);
     }
-    case T_TIMESTAMP: return decode_timestamp(le(c, 4), 0, 0, s, cell);
-    case T_TIMESTAMP2: {
+    case BT_TIMESTAMP: return decode_timestamp(le(c, 4), 0, 0, s, cell);
+    case BT_TIMESTAMP2: {
         uint64_t secs = be(c, 4);
         return decode_timestamp(secs, read_frac(c, fsp), fsp, s, cell);
     }
-    case T_DATETIME2: return decode_datetime2(c, fsp, s, cell);
-    case T_TIME2: return decode_time2(c, fsp, s, cell);
-    case T_NEWDECIMAL: return decode_decimal(c, col->meta, s, cell);
-    case T_BIT: {
+    case BT_DATETIME2: return decode_datetime2(c, fsp, s, cell);
+    case BT_TIME2: return decode_time2(c, fsp, s, cell);
+    case BT_NEWDECIMAL: return decode_decimal(c, col->meta, s, cell);
+    case BT_BIT: {
         size_t n = (size_t)(col->meta & 0xff) + ((col->meta >> 8) + 7) / 8;
         if (n > 8)
             return -1;
         return put(s, cell, "%" PRIu64, be(c, (int)n));
     }
-    case T_VARCHAR: case T_VAR_STRING: {
+    case BT_VARCHAR: case BT_VAR_STRING: {
         size_t n = (size_t)le(c, col->meta < 256 ? 1 : 2);
         cell->data = take(c, n);
         cell->len = n;
         return cell->data ? 0 : -1;
     }
-    case T_STRING: case T_ENUM: case T_SET:
+    case BT_STRING: case BT_ENUM: case BT_SET:
         return decode_string(c, col->meta, s, cell);
-    case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB:
-    case T_GEOMETRY: case T_JSON: {
+    case BT_BLOB: case BT_TINY_BLOB: case BT_MEDIUM_BLOB: case BT_LONG_BLOB:
+    case BT_GEOMETRY: {
         if (col->meta < 1 || col->meta > 4)
             return -1;
         size_t n = (size_t)le(c, col->meta);
@@ -695,9 +927,20 @@ static int decode_value(struct cur *c, const struct binlog_column *col,
     }
 }
 
-int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
-                    struct outbox_cell *cells, char *scratch,
-                    size_t scratch_len, char *err, size_t errlen)
+static int decode_cell(struct cur *c, const struct binlog_column *col,
+                       struct scratch *s, struct outbox_cell *cell,
+                       char *why, size_t whylen)
+{
+    if (col->type != BT_JSON)
+        return decode_value(c, col, s, cell);
+    if (col->meta < 1 || col->meta > 4)
+        return -1;
+    return decode_json(c, (size_t)le(c, col->meta), s, cell, why, whylen);
+}
+
+static int next_row(struct binlog_rows *r, const struct binlog_table *t,
+                    struct outbox_cell *cells, struct scratch *s, char *err,
+                    size_t errlen)
 {
     if (r->p >= r->end)
         return 0;
@@ -707,7 +950,6 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
         return -1;
     }
     struct cur c = {r->p, r->end, 0};
-    struct scratch s = {scratch, scratch_len, 0};
     size_t npresent = 0;
     for (size_t i = 0; i < r->ncols; i++)
         npresent += (r->present[i / 8] >> (i % 8)) & 1;
@@ -716,6 +958,7 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
     for (size_t i = 0; nulls && i < r->ncols; i++) {
         struct outbox_cell *cell = &cells[i];
         *cell = (struct outbox_cell){NULL, 0, 1};
+        s->ncells = i + 1; /* the cells to move if the scratch grows */
         if (!((r->present[i / 8] >> (i % 8)) & 1))
             continue;
         int is_null = (nulls[k / 8] >> (k % 8)) & 1;
@@ -723,9 +966,12 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
         if (is_null)
             continue;
         cell->is_null = 0;
-        if (decode_value(&c, &t->cols[i], &s, cell) < 0 || c.bad) {
+        char why[256] = "";
+        if (decode_cell(&c, &t->cols[i], s, cell, why, sizeof why) < 0 ||
+            c.bad) {
             snprintf(err, errlen, "cannot decode column %zu (type %u) of "
-                     "%s.%s", i + 1, t->cols[i].type, t->id.db, t->id.table);
+                     "%s.%s%s%s", i + 1, t->cols[i].type, t->id.db,
+                     t->id.table, why[0] ? ": " : "", why);
             return -1;
         }
     }
@@ -740,6 +986,35 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
         r->present_after = tmp;
     }
     return 1;
+}
+
+int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
+                    struct outbox_cell *cells, char *scratch,
+                    size_t scratch_len, char *err, size_t errlen)
+{
+    struct scratch s = {scratch, scratch_len, 0, 0, NULL, cells, 0};
+    return next_row(r, t, cells, &s, err, errlen);
+}
+
+int binlog_next_row_grow(struct binlog_rows *r, const struct binlog_table *t,
+                         struct outbox_cell *cells, struct binlog_scratch *sc,
+                         char *err, size_t errlen)
+{
+    struct scratch s = {sc->buf, sc->cap, 0, sc->max, sc, cells, 0};
+    if (sc->cap > sc->max)
+        s.max = sc->cap;
+    if (scratch_reserve(&s, 4096) < 0 && !sc->buf) {
+        snprintf(err, errlen, "out of memory for a row buffer");
+        return -1;
+    }
+    return next_row(r, t, cells, &s, err, errlen);
+}
+
+void binlog_scratch_free(struct binlog_scratch *sc)
+{
+    free(sc->buf);
+    sc->buf = NULL;
+    sc->cap = 0;
 }
 
 /* Each header field: type, length, value, all MySQL packed integers (the

@@ -7,7 +7,17 @@
  * Nothing here allocates per event or per row: parsed events point into
  * the caller's buffer, and a row is decoded into a caller-provided array of
  * cells that point into the event (strings) or into a caller's scratch
- * buffer (numbers and dates rendered as text).
+ * buffer (numbers, dates and MySQL JSON rendered as text).
+ *
+ * Scratch: a row's numbers and dates need a few bytes each, but a MySQL
+ * JSON column is a document of up to max_allowed_packet (1 GiB) whose
+ * text is larger still. So the scratch comes in two kinds: a fixed array
+ * (binlog_next_row; a row that does not fit is an error naming the
+ * column), or a struct binlog_scratch the decoder grows on demand up to a
+ * bound the caller picks (binlog_next_row_grow): memory follows the
+ * largest row actually seen, and a document past the bound is an error
+ * with a clear message instead of an allocation without limit. The cells
+ * of a row stay valid until the next call with the same scratch.
  *
  * Why not mariadb_rpl's own decoding: Connector/C 3.3.20 takes CHAR and
  * BINARY lengths from the wrong metadata byte and rejects MySQL event
@@ -53,6 +63,17 @@ enum binlog_type {
     BL_MARIA_GTID_LIST = 163,
     BL_MARIA_START_ENCRYPTION = 164,
     BL_MARIA_QUERY_COMPRESSED = 165,
+};
+
+/* Column types (MySQL enum_field_types) as TABLE_MAP names them. */
+enum binlog_coltype {
+    BT_DECIMAL = 0, BT_TINY = 1, BT_SHORT = 2, BT_LONG = 3, BT_FLOAT = 4,
+    BT_DOUBLE = 5, BT_NULL = 6, BT_TIMESTAMP = 7, BT_LONGLONG = 8, BT_INT24 = 9,
+    BT_DATE = 10, BT_TIME = 11, BT_DATETIME = 12, BT_YEAR = 13, BT_NEWDATE = 14,
+    BT_VARCHAR = 15, BT_BIT = 16, BT_TIMESTAMP2 = 17, BT_DATETIME2 = 18,
+    BT_TIME2 = 19, BT_JSON = 245, BT_NEWDECIMAL = 246, BT_ENUM = 247,
+    BT_SET = 248, BT_TINY_BLOB = 249, BT_MEDIUM_BLOB = 250, BT_LONG_BLOB = 251,
+    BT_BLOB = 252, BT_VAR_STRING = 253, BT_STRING = 254, BT_GEOMETRY = 255,
 };
 
 #define BINLOG_HEADER_LEN 19
@@ -113,6 +134,10 @@ int binlog_parse_gtid(const struct binlog_header *h, const uint8_t *body,
                       size_t len, uint32_t server_id, struct binlog_gtid *out,
                       char *err, size_t errlen);
 
+/* "uuid:gno", "uuid:tag:gno" or "domain-server-seq"; the length, or -1
+ * when it does not fit. */
+int binlog_gtid_text(const struct binlog_gtid *g, char *buf, size_t len);
+
 struct binlog_query {
     const char *db, *sql;
     size_t db_len, sql_len;
@@ -136,7 +161,13 @@ struct binlog_column {
     uint8_t is_unsigned;
     uint8_t nullable;
     char *name; /* NULL without binlog_row_metadata=FULL */
+    char **members; /* ENUM/SET member names (FULL metadata), else NULL */
+    size_t nmembers;
 };
+
+/* The column's type as the server declared it: ENUM and SET travel as
+ * STRING with the real type in the metadata. */
+int binlog_column_real_type(const struct binlog_column *col);
 
 /* A fully decoded table map (owned: binlog_table_free). */
 struct binlog_table {
@@ -172,6 +203,27 @@ int binlog_parse_rows(const struct binlog_header *h,
 int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
                     struct outbox_cell *cells, char *scratch,
                     size_t scratch_len, char *err, size_t errlen);
+
+/* A scratch the decoder grows (by copy, moving the cells already decoded
+ * along) up to max bytes. Start it zeroed or with a malloc'd buf; the
+ * caller frees it with binlog_scratch_free (or may shrink it between rows
+ * by freeing it). */
+struct binlog_scratch {
+    char *buf;
+    size_t cap;
+    size_t max;
+};
+int binlog_next_row_grow(struct binlog_rows *r, const struct binlog_table *t,
+                         struct outbox_cell *cells, struct binlog_scratch *sc,
+                         char *err, size_t errlen);
+void binlog_scratch_free(struct binlog_scratch *sc);
+
+/* MySQL's binary DECIMAL(prec, scale) at raw (avail bytes) as text ("-1.50"
+ * keeps the scale's digits). Returns 0 and the bytes read in *used, or -1.
+ */
+#define BINLOG_DECIMAL_TEXT 80
+int binlog_decimal_text(const uint8_t *raw, size_t avail, int prec, int scale,
+                        char out[BINLOG_DECIMAL_TEXT], size_t *used);
 
 /* TRANSACTION_PAYLOAD (MySQL 8.0.20+): the TLV header, then one zstd
  * frame. Decompresses into *out (malloc'd, the caller frees): a run of

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "config/cfg_relay.h"
+#include "relay/dump.h"
 #include "relay/relay.h"
 
 static const char USAGE[] =
@@ -22,6 +23,10 @@ static const char USAGE[] =
     "\n"
     "  -c, --config FILE    configuration (default /etc/outbox-relay/relay.yaml)\n"
     "      --check-config   validate FILE, print the effective configuration\n"
+    "      --binlog-file F  (dump) the binlog file to decode, offline; prints\n"
+    "                       one JSON line per outbox event (default mapping\n"
+    "                       without -c: table `outbox` in any schema)\n"
+    "      --all-tables     (dump) one JSON line per row of every table\n"
     "  -l, --log-level L    error, warn, info or debug (overrides the file)\n"
     "      --version        print the version\n"
     "  -h, --help           this text\n"
@@ -92,6 +97,8 @@ int main(int argc, char **argv)
 {
     struct daemon_opts o;
     struct app a = {0};
+    if (argc > 1 && strcmp(argv[1], "dump") == 0)
+        return dump_main(argc - 1, argv + 1);
     int rc = daemon_parse_args(argc, argv, USAGE,
                                "/etc/outbox-relay/relay.yaml", &o);
     if (rc >= 0)

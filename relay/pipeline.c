@@ -12,6 +12,12 @@
 
 #define CACHE_SLOTS 16
 #define SCRATCH_LEN 65536
+/* A row's text (numbers, dates, MySQL JSON) may grow the scratch to this;
+ * MySQL's own bound on a row is max_allowed_packet, at most 1 GiB. A
+ * larger one stops the relay with a message naming the column. A scratch
+ * grown past SCRATCH_LEN is freed after its rows event, so one large row
+ * does not keep its memory. */
+#define SCRATCH_MAX (1024UL * 1024 * 1024)
 #define TOPIC_SERIES 32
 #define ARTIFICIAL_F 0x20
 
@@ -53,7 +59,7 @@ struct pipeline {
     uint32_t row_seq;
     struct outbox_cell *cells;
     size_t cells_cap;
-    char *scratch;
+    struct binlog_scratch scratch;
     /* metrics */
     struct mfamily *events_f, *bytes_f;
     struct mseries *dlq, *skipped;
@@ -85,8 +91,9 @@ struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
     p->ntables = cfg->outbox.count;
     p->tables = calloc(p->ntables, sizeof *p->tables);
     p->schema_names = calloc(p->ntables, sizeof *p->schema_names);
-    p->scratch = malloc(SCRATCH_LEN);
-    if (!p->tables || !p->schema_names || !p->scratch)
+    p->scratch = (struct binlog_scratch){malloc(SCRATCH_LEN), SCRATCH_LEN,
+                                         SCRATCH_MAX};
+    if (!p->tables || !p->schema_names || !p->scratch.buf)
         goto fail;
     for (size_t i = 0; i < p->ntables; i++)
         if (outbox_table_compile(&p->tables[i],
@@ -134,7 +141,7 @@ void pipeline_free(struct pipeline *p)
     free(p->schema_names);
     free(p->tables);
     free(p->cells);
-    free(p->scratch);
+    binlog_scratch_free(&p->scratch);
     free(p);
 }
 
@@ -199,9 +206,10 @@ static int on_gtid(struct pipeline *p, const struct binlog_header *h,
                                      .domain = g.domain, .server = g.server,
                                      .seq = g.seq};
         p->txn_begun = !g.standalone; /* a standalone one is one statement */
-    } else if (h->type == BL_MYSQL_GTID) {
+    } else if (h->type == BL_MYSQL_GTID || h->type == BL_MYSQL_GTID_TAGGED) {
         p->gtid = (struct sink_gtid){.kind = POS_GTID_MYSQL, .seq = g.seq};
         memcpy(p->gtid.uuid, g.uuid, 16);
+        memcpy(p->gtid.tag, g.tag, sizeof p->gtid.tag);
     }
     if (g.commit_us)
         p->txn_ts_ms = g.commit_us / 1000;
@@ -417,14 +425,16 @@ static int on_rows(struct pipeline *p, const struct binlog_header *h,
     if (!p->in_txn && txn_begin(p, h, stop) < 0)
         return fail(fatal, 0, err, errlen, "stopped");
     int got;
-    while ((got = binlog_next_row(&r, &s->map, p->cells, p->scratch,
-                                  SCRATCH_LEN, err, errlen)) == 1)
+    while ((got = binlog_next_row_grow(&r, &s->map, p->cells, &p->scratch,
+                                       err, errlen)) == 1)
         if (emit_row(p, s, h, stop) < 0) {
             char why[512];
             int failed = sink_failed(p->sink, why, sizeof why);
             return fail(fatal, failed, err, errlen, "%s",
                         failed ? why : "stopped while Kafka was full");
         }
+    if (p->scratch.cap > SCRATCH_LEN)
+        binlog_scratch_free(&p->scratch); /* regrows on the next row */
     return got < 0 ? fail(fatal, 1, err, errlen, "%s", err) : 0;
 }
 

@@ -305,11 +305,13 @@ static int parse_mysql_sid(struct relay_position *p, const char **sp)
         return -1;
     while (*s == ':') {
         s++;
-        if (!isdigit((unsigned char)*s)) {
-            size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+        if (!isdigit((unsigned char)*s)) { /* a tag; MySQL folds case */
+            size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
             if (n == 0 || n >= sizeof tag)
                 return -1;
-            memcpy(tag, s, n);
+            for (size_t i = 0; i < n; i++)
+                tag[i] = (char)tolower((unsigned char)s[i]);
             tag[n] = '\0';
             s += n;
             continue;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "relay/binlog.h"
+#include "tests/unit/mysql8_expect.h"
 
 #define MAX_ROWS 64
 #define MAX_TABLES 8
@@ -264,6 +265,75 @@ static void test_gtid_files(void **state)
     release(&d);
 }
 
+/* MySQL JSON columns arrive as JSON text (compact: no spaces). */
+static void test_json_columns(void **state)
+{
+    (void)state;
+    struct decoded d;
+    decode("03_rmc_mysql-8.0.22_json.binlog.000001", &d);
+    for (int id = 1; id <= 6; id++) { /* ids 4..6 repeat 1..3 */
+        char want[200];
+        const char *const *p = MYSQL8_03_DOCS[(id - 1) % 3];
+        snprintf(want, sizeof want, "%d|%s|%s|%s", id, p[0], p[1], p[2]);
+        assert_string_equal(d.rows[id - 1], want);
+    }
+    release(&d);
+    decode("04_rmc_mysql-9.0.1_json-opaque.binlog", &d);
+    assert_int_equal(d.nrows, 8);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(d.rows[i], MYSQL8_04_VALUES[i]);
+    release(&d);
+}
+
+/* A row whose JSON text outgrows the scratch: the scratch grows up to its
+ * bound and the cells decoded before (the id, rendered into the scratch)
+ * move with it; past the bound, or with a fixed scratch, it is an error. */
+static void test_scratch_grows_for_json(void **state)
+{
+    (void)state;
+    struct binlog_column cols[2] = {{.type = 3}, {.type = 245, .meta = 4}};
+    struct binlog_table t = {.ncols = 2, .cols = cols};
+    strcpy(t.id.db, "d");
+    strcpy(t.id.table, "t");
+    static uint8_t row[6020];
+    const uint8_t present = 0x03;
+    size_t n = 0;
+    row[n++] = 0x00;                      /* no NULLs */
+    row[n++] = 42; n += 3;                /* LONG 42 */
+    uint32_t doclen = 1 + 2 + 6000;       /* string: type, varlen, bytes */
+    for (int i = 0; i < 4; i++)
+        row[n++] = (uint8_t)(doclen >> (8 * i));
+    row[n++] = 0x0c;
+    row[n++] = 0x80 | (6000 & 0x7f);
+    row[n++] = 6000 >> 7;
+    memset(row + n, 'x', 6000);
+    n += 6000;
+    struct outbox_cell cells[2];
+    char err[256];
+    struct binlog_rows r = {.kind = 'w', .ncols = 2, .present = &present,
+                            .p = row, .end = row + n};
+    struct binlog_scratch sc = {NULL, 0, 1 << 20};
+    assert_int_equal(binlog_next_row_grow(&r, &t, cells, &sc, err, sizeof err), 1);
+    assert_true(sc.cap >= 6004);
+    assert_int_equal(cells[0].len, 2);
+    assert_memory_equal(cells[0].data, "42", 2);
+    assert_int_equal(cells[1].len, 6002);
+    assert_memory_equal(cells[1].data, "\"xxx", 4);
+    binlog_scratch_free(&sc);
+
+    struct binlog_scratch tight = {NULL, 0, 5000};
+    r.p = row;
+    assert_int_equal(binlog_next_row_grow(&r, &t, cells, &tight, err, sizeof err), -1);
+    assert_non_null(strstr(err, "column 2"));
+    binlog_scratch_free(&tight);
+
+    char fixed[100];
+    r.p = row;
+    assert_int_equal(binlog_next_row(&r, &t, cells, fixed, sizeof fixed, err,
+                                     sizeof err), -1);
+    assert_non_null(strstr(err, "column 2"));
+}
+
 static void test_corruption_is_caught(void **state)
 {
     (void)state;
@@ -298,6 +368,8 @@ int main(void)
         cmocka_unit_test(test_char_over_255_enum_set),
         cmocka_unit_test(test_unsigned_and_invisible),
         cmocka_unit_test(test_gtid_files),
+        cmocka_unit_test(test_json_columns),
+        cmocka_unit_test(test_scratch_grows_for_json),
         cmocka_unit_test(test_corruption_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
