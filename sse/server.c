@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -381,7 +382,14 @@ static void stream_start(struct server *s, struct evhttp_request *req,
         wt = s->cfg->http.header_timeout_ms;
     struct timeval tv = {wt / 1000, (wt % 1000) * 1000};
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    bufferevent_set_timeouts(evhttp_connection_get_bufferevent(evcon), NULL, &tv);
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    bufferevent_set_timeouts(bev, NULL, &tv);
+    /* The kernel's send buffer is unsent output too: left to autotuning it
+     * grows to megabytes behind a stalled reader, unseen by the bound on
+     * our own buffer (and 100,000 of them add up). */
+    int sndbuf = (int)s->cfg->http.max_output_buffer;
+    setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+               sizeof sndbuf);
     if (!conn_new(s, req, queue, user, 1))
         evhttp_send_reply_end(req);
 }

@@ -475,6 +475,11 @@ int th_redis_stop(struct th_redis *r)
     return rc;
 }
 
+int th_redis_halt(struct th_redis *r)
+{
+    return th_stop(&r->proc, 10000, NULL) == 0 ? 0 : -1;
+}
+
 int th_redis_restart(struct th_redis *r)
 {
     th_stop(&r->proc, 10000, NULL);

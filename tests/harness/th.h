@@ -72,6 +72,9 @@ int th_mariadb_exec(const struct th_mariadb *m, const char *sql);
 
 int th_redis_start(struct th_redis *r);
 int th_redis_stop(struct th_redis *r);
+/* Stops Redis, keeping its directory (and a dump.rdb in it) for... */
+int th_redis_halt(struct th_redis *r);
+/* ...starting it again on the same port and directory. */
 int th_redis_restart(struct th_redis *r);
 
 /* kafka-mock with `brokers` brokers; `topics` like {"t:4", NULL} or NULL. */

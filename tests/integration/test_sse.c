@@ -265,15 +265,14 @@ static void test_slow_reader_cut_off(void **state)
     assert_int_equal(sse_client_open(&e, &slow, "q", user, tok, 2048), 0);
     token_for("q", "fast", 600, tok);
     assert_int_equal(sse_client_open(&e, &fast, "q", "fast", tok, 0), 0);
-    struct sse_client both[2] = {0};
-    (void)both;
     assert_int_equal(pump_until(&e, &slow, 1, has_rank, 5000), 0);
     assert_int_equal(pump_until(&e, &fast, 1, has_rank, 5000), 0);
     bufferevent_disable(slow.bev, EV_READ); /* the browser tab froze */
 
     /* Someone joins ahead and leaves again: every step moves both. */
     int step = 0;
-    for (; step < 20000 && sse_env_metric(&e, "sse_slow_clients_dropped_total") < 1;
+    for (; step < 5000 && (step % 20 ||
+                           sse_env_metric(&e, "sse_slow_clients_dropped_total") < 1);
          step++) {
         if (step % 2 == 0)
             sse_env_redis(&e, "ZADD queue:q:waiting 1 ahead");
@@ -291,7 +290,7 @@ static void test_slow_reader_cut_off(void **state)
     while (!agrees(&fast) && sse_env_now_ms() - t0 < 1000)
         sse_env_pump(&e, 5);
     assert_true(agrees(&fast));
-    assert_true(fast.ranks >= step / 4);
+    assert_true(fast.ranks >= 10); /* it was told all along */
     assert_false(fast.closed);
     sse_client_close(&slow);
     sse_client_close(&fast);
@@ -315,7 +314,7 @@ static void test_redis_restart(void **state)
     assert_true(sse_env_redis(&e, "ZREM queue:q0:waiting u0 u1 u2 u3 u4") == 5);
     assert_true(sse_env_redis(&e, "ZADD queue:q0:admitted 1 u0 1 u1 1 u2 1 u3 1 u4") == 5);
     assert_true(sse_env_redis(&e, "SAVE") >= 0);
-    assert_int_equal(th_redis_stop(&e.redis), 0);
+    assert_int_equal(th_redis_halt(&e.redis), 0);
     int pings = c[10].pings;
     sse_env_pump(&e, 1500); /* streams stay open, heartbeats go on */
     for (int i = 0; i < 50; i++)
