@@ -29,6 +29,7 @@ struct hub_watch {
     int refs; /* the queue's list, and each job asking about it */
     int dead;
     int has_last;
+    int gone_once; /* the last answer found the user in neither set */
     struct hub_state last;
 };
 
@@ -164,10 +165,18 @@ static void job_free(struct job *j)
     free(j);
 }
 
+static void schedule(struct hq *q);
+
 static void deliver(struct hub_watch *w, const struct hub_state *st)
 {
     if (w->dead)
         return;
+    if (st->state == RANKS_GONE && !w->gone_once) {
+        w->gone_once = 1; /* maybe between two commands of a move: look again */
+        schedule(w->q);
+        return;
+    }
+    w->gone_once = st->state == RANKS_GONE;
     if (w->has_last && w->last.state == st->state &&
         (st->state != RANKS_WAITING || w->last.rank == st->rank))
         return;
@@ -175,8 +184,6 @@ static void deliver(struct hub_watch *w, const struct hub_state *st)
     w->has_last = 1;
     w->fn(w->owner, st);
 }
-
-static void schedule(struct hq *q);
 
 static void on_answer(void *arg, const char *queue, int ok,
                       const struct ranks_totals *totals,
@@ -313,7 +320,8 @@ struct hub_watch *hub_watch(struct hub *h, const char *queue, const char *user,
             hq_release(q);
         return NULL;
     }
-    *w = (struct hub_watch){q, w->user, fn, owner, q->n, 2, 0, 0, {0}};
+    *w = (struct hub_watch){.q = q, .user = w->user, .fn = fn, .owner = owner,
+                            .idx = q->n, .refs = 2};
     q->w[q->n++] = w;
     h->nwatches++;
     j->w[0] = w;

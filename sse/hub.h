@@ -15,6 +15,11 @@
  * anyway, so users see progress even when no event arrives (Kafka down),
  * and hub_refresh_all does the same at once (Redis back).
  *
+ * "Gone" ends a stream, so it is only believed twice: applications often
+ * move a user from waiting to admitted with two commands, and a recompute
+ * between them finds the user in neither set. The first such answer
+ * schedules another look one coalescing interval later.
+ *
  * A new watch gets its own one-user question at once: the state must
  * reach the browser even if no change ever follows. Redis answers on one
  * connection in order, so an older answer never overwrites a newer one.

@@ -39,6 +39,15 @@ static int pump_until(struct sse_env *e, struct sse_client *c, size_t n,
             return 0;
         if (sse_env_now_ms() > end) {
             fprintf(stderr, "only %zu of %zu clients got there\n", ok, n);
+            for (size_t i = 0; i < n; i++)
+                if (!done(&c[i]))
+                    fprintf(stderr, "  %s/%s: status %d rank %lld (ZRANK %lld) "
+                            "ranks %d confirms %d gones %d closed %d last %s\n",
+                            c[i].queue, c[i].user, c[i].status, c[i].last_rank,
+                            sse_env_redis(e, "ZRANK queue:%s:waiting %s",
+                                          c[i].queue, c[i].user),
+                            c[i].ranks, c[i].confirms, c[i].gones, c[i].closed,
+                            c[i].last_data);
             return -1;
         }
         sse_env_pump(e, 20);
@@ -361,8 +370,10 @@ static void test_drain(void **state)
     sse_env_stop(&e);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokens_and_bad_requests),
         cmocka_unit_test(test_thousand_clients),
