@@ -260,11 +260,11 @@ int binlog_parse_query(const struct binlog_format *f, const uint8_t *body,
 {
     struct cur c = {body, body + len, 0};
     uint8_t ph = f->post_header[BL_QUERY] ? f->post_header[BL_QUERY] : 13;
-    c.p += 8; /* thread id, exec time */
+    take(&c, 8); /* thread id, exec time */
     size_t db_len = (size_t)le(&c, 1);
     le(&c, 2); /* error code */
     size_t status_len = ph >= 13 ? (size_t)le(&c, 2) : 0;
-    if (c.bad || (size_t)(c.p - body) > ph)
+    if (c.bad || (size_t)(c.p - body) > ph || ph > len)
         return bad(err, errlen, "QUERY");
     c.p = body + ph;
     take(&c, status_len);
