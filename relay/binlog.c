@@ -711,6 +711,11 @@ int binlog_next_row(struct binlog_rows *r, const struct binlog_table *t,
     size_t npresent = 0;
     for (size_t i = 0; i < r->ncols; i++)
         npresent += (r->present[i / 8] >> (i % 8)) & 1;
+    if (npresent == 0) { /* it would take no bytes: the same row forever */
+        snprintf(err, errlen, "row image without columns in %s.%s",
+                 t->id.db, t->id.table);
+        return -1;
+    }
     const uint8_t *nulls = take(&c, (npresent + 7) / 8);
     size_t k = 0;
     for (size_t i = 0; nulls && i < r->ncols; i++) {
