@@ -373,7 +373,9 @@ static int parse_optional(struct cur *c, struct binlog_table *t)
             for (size_t i = 0; i < t->ncols; i++) {
                 size_t n = (size_t)packed(&v);
                 const uint8_t *s = take(&v, n);
-                if (!s || !(t->cols[i].name = malloc(n + 1)))
+                free(t->cols[i].name); /* a second COLUMN_NAME field */
+                t->cols[i].name = s ? malloc(n + 1) : NULL;
+                if (!t->cols[i].name)
                     return -1;
                 memcpy(t->cols[i].name, s, n);
                 t->cols[i].name[n] = '\0';
