@@ -604,10 +604,12 @@ static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
         max = b1 | (((unsigned)(b0 & 0x30) ^ 0x30) << 4);
         real = b0 | 0x30;
     }
-    if (real == T_ENUM)
+    /* The pack length: 1 or 2 bytes for an ENUM, up to 8 for a SET. */
+    if (real == T_ENUM || real == T_SET) {
+        if (max < 1 || max > (real == T_ENUM ? 2u : 8u))
+            return -1;
         return put(s, cell, "%" PRIu64, le(c, (int)max));
-    if (real == T_SET)
-        return put(s, cell, "%" PRIu64, le(c, (int)(max > 8 ? 8 : max)));
+    }
     size_t n = (size_t)le(c, max < 256 ? 1 : 2);
     cell->data = take(c, n);
     cell->len = n;
