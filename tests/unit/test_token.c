@@ -272,39 +272,35 @@ static void test_malformed_shape(void **state)
     assert_int_equal(verify(TOKEN_SUBSCRIBE, good, "sale-7", "u42"), TOKEN_OK);
     const char *mac = strrchr(good, '.') + 1;
 
-    expect_malformed("", "empty");
-    expect_malformed(".", "one dot");
-    expect_malformed("...", "three dots only");
-    expect_malformed("....", "four dots only");
-    snprintf(t, sizeof t, "c2FsZS03.dTQy.%s", mac);
-    expect_malformed(t, "too few dots");
-    snprintf(t, sizeof t, "c2FsZS03.dTQy.1700003600%s", mac);
-    expect_malformed(t, "MAC glued to the expiry");
-    snprintf(t, sizeof t, "%s.", good);
-    expect_malformed(t, "trailing dot");
-    snprintf(t, sizeof t, "%s.x", good);
-    expect_malformed(t, "five fields");
-    snprintf(t, sizeof t, ".%s", good);
-    expect_malformed(t, "leading dot");
-    snprintf(t, sizeof t, "c2FsZS03..1700003600.%s", mac);
-    expect_malformed(t, "empty user");
-    snprintf(t, sizeof t, ".dTQy.1700003600.%s", mac);
-    expect_malformed(t, "empty queue");
-    snprintf(t, sizeof t, "c2FsZS03.dTQy..%s", mac);
-    expect_malformed(t, "empty expiry");
-    snprintf(t, sizeof t, "c2FsZS03.dTQy.1700003600.");
-    expect_malformed(t, "empty MAC");
+    /* prefix, then the genuine token or its MAC or nothing, then suffix */
+    enum { NONE, TOKEN, MAC };
+    static const struct { const char *pre; int arg; const char *post, *what; } cases[] = {
+        {"", NONE, "", "empty"},
+        {".", NONE, "", "one dot"},
+        {"...", NONE, "", "three dots only"},
+        {"....", NONE, "", "four dots only"},
+        {"c2FsZS03.dTQy.", MAC, "", "too few dots"},
+        {"c2FsZS03.dTQy.1700003600", MAC, "", "MAC glued to the expiry"},
+        {"", TOKEN, ".", "trailing dot"},
+        {"", TOKEN, ".x", "five fields"},
+        {".", TOKEN, "", "leading dot"},
+        {"c2FsZS03..1700003600.", MAC, "", "empty user"},
+        {".dTQy.1700003600.", MAC, "", "empty queue"},
+        {"c2FsZS03.dTQy..", MAC, "", "empty expiry"},
+        {"c2FsZS03.dTQy.1700003600.", NONE, "", "empty MAC"},
+        {"", TOKEN, "=", "'=' after the MAC"},
+        {"", TOKEN, " ", "trailing space"},
+        {"", TOKEN, "\n", "trailing newline"},
+        {" ", TOKEN, "", "leading space"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *arg = cases[i].arg == TOKEN ? good : cases[i].arg == MAC ? mac : "";
+        snprintf(t, sizeof t, "%s%s%s", cases[i].pre, arg, cases[i].post);
+        expect_malformed(t, cases[i].what);
+    }
     expect_malformed(edit(strcpy(t, good), "c2Fs", "c2F*"), "'*' in a name");
     expect_malformed(edit(strcpy(t, good), "dTQy", "dT y"), "space in a name");
     expect_malformed(edit(strcpy(t, good), "dTQy", "dTQ\xc3\xa9"), "UTF-8 in base64");
-    snprintf(t, sizeof t, "%s=", good);
-    expect_malformed(t, "'=' after the MAC");
-    snprintf(t, sizeof t, "%s ", good);
-    expect_malformed(t, "trailing space");
-    snprintf(t, sizeof t, "%s\n", good);
-    expect_malformed(t, "trailing newline");
-    snprintf(t, sizeof t, " %s", good);
-    expect_malformed(t, "leading space");
     expect_malformed(NULL, "NULL");
 }
 
