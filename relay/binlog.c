@@ -374,11 +374,11 @@ int binlog_parse_query(const struct binlog_format *f, const uint8_t *body,
 {
     struct cur c = {body, body + len, 0};
     uint8_t ph = f->post_header[BL_QUERY] ? f->post_header[BL_QUERY] : 13;
-    c.p += 8; /* thread id, exec time */
+    take(&c, 8); /* thread id, exec time */
     size_t db_len = (size_t)le(&c, 1);
     le(&c, 2); /* error code */
     size_t status_len = ph >= 13 ? (size_t)le(&c, 2) : 0;
-    if (c.bad || (size_t)(c.p - body) > ph)
+    if (c.bad || (size_t)(c.p - body) > ph || ph > len)
         return bad(err, errlen, "QUERY");
     c.p = body + ph;
     take(&c, status_len);
@@ -527,7 +527,9 @@ static int parse_optional(struct cur *c, struct binlog_table *t)
             for (size_t i = 0; i < t->ncols; i++) {
                 size_t n = (size_t)packed(&v);
                 const uint8_t *s = take(&v, n);
-                if (!s || !(t->cols[i].name = malloc(n + 1)))
+                free(t->cols[i].name); /* a second COLUMN_NAME field */
+                t->cols[i].name = s ? malloc(n + 1) : NULL;
+                if (!t->cols[i].name)
                     return -1;
                 memcpy(t->cols[i].name, s, n);
                 t->cols[i].name[n] = '\0';
@@ -834,10 +836,12 @@ static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
         max = b1 | (((unsigned)(b0 & 0x30) ^ 0x30) << 4);
         real = b0 | 0x30;
     }
-    if (real == BT_ENUM)
+    /* The pack length: 1 or 2 bytes for an ENUM, up to 8 for a SET. */
+    if (real == BT_ENUM || real == BT_SET) {
+        if (max < 1 || max > (real == BT_ENUM ? 2u : 8u))
+            return -1;
         return put(s, cell, "%" PRIu64, le(c, (int)max));
-    if (real == BT_SET)
-        return put(s, cell, "%" PRIu64, le(c, (int)(max > 8 ? 8 : max)));
+    }
     size_t n = (size_t)le(c, max < 256 ? 1 : 2);
     cell->data = take(c, n);
     cell->len = n;
@@ -953,6 +957,11 @@ static int next_row(struct binlog_rows *r, const struct binlog_table *t,
     size_t npresent = 0;
     for (size_t i = 0; i < r->ncols; i++)
         npresent += (r->present[i / 8] >> (i % 8)) & 1;
+    if (npresent == 0) { /* it would take no bytes: the same row forever */
+        snprintf(err, errlen, "row image without columns in %s.%s",
+                 t->id.db, t->id.table);
+        return -1;
+    }
     const uint8_t *nulls = take(&c, (npresent + 7) / 8);
     size_t k = 0;
     for (size_t i = 0; nulls && i < r->ncols; i++) {

@@ -76,6 +76,8 @@ int server_pct_decode(const char *in, size_t n, int form, char *out,
                       size_t outlen)
 {
     size_t k = 0;
+    if (outlen == 0)
+        return -1;
     for (size_t i = 0; i < n; i++, k++) {
         if (k + 1 >= outlen)
             return -1;

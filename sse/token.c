@@ -35,7 +35,20 @@ static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
     return (size_t)len;
 }
 
-/* Strict: only the URL-safe alphabet, no padding. -1 when malformed. */
+/* The value of a character of the standard alphabet. */
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : 63;
+}
+
+/* Strict: only the URL-safe alphabet, no padding, unused bits zero. -1
+ * when malformed. */
 static int b64url_decode(const char *in, size_t n, unsigned char *out,
                          size_t outlen)
 {
@@ -53,6 +66,11 @@ static int b64url_decode(const char *in, size_t n, unsigned char *out,
             return -1;
         buf[i] = c;
     }
+    /* A final partial group has bits that encode nothing (4 after two
+     * characters, 2 after three); they must be zero, or one MAC or name
+     * would have four or sixteen spellings (RFC 4648 section 3.5). */
+    if (n % 4 != 0 && (b64val(buf[n - 1]) & (n % 4 == 2 ? 0x0f : 0x03)))
+        return -1;
     size_t pad = (4 - n % 4) % 4;
     memset(buf + n, '=', pad);
     int len = EVP_DecodeBlock(out, (unsigned char *)buf, (int)(n + pad));

@@ -1,0 +1,26 @@
+# Fuzz targets (see tests/fuzz/README.md). In every build each target's
+# LLVMFuzzerTestOneInput runs over its seed corpus, tests/fuzz/corpus/NAME,
+# as the unit test NAME_corpus; with -DOUTBOX_FUZZ=ON (clang only, which
+# instruments the whole build, see the top-level CMakeLists.txt) NAME is
+# also built as a libFuzzer binary.
+set(outbox_fuzz_targets
+  "fuzz_token\;outbox_sse_core"
+  "fuzz_pct\;outbox_sse_core"
+  "fuzz_feed_json\;outbox_sse_core"
+  "fuzz_binlog\;outbox_relay_core")
+foreach(entry ${outbox_fuzz_targets})
+  list(GET entry 0 name)
+  list(GET entry 1 lib)
+  set(src ${CMAKE_SOURCE_DIR}/tests/fuzz/${name}.c)
+  add_executable(${name}_corpus ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus_main.c)
+  target_link_libraries(${name}_corpus PRIVATE ${lib})
+  add_test(NAME ${name}_corpus
+           COMMAND ${name}_corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  set_tests_properties(${name}_corpus PROPERTIES LABELS unit TIMEOUT 120)
+  if(OUTBOX_FUZZ)
+    add_executable(${name} ${src})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(${name} PRIVATE ${lib})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  endif()
+endforeach()
