@@ -53,8 +53,9 @@ struct pipeline {
     struct mapped cache[CACHE_SLOTS];
     unsigned next_slot;
     /* the open transaction */
-    int in_txn, txn_begun, txn_outbox;
+    int in_txn, txn_begun, txn_outbox, txn_skip;
     struct sink_gtid gtid;
+    struct relay_position skip; /* MySQL GTIDs delivered before the start */
     int64_t txn_ts_ms;
     uint32_t row_seq;
     struct outbox_cell *cells;
@@ -141,6 +142,7 @@ void pipeline_free(struct pipeline *p)
     free(p->schema_names);
     free(p->tables);
     free(p->cells);
+    pos_free(&p->skip);
     binlog_scratch_free(&p->scratch);
     free(p);
 }
@@ -156,6 +158,12 @@ void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
     p->in_txn = p->txn_begun = p->txn_outbox = 0;
     for (int i = 0; i < CACHE_SLOTS; i++)
         forget_slot(&p->cache[i]);
+}
+
+int pipeline_skip_gtids(struct pipeline *p, const struct relay_position *set)
+{
+    pos_free(&p->skip);
+    return pos_copy(&p->skip, set);
 }
 
 int pipeline_in_txn(const struct pipeline *p) { return p->in_txn; }
@@ -178,6 +186,7 @@ static int txn_begin(struct pipeline *p, const struct binlog_header *h,
     p->in_txn = 1;
     p->txn_begun = 0;
     p->txn_outbox = 0;
+    p->txn_skip = 0;
     p->row_seq = 0;
     p->txn_ts_ms = (int64_t)h->timestamp * 1000;
     memset(&p->gtid, 0, sizeof p->gtid);
@@ -210,6 +219,7 @@ static int on_gtid(struct pipeline *p, const struct binlog_header *h,
         p->gtid = (struct sink_gtid){.kind = POS_GTID_MYSQL, .seq = g.seq};
         memcpy(p->gtid.uuid, g.uuid, 16);
         memcpy(p->gtid.tag, g.tag, sizeof p->gtid.tag);
+        p->txn_skip = pos_mysql_contains(&p->skip, g.uuid, g.tag, g.seq);
     }
     if (g.commit_us)
         p->txn_ts_ms = g.commit_us / 1000;
@@ -420,8 +430,8 @@ static int on_rows(struct pipeline *p, const struct binlog_header *h,
     if (binlog_parse_rows(h, &p->fmt, body, len, &r, err, errlen) < 0)
         return fail(fatal, 1, err, errlen, "%s", err);
     struct mapped *s = slot_for(p, r.table_id);
-    if (!s || r.kind != 'w')
-        return 0; /* another table, or an UPDATE/DELETE of the outbox */
+    if (!s || r.kind != 'w' || p->txn_skip)
+        return 0; /* another table, an UPDATE/DELETE, or delivered before */
     if (!p->in_txn && txn_begin(p, h, stop) < 0)
         return fail(fatal, 0, err, errlen, "stopped");
     int got;

@@ -54,6 +54,11 @@ int pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
                    const atomic_int *stop, int *fatal, char *err,
                    size_t errlen);
 
+/* Transactions whose MySQL GTID is in `set` are passed over: they were
+ * delivered before a start from a GTID set (source.start), which the
+ * server can only serve from the start of a binlog file. 0 or -1. */
+int pipeline_skip_gtids(struct pipeline *p, const struct relay_position *set);
+
 /* 1 while a transaction is open (its end not seen yet). */
 int pipeline_in_txn(const struct pipeline *p);
 

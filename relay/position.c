@@ -183,6 +183,25 @@ int pos_mysql_contains(const struct relay_position *p, const uint8_t uuid[16],
     return 0;
 }
 
+int pos_mysql_subset(const struct relay_position *a,
+                     const struct relay_position *b)
+{
+    for (size_t i = 0; i < a->nmy; i++) {
+        const struct pos_my_sid *sa = &a->my[i];
+        const struct pos_my_sid *sb = find_sid(b, sa->uuid, sa->tag);
+        for (size_t k = 0; k < sa->niv; k++) {
+            /* b's intervals are disjoint and merged: one must hold it all */
+            size_t j = 0;
+            while (sb && j < sb->niv && sb->iv[j].last < sa->iv[k].first)
+                j++;
+            if (!sb || j == sb->niv || sb->iv[j].first > sa->iv[k].first ||
+                sb->iv[j].last < sa->iv[k].last)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* ---- text forms ------------------------------------------------------- */
 
 struct out {

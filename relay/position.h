@@ -77,6 +77,10 @@ int pos_add_mysql(struct relay_position *p, const uint8_t uuid[16],
 int pos_mysql_contains(const struct relay_position *p, const uint8_t uuid[16],
                        const char *tag, uint64_t gno);
 
+/* True when every GTID of MySQL set `a` is in `b` (an empty `a` is). */
+int pos_mysql_subset(const struct relay_position *a,
+                     const struct relay_position *b);
+
 /* GTID state as text ("" when none). Returns the length, or -1 when it does
  * not fit in len. */
 int pos_format_gtid(const struct relay_position *p, char *buf, size_t len);

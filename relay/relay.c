@@ -175,6 +175,12 @@ static int prepare_resume(struct relay *r, int have_position)
         pos_init(&start);
         if (source_resolve_start(&r->source, r->cfg->source.start, &start) < 0)
             return -1;
+        if (start.kind == POS_GTID_MYSQL &&
+            pipeline_skip_gtids(r->pipeline, &start) < 0) {
+            snprintf(r->source.err, sizeof r->source.err, "out of memory");
+            pos_free(&start);
+            return -1;
+        }
         sink_reset_position(r->sink, &start);
         pos_free(&start);
     }

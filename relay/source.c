@@ -238,6 +238,73 @@ static int resolve_named(struct source *s, int latest,
     return 0;
 }
 
+/* The Previous_gtids of a binlog file: the set of every transaction before
+ * it. 1 with the set, 0 when the file has none, -1 on error. */
+static int previous_gtids(struct source *s, const char *file,
+                          struct relay_position *prev)
+{
+    char sql[400], text[POS_TEXT_MAX], err[256];
+    snprintf(sql, sizeof sql, "SHOW BINLOG EVENTS IN '%s' LIMIT 4", file);
+    if (mysql_query(s->mysql, sql) != 0)
+        return fail_mysql(s, sql);
+    MYSQL_RES *res = mysql_store_result(s->mysql);
+    MYSQL_ROW row;
+    size_t n = 0;
+    while (res && (row = mysql_fetch_row(res)) && !n)
+        if (row[2] && !strcmp(row[2], "Previous_gtids") && row[5])
+            for (const char *c = row[5]; *c && n + 1 < sizeof text; c++)
+                if (*c != ' ' && *c != '\n') /* MySQL breaks long sets */
+                    text[n++] = *c;
+    if (res)
+        mysql_free_result(res);
+    text[n] = '\0';
+    pos_init(prev);
+    if (n && pos_parse_gtid(prev, text, err, sizeof err) < 0)
+        return fail(s, 1, "%s: Previous_gtids \"%s\": %s", file, text, err);
+    return n > 0;
+}
+
+/* Connector/C can only ask a MySQL server for a file and offset: start at
+ * the newest binlog whose predecessors are all in the set, and let the
+ * pipeline skip the transactions of the set it finds after that. */
+static int mysql_gtid_start(struct source *s, struct relay_position *want)
+{
+    if (mysql_query(s->mysql, "SHOW BINARY LOGS") != 0)
+        return fail_mysql(s, "SHOW BINARY LOGS");
+    MYSQL_RES *res = mysql_store_result(s->mysql);
+    unsigned long nfiles = res ? (unsigned long)mysql_num_rows(res) : 0;
+    char (*files)[256] = nfiles ? calloc(nfiles, sizeof *files) : NULL;
+    MYSQL_ROW row;
+    for (unsigned long i = 0; files && (row = mysql_fetch_row(res)); i++)
+        snprintf(files[i], sizeof files[i], "%s", row[0] ? row[0] : "");
+    if (res)
+        mysql_free_result(res);
+    int rc = files ? 0 : fail(s, 1, "SHOW BINARY LOGS returned nothing");
+    unsigned long i = nfiles;
+    while (rc == 0 && i-- > 0) {
+        struct relay_position prev;
+        rc = previous_gtids(s, files[i], &prev);
+        int ok = rc >= 0 && pos_mysql_subset(&prev, want);
+        pos_free(&prev);
+        if (rc < 0)
+            break;
+        rc = 0;
+        if (ok) {
+            snprintf(want->file, sizeof want->file, "%s", files[i]);
+            want->offset = BINLOG_FIRST_EVENT;
+            free(files);
+            return 0;
+        }
+    }
+    if (rc == 0)
+        rc = fail(s, 1, "source.start: transactions before the oldest binlog "
+                  "(%s) are missing from the GTID set, and their binlogs are "
+                  "purged: give a set that holds them, or FILE:POS",
+                  files[0]);
+    free(files);
+    return rc;
+}
+
 int source_resolve_start(struct source *s, const char *start,
                          struct relay_position *out)
 {
@@ -245,13 +312,8 @@ int source_resolve_start(struct source *s, const char *start,
     pos_free(out);
     if (strcmp(start, "latest") == 0 || strcmp(start, "earliest") == 0)
         return resolve_named(s, strcmp(start, "latest") == 0, out);
-    if (pos_parse_gtid(out, start, err, sizeof err) == 0) {
-        if (out->kind == POS_GTID_MYSQL)
-            return fail(s, 1, "starting a MySQL source from a GTID set is "
-                              "not supported yet: give source.start as "
-                              "FILE:POS");
-        return 0;
-    }
+    if (pos_parse_gtid(out, start, err, sizeof err) == 0)
+        return out->kind == POS_GTID_MYSQL ? mysql_gtid_start(s, out) : 0;
     pos_free(out);
     const char *colon = strrchr(start, ':');
     char file[256];

@@ -58,6 +58,46 @@ static void test_mysql_intervals_merge(void **state)
     pos_free(&p);
 }
 
+static int subset(const char *a, const char *b)
+{
+    struct relay_position pa, pb;
+    char err[128];
+    pos_init(&pa);
+    pos_init(&pb);
+    if (a[0])
+        assert_int_equal(pos_parse_gtid(&pa, a, err, sizeof err), 0);
+    assert_int_equal(pos_parse_gtid(&pb, b, err, sizeof err), 0);
+    int rc = pos_mysql_subset(&pa, &pb);
+    pos_free(&pa);
+    pos_free(&pb);
+    return rc;
+}
+
+/* Which binlog a GTID-set start begins in rests on this. */
+static void test_mysql_subset(void **state)
+{
+    (void)state;
+    const char *u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    const char *v = "4e11fa47-71ca-11e1-9e33-c80aa9429562";
+    char a[200], b[200];
+    snprintf(b, sizeof b, "%s:1-10:20-30,%s:1-5", u, v);
+    assert_true(subset("", b));
+    snprintf(a, sizeof a, "%s:1-10", u);
+    assert_true(subset(a, b));
+    snprintf(a, sizeof a, "%s:2-9:21,%s:5", u, v);
+    assert_true(subset(a, b));
+    snprintf(a, sizeof a, "%s:1-11", u); /* 11 is missing */
+    assert_false(subset(a, b));
+    snprintf(a, sizeof a, "%s:10-20", u); /* spans the gap */
+    assert_false(subset(a, b));
+    snprintf(a, sizeof a, "%s:31", u);
+    assert_false(subset(a, b));
+    snprintf(a, sizeof a, "%s:1", "5e11fa47-71ca-11e1-9e33-c80aa9429562");
+    assert_false(subset(a, b)); /* a server b never saw */
+    snprintf(a, sizeof a, "%s:tag:1", u);
+    assert_false(subset(a, b)); /* tagged is another sequence */
+}
+
 static void test_parse_round_trip(void **state)
 {
     (void)state;
@@ -183,6 +223,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mariadb_domains),
         cmocka_unit_test(test_mysql_intervals_merge),
+        cmocka_unit_test(test_mysql_subset),
         cmocka_unit_test(test_parse_round_trip),
         cmocka_unit_test(test_whole_position),
         cmocka_unit_test(test_ckpt_file),
