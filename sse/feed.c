@@ -194,13 +194,25 @@ static void add_partitions(struct feed *f, size_t ti, const char *topic,
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+static int stopping(struct feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    int stop = f->stop;
+    pthread_mutex_unlock(&f->lock);
+    return stop;
+}
+
 static void discover(struct feed *f)
 {
     const struct cfg_strlist *topics = &f->cfg->kafka.topics;
-    for (size_t i = 0; i < topics->count; i++) {
+    for (size_t i = 0; i < topics->count && !stopping(f); i++) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_topic_t *t = rd_kafka_topic_new(f->rk, topics->items[i], NULL);
-        rd_kafka_resp_err_t e = rd_kafka_metadata(f->rk, 0, t, &md, 5000);
+        /* Short slices, so that a stop need not wait for a dead broker. */
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        for (int slice = 0; slice < 20 && e == RD_KAFKA_RESP_ERR__TIMED_OUT &&
+                            !stopping(f); slice++)
+            e = rd_kafka_metadata(f->rk, 0, t, &md, 250);
         rd_kafka_topic_destroy(t);
         if (e || md->topic_cnt != 1 || md->topics[0].err) {
             if (md)
