@@ -396,7 +396,8 @@ static const char USAGE[] =
     "\n"
     "Runs MariaDB, Redis, a Kafka endpoint, outbox-relay and outbox-sse on\n"
     "127.0.0.1, plays a waiting room, and serves a page where you join the\n"
-    "queue (default http://127.0.0.1:8000/). Ctrl-C stops everything.\n";
+    "queue (default http://127.0.0.1:8000/; port 0 picks a free one).\n"
+    "Ctrl-C stops everything.\n";
 
 static int parse(int argc, char **argv, struct opts *o)
 {
@@ -422,6 +423,10 @@ static int parse(int argc, char **argv, struct opts *o)
         default: fputs(USAGE, stderr); return -1;
         }
     }
+    if (o->port == 0) /* 0: any free port (tests) */
+        o->port = th_free_port();
+    if (o->sse_port == 0)
+        o->sse_port = th_free_port();
     if (optind != argc || o->port <= 0 || o->sse_port <= 0 ||
         o->seed_users < 0 || o->join_rate <= 0 || o->admit_rate <= 0) {
         fputs(USAGE, stderr);

@@ -8,16 +8,18 @@
 #      MariaDB, Redis and kafka-mock on 127.0.0.1 in temporary directories.
 # Exit status 0 only if every test passed in both configurations.
 #
-# Options: --no-install (skip apt-get), --no-asan (one configuration),
+# Options: --no-install (skip apt-get), --install-only (only apt-get; the
+#          demo uses it), --no-asan (one configuration),
 #          -j N (parallel CTest jobs; default 2). Extra arguments after --
 #          go to ctest (e.g. -- -R test_cfg -L unit).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-install=1 asan=1 jobs=2 ctest_args=()
+install=1 install_only=0 asan=1 jobs=2 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-install) install=0 ;;
+    --install-only) install_only=1 ;;
     --no-asan) asan=0 ;;
     -j) jobs=$2; shift ;;
     --) shift; ctest_args=("$@"); break ;;
@@ -32,6 +34,7 @@ packages=(
   libmariadb-dev librdkafka-dev libhiredis-dev libyaml-dev libevent-dev
   libssl-dev libzstd-dev libsystemd-dev libcmocka-dev
   mariadb-server mariadb-client redis-server kcat curl procps
+  chromium
 )
 
 install_packages() {
@@ -51,6 +54,18 @@ install_packages() {
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# The browser test runs playwright-core on node. Any node 18+ will do (some
+# machines bring one from elsewhere, with its own npm): Debian's only when
+# there is none, since Debian's npm conflicts with such a node.
+install_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends nodejs npm
+}
+
 build_and_test() {
   local dir=$1; shift
   echo "== configure and build $dir $*"
@@ -60,7 +75,11 @@ build_and_test() {
   ctest --test-dir "$here/$dir" --output-on-failure -j "$jobs" "${ctest_args[@]}"
 }
 
-[ $install = 1 ] && install_packages
+if [ $install = 1 ]; then
+  install_packages
+  install_node
+fi
+[ $install_only = 1 ] && exit 0
 build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ $asan = 1 ]; then
   # Leak checks stay on; halt on the first error so a failure is loud.
