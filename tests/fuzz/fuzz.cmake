@@ -7,7 +7,9 @@ set(outbox_fuzz_targets
   "fuzz_token\;outbox_sse_core"
   "fuzz_pct\;outbox_sse_core"
   "fuzz_feed_json\;outbox_sse_core"
-  "fuzz_binlog\;outbox_relay_core")
+  "fuzz_binlog\;outbox_relay_core"
+  "fuzz_mysql_json\;outbox_relay_core"
+  "fuzz_cfg\;outbox_config")
 foreach(entry ${outbox_fuzz_targets})
   list(GET entry 0 name)
   list(GET entry 1 lib)
