@@ -26,6 +26,8 @@ set(CPACK_WARN_ON_ABSOLUTE_INSTALL_DESTINATION OFF)
 
 # --- .deb ---------------------------------------------------------------
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+# With a new project VERSION, add an entry to deb/changelog.Debian
+# (test_packaging checks that they agree).
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
@@ -47,6 +49,7 @@ set(CPACK_RPM_PACKAGE_ARCHITECTURE x86_64)
 # Library requirements come from rpm's automatic soname dependencies.
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
 # Not relocatable: the units and configs name fixed paths.
+set(CPACK_PACKAGE_RELOCATABLE OFF)
 set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)
 set(CPACK_RPM_PACKAGE_REQUIRES_PRE "shadow-utils")
 set(CPACK_RPM_PRE_INSTALL_SCRIPT_FILE ${pkg}/rpm/pre.sh)

@@ -21,7 +21,8 @@ step() { echo "== $*"; }
 
 [ "$(id -u)" -eq 0 ] ||
   fail "must run as root: it installs and purges the .deb with dpkg (CI runs as root on a throwaway machine)"
-for tool in cpack rpmbuild rpm lintian dpkg-deb dpkg-statoverride systemd-analyze man runuser; do
+for tool in cpack rpmbuild rpm lintian dpkg-deb dpkg-parsechangelog dpkg-statoverride \
+            systemd-analyze man runuser; do
   command -v "$tool" >/dev/null || fail "$tool not found (tests/run.sh installs it)"
 done
 if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "installed"; then
@@ -38,6 +39,12 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# The package's version is the project's plus the Debian revision; the
+# changelog must agree (bump packaging/deb/changelog.Debian with VERSION).
+changelog_version=$(dpkg-parsechangelog -l "$src/packaging/deb/changelog.Debian" -S Version)
+[ "$changelog_version" = "$version-$release" ] ||
+  fail "packaging/deb/changelog.Debian is at $changelog_version, the project at $version-$release: add an entry"
 
 step "cpack -G DEB, -G RPM"
 (cd "$tmp" && cpack --config "$build/CPackConfig.cmake" -G DEB -B "$tmp/out" >cpack-deb.log 2>&1) ||
