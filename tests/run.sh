@@ -5,7 +5,9 @@
 #   2. builds two configurations: build/ (RelWithDebInfo) and build-asan/
 #      (-fsanitize=address,undefined);
 #   3. runs every CTest test in both. Integration tests start their own
-#      MariaDB, Redis and kafka-mock on 127.0.0.1 in temporary directories.
+#      MariaDB, Redis and kafka-mock on 127.0.0.1 in temporary directories;
+#      test_packaging (build/ only) builds the .deb and .rpm, installs the
+#      .deb on this machine and purges it again.
 # Exit status 0 only if every test passed in both configurations.
 #
 # Options: --no-install (skip apt-get), --install-only (only apt-get; the
@@ -34,7 +36,7 @@ packages=(
   libmariadb-dev librdkafka-dev libhiredis-dev libyaml-dev libevent-dev
   libssl-dev libzstd-dev libsystemd-dev libcmocka-dev
   mariadb-server mariadb-client redis-server kcat curl procps
-  chromium
+  chromium dpkg-dev rpm lintian systemd man-db adduser
 )
 
 install_packages() {
