@@ -134,7 +134,7 @@ struct fleet;
 struct cli {
     struct fleet *f;
     struct bufferevent *bev;
-    int64_t expect; /* the rank awaited, -1 for none */
+    int64_t expect; /* the rank awaited, -1 for none, -2 for any */
     int64_t rank;
     int64_t t_hit;  /* when `expect` arrived (ns) */
     int status, dead;
@@ -149,7 +149,8 @@ struct fleet {
     size_t hits, errors;
 };
 
-/* Who client i is: its queue, user and rank when the run starts. */
+/* Who client i is: its queue and user; *rank is the first rank it
+ * must be told, -1 for any. */
 typedef void (*who_fn)(size_t i, char *queue, size_t ql, char *user,
                        size_t ul, int64_t *rank);
 
@@ -166,7 +167,7 @@ static void cli_segment(struct cli *c, const char *s, size_t len)
     if (!r)
         return;
     c->rank = strtoll(r + 7, NULL, 10);
-    if (c->rank == c->expect) {
+    if (c->rank == c->expect || (c->expect == -2 && c->rank > 0)) {
         c->t_hit = now_ns();
         c->expect = -1;
         c->f->hits++;
@@ -244,7 +245,7 @@ static int cli_open(struct fleet *f, size_t i, const char *queue,
 {
     struct cli *c = &f->c[i];
     char tok[TOKEN_MAX];
-    *c = (struct cli){.f = f, .expect = rank, .rank = -1};
+    *c = (struct cli){.f = f, .expect = rank < 0 ? -2 : rank, .rank = -1};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -645,7 +646,7 @@ static void who_broadcast(size_t i, char *queue, size_t ql, char *user,
 {
     snprintf(queue, ql, "bq");
     snprintf(user, ul, "u%zu", i);
-    *rank = (int64_t)i + 1;
+    *rank = -1; /* users join at the head between fleets */
 }
 
 static int g_lat_queues = 100;
@@ -655,7 +656,7 @@ static void who_latency(size_t i, char *queue, size_t ql, char *user,
 {
     snprintf(queue, ql, "lq%zu", i % (size_t)g_lat_queues);
     snprintf(user, ul, "l%zu", i);
-    *rank = (int64_t)(i / (size_t)g_lat_queues) + 1;
+    *rank = -1;
 }
 
 static void who_holder(size_t i, char *queue, size_t ql, char *user,
