@@ -42,6 +42,7 @@ struct server {
     size_t nconns, nstreams;
     uint64_t next_id;
     struct event *heartbeat, *drain_timer;
+    struct evbuffer *scratch; /* stream_notify's event, between two calls empty */
     int draining;
     size_t drain_total;
     int64_t drain_started_ms;
@@ -273,36 +274,34 @@ static void admission_token(struct server *s, const struct conn *c, char *tok,
         tok[0] = '\0';
 }
 
+/* A broadcast calls this for every watcher of a queue in one go, so it
+ * allocates as little as it can: the event is built in place in the
+ * server's scratch buffer, whose chain then moves to the connection's
+ * output (evbuffer_add_buffer moves, it does not copy). */
 static void stream_notify(struct conn *c, const struct hub_state *st)
 {
     struct server *s = c->s;
-    struct evbuffer *data = evbuffer_new(), *ev = evbuffer_new();
+    struct evbuffer *ev = s->scratch;
     char tok[TOKEN_MAX];
-    const char *name = "rank";
-    if (!data || !ev) {
-        log_error("http", "out of memory writing an event");
-    } else if (st->state == RANKS_WAITING) {
-        frame_rank_json(data, c->queue, c->user, st);
+    if (st->state == RANKS_WAITING) {
+        frame_event_open(ev, s->next_id++, "rank");
+        frame_rank_json(ev, c->queue, c->user, st);
         mseries_add(s->sent_rank, 1);
     } else if (st->state == RANKS_ADMITTED) {
         admission_token(s, c, tok, sizeof tok);
-        frame_confirm_json(data, c->queue, c->user, tok);
-        name = "confirm";
+        frame_event_open(ev, s->next_id++, "confirm");
+        frame_confirm_json(ev, c->queue, c->user, tok);
         mseries_add(s->sent_confirm, 1);
     } else {
-        frame_gone_json(data, c->queue, c->user);
-        name = "gone";
+        frame_event_open(ev, s->next_id++, "gone");
+        frame_gone_json(ev, c->queue, c->user);
         mseries_add(s->sent_gone, 1);
     }
-    if (data && ev) {
-        frame_event(ev, s->next_id++, name, data);
-        if (stream_write(c, ev) == 0 && st->state != RANKS_WAITING)
-            stream_end(c);
-    }
-    if (data)
-        evbuffer_free(data);
-    if (ev)
-        evbuffer_free(ev);
+    frame_event_close(ev);
+    if (stream_write(c, ev) == 0 && st->state != RANKS_WAITING)
+        stream_end(c);
+    /* Empty unless evhttp declined the chunk (connection already gone). */
+    evbuffer_drain(ev, evbuffer_get_length(ev));
 }
 
 static void poll_notify(struct conn *c, const struct hub_state *st)
@@ -645,7 +644,8 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
     s->http = evhttp_new(base);
     s->heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
     s->drain_timer = event_new(base, -1, EV_PERSIST, on_drain_tick, s);
-    if (!s->http || !s->heartbeat || !s->drain_timer ||
+    s->scratch = evbuffer_new();
+    if (!s->http || !s->heartbeat || !s->drain_timer || !s->scratch ||
         !(s->sock = admin_http_bind(s->http, cfg->http.listen, &s->port))) {
         snprintf(err, errlen, "http.listen: cannot listen on %s (in use?)",
                  cfg->http.listen);
@@ -684,6 +684,8 @@ void server_free(struct server *s)
         event_free(s->heartbeat);
     if (s->drain_timer)
         event_free(s->drain_timer);
+    if (s->scratch)
+        evbuffer_free(s->scratch);
     free(s);
 }
 
