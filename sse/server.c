@@ -18,6 +18,7 @@
 #include "sse/token.h"
 
 #define DRAIN_TICK_MS 20
+#define HEARTBEAT_TICK_MS 100
 
 /* One request being served: a stream, or a poll waiting for its answer. */
 struct conn {
@@ -42,7 +43,11 @@ struct server {
     size_t nconns, nstreams;
     uint64_t next_id;
     struct event *heartbeat, *drain_timer;
-    struct evbuffer *scratch; /* stream_notify's event, between two calls empty */
+    struct evbuffer *scratch; /* an event being written; empty in between */
+    struct conn *hb_next;     /* the next to ping in this heartbeat pass */
+    size_t hb_share;          /* pings per tick in this pass */
+    int64_t hb_pass_ms;       /* when this pass started */
+    int hb_done;              /* this pass has reached the list's end */
     int draining;
     size_t drain_total;
     int64_t drain_started_ms;
@@ -211,6 +216,8 @@ static void conn_forget(struct conn *c)
     struct server *s = c->s;
     if (c->w)
         hub_unwatch(c->w);
+    if (s->hb_next == c)
+        s->hb_next = c->next;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -533,22 +540,42 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- heartbeats and draining ------------------------------------------ */
 
+/* Pings go out in slices, one every HEARTBEAT_TICK_MS, so that a pass
+ * over every stream takes one http.heartbeat_interval: pinging them all at
+ * once stalled the loop (and every rank due meanwhile) for a third of a
+ * second at 10,000 streams. A pass starts at most once per interval and
+ * takes the streams from the head of the list; streams opened during a
+ * pass wait for the next one, so two pings of a stream are at most two
+ * intervals apart. */
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
-    struct evbuffer *buf = evbuffer_new();
     (void)fd;
     (void)what;
-    for (struct conn *c = s->conns, *next; buf && c; c = next) {
-        next = c->next; /* c may be cut off */
+    int64_t now = mono_ms();
+    if (s->hb_done && now - s->hb_pass_ms >= s->cfg->http.heartbeat_ms) {
+        int64_t slices = s->cfg->http.heartbeat_ms / HEARTBEAT_TICK_MS;
+        s->hb_next = s->conns;
+        s->hb_share = (s->nconns + (size_t)slices - 1) / (size_t)(slices > 0 ? slices : 1);
+        s->hb_pass_ms = now;
+        s->hb_done = 0;
+    }
+    for (size_t k = 0; !s->hb_done && k < s->hb_share; k++) {
+        struct conn *c = s->hb_next;
+        if (!c) {
+            s->hb_done = 1;
+            break;
+        }
+        s->hb_next = c->next; /* c may be cut off */
         if (!c->stream)
             continue;
-        frame_ping(buf);
+        frame_ping(s->scratch);
         mseries_add(s->pings, 1);
-        stream_write(c, buf);
+        stream_write(c, s->scratch);
+        evbuffer_drain(s->scratch, evbuffer_get_length(s->scratch));
     }
-    if (buf)
-        evbuffer_free(buf);
+    if (!s->hb_next)
+        s->hb_done = 1;
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -662,8 +689,11 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
                          (cfg->http.header_timeout_ms % 1000) * 1000};
     evhttp_set_timeout_tv(s->http, &ht);
     evhttp_set_gencb(s->http, on_request, s);
-    struct timeval hb = {cfg->http.heartbeat_ms / 1000,
-                         (cfg->http.heartbeat_ms % 1000) * 1000};
+    int64_t tick = cfg->http.heartbeat_ms < HEARTBEAT_TICK_MS
+                       ? cfg->http.heartbeat_ms : HEARTBEAT_TICK_MS;
+    struct timeval hb = {tick / 1000, (tick % 1000) * 1000};
+    s->hb_pass_ms = mono_ms();
+    s->hb_done = 1;
     evtimer_add(s->heartbeat, &hb);
     if (m) {
         register_metrics(s, m);
