@@ -111,6 +111,19 @@ static int64_t quantile(int64_t *v, size_t n, double p)
     return v[k ? k - 1 : 0];
 }
 
+/* The 1-minute load average: the machine may be shared. */
+static double loadavg(void)
+{
+    double l = -1;
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (fp) {
+        if (fscanf(fp, "%lf", &l) != 1)
+            l = -1;
+        fclose(fp);
+    }
+    return l;
+}
+
 static long rss_kb(pid_t pid)
 {
     char path[64], line[256];
@@ -956,6 +969,7 @@ int main(int argc, char **argv)
     }
     o.conns &= ~1L;
 
+    double load0 = loadavg();
     int holder_port;
     pid_t holder = holder_start(&holder_port); /* before any thread starts */
     struct env e;
@@ -1084,6 +1098,9 @@ int main(int argc, char **argv)
         printf("           target p99 <= 20 ms with 10,000 subscribers: %s%s\n",
                verdict(lat_ok), lat.late ? " (events not delivered in 5 s)" : "");
     }
+    printf("machine    load average %.1f at the start, %.1f at the end (%ld "
+           "cores; above that, other work shared them)\n", load0, loadavg(),
+           sysconf(_SC_NPROCESSORS_ONLN));
     printf("settings   fetch.wait.max.ms %d (daemon and baseline consumer), "
            "coalesce_interval 100ms, refresh_interval 1h, HMAC tokens, "
            "%d connecting at once\n", o.fetch_wait_ms, o.window);
