@@ -53,6 +53,7 @@
 
 #include "sse/token.h"
 #include "tests/harness/th.h"
+#include "tests/integration/sse_env.h"
 
 #define TOPIC "outbox.event.queue"
 #define SECRET "bench-secret-0123456789abcdef0123"
@@ -404,17 +405,9 @@ static pid_t holder_start(int *port)
 
 /* ---- the servers -------------------------------------------------------- */
 
-struct env {
-    struct th_redis redis;
-    struct th_kafka kafka;
-    struct th_proc sse;
-    char dir[256], config[320];
-    int http_port, metrics_port;
-    rd_kafka_t *producer;
-    redisContext *rc;
-};
-
-static int write_config(struct env *e, const struct opts *o)
+/* tests/integration's environment, with outbox-sse restarted on this
+ * benchmark's configuration (limits, fetch wait, no periodic refresh). */
+static int write_config(struct sse_env *e, const struct opts *o)
 {
     FILE *fp = fopen(e->config, "w");
     if (!fp)
@@ -433,8 +426,15 @@ static int write_config(struct env *e, const struct opts *o)
     return fclose(fp);
 }
 
-static rd_kafka_t *kafka_client(rd_kafka_type_t type, const char *bootstrap,
-                                const char *const *props)
+static int env_start(struct sse_env *e, const struct opts *o)
+{
+    if (sse_env_start(e, NULL, NULL) < 0 || th_stop(&e->sse, 15000, NULL) < 0 ||
+        write_config(e, o) < 0)
+        return -1;
+    return sse_env_run_sse(e);
+}
+
+static rd_kafka_t *kafka_consumer(const char *bootstrap, const char *const *props)
 {
     char err[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -443,7 +443,7 @@ static rd_kafka_t *kafka_client(rd_kafka_type_t type, const char *bootstrap,
     for (int i = 0; props[i]; i += 2)
         if (rd_kafka_conf_set(conf, props[i], props[i + 1], err, sizeof err))
             goto fail;
-    rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (rk)
         return rk;
     conf = NULL;
@@ -452,67 +452,6 @@ fail:
     if (conf)
         rd_kafka_conf_destroy(conf);
     return NULL;
-}
-
-static int env_start(struct env *e, const struct opts *o)
-{
-    static const char *const topics[] = {TOPIC ":4", NULL};
-    static const char *const pprops[] = {"linger.ms", "0", NULL};
-    char bin[512];
-    memset(e, 0, sizeof *e);
-    if (th_tempdir("sse-bench", e->dir, sizeof e->dir) < 0 ||
-        th_redis_start(&e->redis) < 0 || th_kafka_start(&e->kafka, 1, topics) < 0)
-        return -1;
-    snprintf(e->config, sizeof e->config, "%s/sse.yaml", e->dir);
-    e->http_port = th_free_port();
-    e->metrics_port = th_free_port();
-    if (write_config(e, o) < 0 ||
-        !(e->producer = kafka_client(RD_KAFKA_PRODUCER, e->kafka.bootstrap, pprops)))
-        return -1;
-    e->rc = redisConnect("127.0.0.1", e->redis.port);
-    if (!e->rc || e->rc->err)
-        return -1;
-    char *argv[] = {(char *)th_build_path("sse/outbox-sse", bin, sizeof bin),
-                    "-c", e->config, "-l", "warn", NULL};
-    if (th_spawn(&e->sse, "sse", e->dir, argv) < 0)
-        return -1;
-    for (int i = 0; i < 200; i++) {
-        char body[256];
-        if (th_http_get(e->metrics_port, "/healthz", body, sizeof body) == 200)
-            return 0;
-        usleep(50000);
-    }
-    fprintf(stderr, "sse-bench: outbox-sse did not become healthy\n");
-    th_dump_log(&e->sse, 20);
-    return -1;
-}
-
-static void env_stop(struct env *e)
-{
-    if (!e->dir[0])
-        return;
-    if (e->sse.pid > 0)
-        th_stop(&e->sse, 20000, NULL);
-    if (e->producer) {
-        rd_kafka_flush(e->producer, 2000);
-        rd_kafka_destroy(e->producer);
-    }
-    if (e->rc)
-        redisFree(e->rc);
-    th_kafka_stop(&e->kafka);
-    th_redis_stop(&e->redis);
-}
-
-static long long metric(struct env *e, const char *name)
-{
-    static char body[1 << 16];
-    if (th_http_get(e->metrics_port, "/metrics", body, sizeof body) != 200)
-        return -1;
-    size_t n = strlen(name);
-    for (char *p = body; (p = strstr(p, name)); p += n)
-        if ((p == body || p[-1] == '\n') && p[n] == ' ')
-            return atoll(p + n + 1);
-    return -1;
 }
 
 /* Redis commands given as argv lists, pipelined; -1 on any error. */
@@ -583,7 +522,7 @@ static int kbase_start(struct kbase *k, const char *bootstrap, int fetch_wait_ms
     memset(k, 0, sizeof *k);
     k->cap = cap;
     k->lat = calloc(cap, sizeof *k->lat);
-    if (!k->lat || !(k->rk = kafka_client(RD_KAFKA_CONSUMER, bootstrap, props)))
+    if (!k->lat || !(k->rk = kafka_consumer(bootstrap, props)))
         return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
     for (int p = 0; p < 4; p++)
@@ -611,7 +550,7 @@ static void kbase_stop(struct kbase *k)
 static long g_seq;
 
 /* One change event for `queue`; returns its seq, the time in *t0. */
-static long publish(struct env *e, const char *queue, int64_t *t0)
+static long publish(struct sse_env *e, const char *queue, int64_t *t0)
 {
     char v[64];
     long seq = g_seq++;
@@ -734,7 +673,7 @@ static void cmd_zrange(size_t i, void *arg, int *argc, const char **argv)
 static long g_head; /* users joined at the head of some queue so far */
 
 /* A user joins at the head of `queue`: every rank there moves by one. */
-static int join_head(struct env *e, const char *queue)
+static int join_head(struct sse_env *e, const char *queue)
 {
     long h = ++g_head;
     redisReply *r = redisCommand(e->rc, "ZADD queue:%s:waiting %ld h%ld", queue,
@@ -763,7 +702,7 @@ static double median(double *v, int n)
     return n ? v[n / 2] : 0;
 }
 
-static int broadcast(struct env *e, struct fleet *f, struct kbase *kb, int reps,
+static int broadcast(struct sse_env *e, struct fleet *f, struct kbase *kb, int reps,
                      struct bcast *out)
 {
     double all[64], p50[64], red[64], zr[64], kaf[64];
@@ -823,7 +762,7 @@ struct latency {
     double p50, p99, max, last_p99, k_p50, k_p99, k_max;
 };
 
-static int latency(struct env *e, struct fleet *f, struct kbase *kb,
+static int latency(struct sse_env *e, struct fleet *f, struct kbase *kb,
                    const struct opts *o, struct latency *out)
 {
     size_t per = f->n / (size_t)o->queues;
@@ -885,13 +824,13 @@ static int latency(struct env *e, struct fleet *f, struct kbase *kb,
 
 /* Change events until both the daemon and the baseline consumer see them:
  * both read from the end, so anything earlier would be missed. */
-static int feed_ready(struct env *e, struct fleet *f, struct kbase *kb)
+static int feed_ready(struct sse_env *e, struct fleet *f, struct kbase *kb)
 {
     for (int i = 0; i < 150; i++) {
         int64_t t0;
         publish(e, "warmup", &t0);
         fleet_pump(f, 200);
-        if (metric(e, "sse_changes_total") > 0 && atomic_load(&kb->seen) > 0)
+        if (sse_env_metric(e, "sse_changes_total") > 0 && atomic_load(&kb->seen) > 0)
             return 0;
     }
     fprintf(stderr, "sse-bench: the change events do not arrive\n");
@@ -972,7 +911,7 @@ int main(int argc, char **argv)
     double load0 = loadavg();
     int holder_port;
     pid_t holder = holder_start(&holder_port); /* before any thread starts */
-    struct env e;
+    struct sse_env e;
     struct fleet f;
     struct kbase kb;
     struct bcast b_half, b_full;
@@ -1102,7 +1041,8 @@ int main(int argc, char **argv)
            "cores; above that, other work shared them)\n", load0, loadavg(),
            sysconf(_SC_NPROCESSORS_ONLN));
     printf("settings   fetch.wait.max.ms %d (daemon and baseline consumer), "
-           "coalesce_interval 100ms, refresh_interval 1h, HMAC tokens, "
+           "producer linger.ms 1, coalesce_interval 100ms, refresh_interval 1h, "
+           "HMAC tokens, "
            "%d connecting at once\n", o.fetch_wait_ms, o.window);
     rc = 0;
 out:
@@ -1110,6 +1050,7 @@ out:
         fprintf(stderr, "sse-bench: failed; logs in %s\n", e.dir[0] ? e.dir : "?");
     fleet_free(&f);
     kbase_stop(&kb);
-    env_stop(&e);
+    if (e.dir[0])
+        sse_env_stop(&e);
     return rc;
 }
