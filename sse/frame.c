@@ -76,12 +76,19 @@ void frame_state_json(struct evbuffer *out, const char *queue, const char *user,
     evbuffer_add(out, "}", 1);
 }
 
+void frame_event_open(struct evbuffer *out, uint64_t id, const char *event)
+{
+    evbuffer_add_printf(out, "id: %" PRIu64 "\nevent: %s\ndata: ", id, event);
+}
+
+void frame_event_close(struct evbuffer *out) { evbuffer_add(out, "\n\n", 2); }
+
 void frame_event(struct evbuffer *out, uint64_t id, const char *event,
                  struct evbuffer *data)
 {
-    evbuffer_add_printf(out, "id: %" PRIu64 "\nevent: %s\ndata: ", id, event);
+    frame_event_open(out, id, event);
     evbuffer_add_buffer(out, data);
-    evbuffer_add(out, "\n\n", 2);
+    frame_event_close(out);
 }
 
 void frame_retry(struct evbuffer *out, int64_t ms)

@@ -37,6 +37,12 @@ void frame_state_json(struct evbuffer *out, const char *queue, const char *user,
 void frame_event(struct evbuffer *out, uint64_t id, const char *event,
                  struct evbuffer *data);
 
+/* The same event written in place: frame_event_open, then the data
+ * (one line of JSON) appended by the caller, then frame_event_close. One
+ * buffer and no copy, for the broadcast path. */
+void frame_event_open(struct evbuffer *out, uint64_t id, const char *event);
+void frame_event_close(struct evbuffer *out);
+
 /* "retry: MS\n\n" */
 void frame_retry(struct evbuffer *out, int64_t ms);
 

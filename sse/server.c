@@ -18,6 +18,7 @@
 #include "sse/token.h"
 
 #define DRAIN_TICK_MS 20
+#define HEARTBEAT_TICK_MS 100
 
 /* One request being served: a stream, or a poll waiting for its answer. */
 struct conn {
@@ -42,6 +43,11 @@ struct server {
     size_t nconns, nstreams;
     uint64_t next_id;
     struct event *heartbeat, *drain_timer;
+    struct evbuffer *scratch; /* an event being written; empty in between */
+    struct conn *hb_next;     /* the next to ping in this heartbeat pass */
+    size_t hb_share;          /* pings per tick in this pass */
+    int64_t hb_pass_ms;       /* when this pass started */
+    int hb_done;              /* this pass has reached the list's end */
     int draining;
     size_t drain_total;
     int64_t drain_started_ms;
@@ -210,6 +216,8 @@ static void conn_forget(struct conn *c)
     struct server *s = c->s;
     if (c->w)
         hub_unwatch(c->w);
+    if (s->hb_next == c)
+        s->hb_next = c->next;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -273,36 +281,34 @@ static void admission_token(struct server *s, const struct conn *c, char *tok,
         tok[0] = '\0';
 }
 
+/* A broadcast calls this for every watcher of a queue in one go, so it
+ * allocates as little as it can: the event is built in place in the
+ * server's scratch buffer, whose chain then moves to the connection's
+ * output (evbuffer_add_buffer moves, it does not copy). */
 static void stream_notify(struct conn *c, const struct hub_state *st)
 {
     struct server *s = c->s;
-    struct evbuffer *data = evbuffer_new(), *ev = evbuffer_new();
+    struct evbuffer *ev = s->scratch;
     char tok[TOKEN_MAX];
-    const char *name = "rank";
-    if (!data || !ev) {
-        log_error("http", "out of memory writing an event");
-    } else if (st->state == RANKS_WAITING) {
-        frame_rank_json(data, c->queue, c->user, st);
+    if (st->state == RANKS_WAITING) {
+        frame_event_open(ev, s->next_id++, "rank");
+        frame_rank_json(ev, c->queue, c->user, st);
         mseries_add(s->sent_rank, 1);
     } else if (st->state == RANKS_ADMITTED) {
         admission_token(s, c, tok, sizeof tok);
-        frame_confirm_json(data, c->queue, c->user, tok);
-        name = "confirm";
+        frame_event_open(ev, s->next_id++, "confirm");
+        frame_confirm_json(ev, c->queue, c->user, tok);
         mseries_add(s->sent_confirm, 1);
     } else {
-        frame_gone_json(data, c->queue, c->user);
-        name = "gone";
+        frame_event_open(ev, s->next_id++, "gone");
+        frame_gone_json(ev, c->queue, c->user);
         mseries_add(s->sent_gone, 1);
     }
-    if (data && ev) {
-        frame_event(ev, s->next_id++, name, data);
-        if (stream_write(c, ev) == 0 && st->state != RANKS_WAITING)
-            stream_end(c);
-    }
-    if (data)
-        evbuffer_free(data);
-    if (ev)
-        evbuffer_free(ev);
+    frame_event_close(ev);
+    if (stream_write(c, ev) == 0 && st->state != RANKS_WAITING)
+        stream_end(c);
+    /* Empty unless evhttp declined the chunk (connection already gone). */
+    evbuffer_drain(ev, evbuffer_get_length(ev));
 }
 
 static void poll_notify(struct conn *c, const struct hub_state *st)
@@ -534,22 +540,42 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- heartbeats and draining ------------------------------------------ */
 
+/* Pings go out in slices, one every HEARTBEAT_TICK_MS, so that a pass
+ * over every stream takes one http.heartbeat_interval: pinging them all at
+ * once stalled the loop (and every rank due meanwhile) for a third of a
+ * second at 10,000 streams. A pass starts at most once per interval and
+ * takes the streams from the head of the list; streams opened during a
+ * pass wait for the next one, so two pings of a stream are at most two
+ * intervals apart. */
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
-    struct evbuffer *buf = evbuffer_new();
     (void)fd;
     (void)what;
-    for (struct conn *c = s->conns, *next; buf && c; c = next) {
-        next = c->next; /* c may be cut off */
+    int64_t now = mono_ms();
+    if (s->hb_done && now - s->hb_pass_ms >= s->cfg->http.heartbeat_ms) {
+        int64_t slices = s->cfg->http.heartbeat_ms / HEARTBEAT_TICK_MS;
+        s->hb_next = s->conns;
+        s->hb_share = (s->nconns + (size_t)slices - 1) / (size_t)(slices > 0 ? slices : 1);
+        s->hb_pass_ms = now;
+        s->hb_done = 0;
+    }
+    for (size_t k = 0; !s->hb_done && k < s->hb_share; k++) {
+        struct conn *c = s->hb_next;
+        if (!c) {
+            s->hb_done = 1;
+            break;
+        }
+        s->hb_next = c->next; /* c may be cut off */
         if (!c->stream)
             continue;
-        frame_ping(buf);
+        frame_ping(s->scratch);
         mseries_add(s->pings, 1);
-        stream_write(c, buf);
+        stream_write(c, s->scratch);
+        evbuffer_drain(s->scratch, evbuffer_get_length(s->scratch));
     }
-    if (buf)
-        evbuffer_free(buf);
+    if (!s->hb_next)
+        s->hb_done = 1;
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -645,7 +671,8 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
     s->http = evhttp_new(base);
     s->heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
     s->drain_timer = event_new(base, -1, EV_PERSIST, on_drain_tick, s);
-    if (!s->http || !s->heartbeat || !s->drain_timer ||
+    s->scratch = evbuffer_new();
+    if (!s->http || !s->heartbeat || !s->drain_timer || !s->scratch ||
         !(s->sock = admin_http_bind(s->http, cfg->http.listen, &s->port))) {
         snprintf(err, errlen, "http.listen: cannot listen on %s (in use?)",
                  cfg->http.listen);
@@ -662,8 +689,11 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
                          (cfg->http.header_timeout_ms % 1000) * 1000};
     evhttp_set_timeout_tv(s->http, &ht);
     evhttp_set_gencb(s->http, on_request, s);
-    struct timeval hb = {cfg->http.heartbeat_ms / 1000,
-                         (cfg->http.heartbeat_ms % 1000) * 1000};
+    int64_t tick = cfg->http.heartbeat_ms < HEARTBEAT_TICK_MS
+                       ? cfg->http.heartbeat_ms : HEARTBEAT_TICK_MS;
+    struct timeval hb = {tick / 1000, (tick % 1000) * 1000};
+    s->hb_pass_ms = mono_ms();
+    s->hb_done = 1;
     evtimer_add(s->heartbeat, &hb);
     if (m) {
         register_metrics(s, m);
@@ -684,6 +714,8 @@ void server_free(struct server *s)
         event_free(s->heartbeat);
     if (s->drain_timer)
         event_free(s->drain_timer);
+    if (s->scratch)
+        evbuffer_free(s->scratch);
     free(s);
 }
 

@@ -9,7 +9,8 @@
  * `gone` after which the stream ends. Every event has an `id:`; a
  * reconnecting browser's Last-Event-ID (header or lastEventId parameter)
  * is accepted and answered with the current state, which is all a
- * position needs. `: ping` comments go out every http.heartbeat_interval.
+ * position needs. `: ping` comments go out every http.heartbeat_interval,
+ * spread over the interval rather than to every stream at once.
  *
  * Errors are JSON bodies {"error": "...", "status": N}: 400 malformed
  * (bad percent-encoding, names that are not 1-200 printable bytes), 401
