@@ -14,6 +14,7 @@
 
 #include "common/admin_http.h"
 #include "common/log.h"
+#include "sse/deadline.h"
 #include "sse/frame.h"
 #include "sse/token.h"
 
@@ -38,6 +39,7 @@ struct server {
     struct hub *hub;
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
+    struct deadline *deadline;
     int port;
     struct conn *conns; /* every conn; streams and polls */
     size_t nconns, nstreams;
@@ -56,6 +58,7 @@ struct server {
     struct mseries *sent_rank, *sent_confirm, *sent_gone, *pings, *dropped,
         *streams_total, *refused;
     struct mfamily *responses;
+    struct mseries *header_timeouts;
 };
 
 static int64_t mono_ms(void)
@@ -524,6 +527,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct server *s = arg;
     const char *why;
     struct route r = {0};
+    deadline_met(s->deadline, req);
+    /* One request per connection: the header deadline then covers all. */
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
+                      "close");
     cors(s, req);
     if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS && !s->draining) {
         preflight(s, req);
@@ -652,6 +659,10 @@ static void register_metrics(struct server *s, struct metrics *m)
         "Requests refused at http.max_connections", NULL), NULL);
     s->responses = metrics_family(m, METRIC_COUNTER, "sse_http_responses_total",
                                   "HTTP responses, by status", "code");
+    s->header_timeouts = metrics_series(metrics_family(m, METRIC_COUNTER,
+        "sse_header_timeouts_total",
+        "Connections cut off for not sending a whole request in time", NULL),
+        NULL);
 }
 
 static double gauge_streams(void *arg) { return (double)((struct server *)arg)->nstreams; }
@@ -699,6 +710,12 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
         register_metrics(s, m);
         metrics_gauge_cb(m, "sse_connections", "Open SSE streams", gauge_streams, s);
     }
+    if (!(s->deadline = deadline_new(base, s->http, cfg->http.header_timeout_ms,
+                                     s->header_timeouts))) {
+        snprintf(err, errlen, "out of memory");
+        server_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -710,6 +727,7 @@ void server_free(struct server *s)
         conn_forget(s->conns);
     if (s->http)
         evhttp_free(s->http);
+    deadline_free(s->deadline); /* after evhttp let go of the connections */
     if (s->heartbeat)
         event_free(s->heartbeat);
     if (s->drain_timer)

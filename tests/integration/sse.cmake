@@ -6,3 +6,8 @@ outbox_integration_test(test_sse TIMEOUT 600
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_sse.c
   LIBS outbox_sse_env outbox_sse_core)
 add_dependencies(test_sse outbox-sse kafka-mock)
+
+outbox_integration_test(test_sse_hostile TIMEOUT 300
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_sse_hostile.c
+  LIBS outbox_sse_env outbox_sse_core)
+add_dependencies(test_sse_hostile outbox-sse kafka-mock)

@@ -197,8 +197,19 @@ static long long json_int(const char *json, const char *field)
     return p ? atoll(p + strlen(key)) : -1;
 }
 
+/* An event about anyone else would be a leak. */
+static int about_me(const struct sse_client *c)
+{
+    char want[160];
+    snprintf(want, sizeof want, "{\"queue\":\"%s\",\"user\":\"%s\",",
+             c->queue, c->user);
+    return !strncmp(c->last_data, want, strlen(want));
+}
+
 static void dispatch(struct sse_client *c)
 {
+    if (!about_me(c))
+        c->foreign++;
     if (!strcmp(c->event, "rank")) {
         c->ranks++;
         c->last_rank = json_int(c->last_data, "rank");

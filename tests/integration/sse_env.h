@@ -62,6 +62,7 @@ struct sse_client {
     int status;        /* HTTP status, 0 until the headers are in */
     int closed;        /* the server ended the stream or the connection */
     int ranks, confirms, gones, retries, pings;
+    int foreign; /* events naming another queue or user (never, we hope) */
     long long last_rank, last_waiting;
     uint64_t last_id;
     int64_t last_event_ms; /* monotonic time of the last event or ping */

@@ -210,8 +210,10 @@ static void test_thousand_clients(void **state)
     drive(&e, c, 12);
     assert_int_equal(pump_until(&e, c, CLIENTS, agrees, 15000), 0);
     int admitted = 0;
-    for (int i = 0; i < CLIENTS; i++)
+    for (int i = 0; i < CLIENTS; i++) {
         admitted += c[i].confirms;
+        assert_int_equal(c[i].foreign, 0); /* nobody hears of anyone else */
+    }
     assert_true(admitted > 100);
 
     /* Connecting after the last change: the current rank at once. */

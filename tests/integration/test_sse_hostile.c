@@ -1,0 +1,225 @@
+/*
+ * outbox-sse against hostile clients: trickled headers, huge request
+ * lines, a flood of idle connections past the limit, odd names, injected
+ * CRLFs and foreign tokens. Each gets its 4xx or is cut off, and a
+ * well-behaved browser watching all along keeps getting its events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sse/token.h"
+#include "tests/integration/sse_env.h"
+
+#define SECRET "test-secret-0123456789abcdef"
+
+static int dial(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1 once the server has closed fd (EOF or reset), 0 if it still holds it
+ * after ms milliseconds. Whatever the server sent first is discarded. */
+static int closed_within(int fd, int ms)
+{
+    int64_t end = sse_env_now_ms() + ms;
+    char buf[4096];
+    while (sse_env_now_ms() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) > 0) {
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n == 0 || (n < 0 && errno != EAGAIN))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* A browser that watches the queue during the attack. */
+
+static void watch(struct sse_env *e, struct sse_client *c, const char *user)
+{
+    char tok[TOKEN_MAX];
+    assert_true(sse_env_redis(e, "ZADD queue:q:waiting 5 %s", user) >= 0);
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", user,
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    assert_int_equal(sse_client_open(e, c, "q", user, tok, 0), 0);
+    for (int i = 0; i < 200 && c->ranks == 0; i++)
+        sse_env_pump(e, 20);
+    assert_true(c->ranks > 0);
+}
+
+/* The watcher is told of a change in time: someone joins ahead of it. */
+static void still_served(struct sse_env *e, struct sse_client *c, int round)
+{
+    long long before = c->last_rank;
+    assert_true(sse_env_redis(e, "ZADD queue:q:waiting 1 ahead%d", round) == 1);
+    assert_int_equal(sse_env_publish(e, "q", 1), 0);
+    int64_t t0 = sse_env_now_ms();
+    while (c->last_rank == before && sse_env_now_ms() - t0 < 2000)
+        sse_env_pump(e, 10);
+    assert_int_equal(c->last_rank, before + 1);
+    assert_false(c->closed);
+    assert_int_equal(c->foreign, 0);
+}
+
+static void test_slowloris_and_huge_lines(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client w;
+    char resp[4096];
+    assert_int_equal(sse_env_start(&e, "  header_timeout: 1s\n", NULL), 0);
+    watch(&e, &w, "watcher");
+
+    /* Headers trickled one byte at a time: cut off at the header timeout. */
+    int slow = dial(e.http_port);
+    assert_true(slow >= 0);
+    const char *req = "GET /v1/queues/q/events?user=watcher HTTP/1.1\r\nHost: x\r\n";
+    int64_t t0 = sse_env_now_ms();
+    int cut = 0;
+    for (size_t i = 0; req[i] && !cut; i++) {
+        if (write(slow, req + i, 1) != 1)
+            cut = 1;
+        cut |= closed_within(slow, 200);
+        sse_env_pump(&e, 1);
+    }
+    if (!cut)
+        cut = closed_within(slow, 3000);
+    close(slow);
+    int64_t took = sse_env_now_ms() - t0;
+    fprintf(stderr, "slowloris cut off after %lld ms\n", (long long)took);
+    assert_true(cut);
+    assert_true(took < 2500); /* the whole request within 1 s, or out */
+    assert_true(sse_env_metric(&e, "sse_header_timeouts_total") >= 1);
+    still_served(&e, &w, 1);
+
+    /* A 1 MB request line. */
+    size_t big = 1 << 20;
+    char *line = malloc(big + 64);
+    assert_non_null(line);
+    int n = snprintf(line, 64, "GET /v1/queues/q/events?user=");
+    memset(line + n, 'u', big);
+    strcpy(line + n + big, " HTTP/1.1\r\n\r\n");
+    int code = sse_env_raw(&e, line, resp, sizeof resp);
+    free(line);
+    fprintf(stderr, "1 MB request line: %d\n", code);
+    assert_true(code == -1 || (code >= 400 && code < 500)); /* -1: cut off */
+    still_served(&e, &w, 2);
+
+    /* CRLF in a user id, traversal in a queue name. */
+    assert_int_equal(sse_env_raw(&e, "GET /v1/queues/q/events?user=a%0D%0AX-Evil:%201"
+                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 400);
+    assert_null(strstr(resp, "X-Evil"));
+    assert_int_equal(sse_env_raw(&e, "GET /v1/queues/..%2F..%2Fetc/users/watcher"
+                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 401);
+    /* ".." is only a queue's name, here one without a token. */
+    assert_int_equal(sse_env_raw(&e, "GET /v1/queues/../users/watcher"
+                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 401);
+    assert_null(strstr(resp, "watcher\",\"state"));
+    still_served(&e, &w, 3);
+    sse_client_close(&w);
+    sse_env_stop(&e);
+}
+
+#define IDLE 10000
+
+static void test_idle_flood_past_the_limit(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client w, late;
+    char tok[TOKEN_MAX];
+    static int fds[IDLE];
+    assert_int_equal(sse_env_start(&e, "  header_timeout: 2s\n"
+                                       "  max_connections: 20\n", NULL), 0);
+    watch(&e, &w, "watcher");
+    int opened = 0;
+    for (; opened < IDLE; opened++)
+        if ((fds[opened] = dial(e.http_port)) < 0)
+            break;
+    fprintf(stderr, "%d idle connections opened\n", opened);
+    assert_true(opened >= IDLE / 2);
+    still_served(&e, &w, 1); /* while they sit there */
+
+    /* The limit counts requests being served, so others still get in; the
+     * idle ones are closed at the header timeout. */
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "late",
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 9 late") == 1);
+    assert_int_equal(sse_client_open(&e, &late, "q", "late", tok, 0), 0);
+    for (int i = 0; i < 200 && late.ranks == 0; i++)
+        sse_env_pump(&e, 20);
+    assert_true(late.ranks > 0);
+    int still_open = 0;
+    for (int i = 0; i < opened; i++) {
+        still_open += !closed_within(fds[i], i == 0 ? 4000 : 1);
+        close(fds[i]);
+    }
+    fprintf(stderr, "%d idle connections outlived the header timeout\n",
+            still_open);
+    assert_true(still_open < opened / 100);
+    still_served(&e, &w, 2);
+    sse_client_close(&late);
+    sse_client_close(&w);
+    sse_env_stop(&e);
+}
+
+/* At max_connections a new request is refused with 503 and Retry-After;
+ * those being served do not notice. */
+static void test_limit_refuses_with_503(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client c[5];
+    char tok[TOKEN_MAX], path[1200], resp[4096];
+    assert_int_equal(sse_env_start(&e, "  max_connections: 5\n", NULL), 0);
+    for (int i = 0; i < 5; i++) {
+        char user[16];
+        snprintf(user, sizeof user, "u%d", i);
+        watch(&e, &c[i], user);
+    }
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "u0",
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    snprintf(path, sizeof path,
+             "GET /v1/queues/q/users/u0?token=%s HTTP/1.0\r\n\r\n", tok);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 503);
+    assert_non_null(strstr(resp, "Retry-After: "));
+    assert_int_equal(sse_env_metric(&e, "sse_connections_refused_total"), 1);
+    still_served(&e, &c[0], 1);
+    for (int i = 0; i < 5; i++)
+        sse_client_close(&c[i]);
+    sse_env_stop(&e);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slowloris_and_huge_lines),
+        cmocka_unit_test(test_idle_flood_past_the_limit),
+        cmocka_unit_test(test_limit_refuses_with_503),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
