@@ -98,10 +98,13 @@ int sse_env_start(struct sse_env *e, const char *http_extra,
     return sse_env_run_sse(e);
 }
 
-void sse_env_stop(struct sse_env *e)
+int sse_env_stop(struct sse_env *e)
 {
+    int rc = 0;
     if (e->sse.pid > 0)
-        th_stop(&e->sse, 15000, NULL);
+        rc = th_stop(&e->sse, 15000, NULL);
+    if (rc != 0)
+        th_dump_log(&e->sse, 30);
     if (e->producer) {
         rd_kafka_flush(e->producer, 2000);
         rd_kafka_destroy(e->producer);
@@ -112,6 +115,7 @@ void sse_env_stop(struct sse_env *e)
         event_base_free(e->base);
     th_kafka_stop(&e->kafka);
     th_redis_stop(&e->redis);
+    return rc;
 }
 
 int sse_env_publish(struct sse_env *e, const char *queue, int n)

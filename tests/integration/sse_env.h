@@ -37,7 +37,9 @@ struct sse_env {
  * leaves out: queues, auth), outbox-sse started and serving. */
 int sse_env_start(struct sse_env *e, const char *http_extra,
                   const char *sections);
-void sse_env_stop(struct sse_env *e);
+/* Stops everything; returns outbox-sse's exit status (0: clean, which
+ * in the sanitizer build also means no leak). */
+int sse_env_stop(struct sse_env *e);
 /* Starts outbox-sse again (after a stop) and waits for it. */
 int sse_env_run_sse(struct sse_env *e);
 

@@ -159,7 +159,7 @@ static void test_tokens_and_bad_requests(void **state)
     snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
     assert_int_equal(poll_status(&e, path), 200); /* still serving */
     assert_int_equal(sse_env_metric(&e, "sse_http_responses_total{code=\"401\"}"), 3);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 /* ---- a thousand clients ----------------------------------------------- */
@@ -225,7 +225,7 @@ static void test_thousand_clients(void **state)
     sse_client_close(&late);
     close_clients(c, CLIENTS);
     free(c);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 /* ---- coalescing -------------------------------------------------------- */
@@ -255,7 +255,7 @@ static void test_burst_is_coalesced(void **state)
     for (int i = 3; i < 10; i++)
         assert_int_equal(c[i].last_rank, i - 2);
     close_clients(c, 10);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 /* ---- a reader that stops reading -------------------------------------- */
@@ -305,7 +305,7 @@ static void test_slow_reader_cut_off(void **state)
     assert_false(fast.closed);
     sse_client_close(&slow);
     sse_client_close(&fast);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 /* ---- Redis goes away and comes back ----------------------------------- */
@@ -341,7 +341,7 @@ static void test_redis_restart(void **state)
     for (int i = 0; i < 5; i++)
         assert_int_equal(c[i].confirms, 1);
     close_clients(c, 50);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 /* ---- SIGTERM with a thousand streams ---------------------------------- */
@@ -369,7 +369,7 @@ static void test_drain(void **state)
     assert_int_equal(pump_until(&e, c, CLIENTS, ended_with_retry, 5000), 0);
     close_clients(c, CLIENTS);
     free(c);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 int main(int argc, char **argv)

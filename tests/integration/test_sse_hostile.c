@@ -139,7 +139,7 @@ static void test_slowloris_and_huge_lines(void **state)
     assert_null(strstr(resp, "watcher\",\"state"));
     still_served(&e, &w, 3);
     sse_client_close(&w);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 #define IDLE 10000
@@ -182,7 +182,7 @@ static void test_idle_flood_past_the_limit(void **state)
     still_served(&e, &w, 2);
     sse_client_close(&late);
     sse_client_close(&w);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 /* At max_connections a new request is refused with 503 and Retry-After;
@@ -209,7 +209,7 @@ static void test_limit_refuses_with_503(void **state)
     still_served(&e, &c[0], 1);
     for (int i = 0; i < 5; i++)
         sse_client_close(&c[i]);
-    sse_env_stop(&e);
+    assert_int_equal(sse_env_stop(&e), 0);
 }
 
 int main(int argc, char **argv)
