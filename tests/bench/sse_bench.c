@@ -134,19 +134,23 @@ static double loadavg(void)
     return l;
 }
 
-static long rss_kb(pid_t pid)
+/* A "Field:  N kB" line of /proc/PID/status, -1 when missing. */
+static long status_kb(pid_t pid, const char *field)
 {
     char path[64], line[256];
+    size_t fl = strlen(field);
     long kb = -1;
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *fp = fopen(path, "r");
     while (fp && fgets(line, sizeof line, fp))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = atol(line + 6);
+        if (!strncmp(line, field, fl) && line[fl] == ':')
+            kb = atol(line + fl + 1);
     if (fp)
         fclose(fp);
     return kb;
 }
+
+static long rss_kb(pid_t pid) { return status_kb(pid, "VmRSS"); }
 
 /* ---- the clients -------------------------------------------------------- */
 
@@ -931,20 +935,6 @@ static int load_queues(redisContext *rc, const struct opts *o)
     return redis_pipeline(rc, (size_t)o->subs, cmd_zadd, &za);
 }
 
-static long rss_shmem_kb(pid_t pid)
-{
-    char path[64], line[256];
-    long kb = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *fp = fopen(path, "r");
-    while (fp && fgets(line, sizeof line, fp))
-        if (!strncmp(line, "RssShmem:", 9))
-            kb = atol(line + 9);
-    if (fp)
-        fclose(fp);
-    return kb;
-}
-
 /* Memory, broadcast and latency phases, common to both systems. `pid` is
  * the process whose VmRSS counts. For nchan, the publisher first publishes
  * every user's first rank (the channels), before any subscriber comes. */
@@ -972,7 +962,7 @@ static int phases(struct sys *s, struct fleet *f, const struct opts *o,
     fleet_pump(f, 500);
     r->rss_full = rss_kb(pid);
     if (s->nchan) {
-        r->shm_full = rss_shmem_kb(pid);
+        r->shm_full = status_kb(pid, "RssShmem");
         r->zone_kb = nchan_status(s->srv, "shared memory used");
         r->channels = nchan_status(s->srv, "channels");
     }
@@ -1065,7 +1055,7 @@ static int run_nchan(const struct opts *o, struct fleet *f, struct result *r)
     f->port = n.port;
     f->nchan = 1;
     fleet_pump(f, 300);
-    r->shm0 = rss_shmem_kb(n.worker);
+    r->shm0 = status_kb(n.worker, "RssShmem");
     if (phases(&s, f, o, n.worker, r) < 0)
         goto out;
     r->pub_errors = npub_errors(s.pub);
