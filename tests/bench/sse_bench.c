@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "sse/token.h"
+#include "tests/bench/sse_nchan.h"
 #include "tests/harness/th.h"
 #include "tests/integration/sse_env.h"
 
@@ -79,11 +80,19 @@ static const char USAGE[] =
     "  --perf PREFIX     perf record -g the daemon during the full-size\n"
     "                    broadcasts (PREFIX.broadcast.data) and the latency\n"
     "                    phase (PREFIX.latency.data)\n"
-    "  --skip-latency    memory and broadcast only\n";
+    "  --skip-latency    memory and broadcast only\n"
+    "  --system S        outbox-sse (default), nchan, or both: one after the\n"
+    "                    other on the same N and workload, then a table\n"
+    "                    (nchan: nginx-light + libnginx-mod-nchan, one worker)\n"
+    "  --pub-conns N     nchan: the publisher's keep-alive connections, each\n"
+    "                    pipelined (default 8)\n";
+
+enum { SYS_OUTBOX = 1, SYS_NCHAN = 2 };
 
 struct opts {
     long conns, subs;
     int reps, queues, events, rate, fetch_wait_ms, window, skip_latency;
+    int system, pub_conns;
     const char *perf;
 };
 
@@ -125,19 +134,23 @@ static double loadavg(void)
     return l;
 }
 
-static long rss_kb(pid_t pid)
+/* A "Field:  N kB" line of /proc/PID/status, -1 when missing. */
+static long status_kb(pid_t pid, const char *field)
 {
     char path[64], line[256];
+    size_t fl = strlen(field);
     long kb = -1;
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *fp = fopen(path, "r");
     while (fp && fgets(line, sizeof line, fp))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = atol(line + 6);
+        if (!strncmp(line, field, fl) && line[fl] == ':')
+            kb = atol(line + fl + 1);
     if (fp)
         fclose(fp);
     return kb;
 }
+
+static long rss_kb(pid_t pid) { return status_kb(pid, "VmRSS"); }
 
 /* ---- the clients -------------------------------------------------------- */
 
@@ -158,6 +171,7 @@ struct fleet {
     struct event_base *base;
     struct event *tick;
     int port;
+    int nchan; /* GET /sub/USER (nchan) instead of outbox-sse's URL */
     struct cli *c;
     size_t cap, n;
     size_t hits, errors;
@@ -279,6 +293,12 @@ static int cli_open(struct fleet *f, size_t i, const char *queue,
     bufferevent_enable(c->bev, EV_READ);
     if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&dst, sizeof dst) < 0)
         return -1;
+    if (f->nchan) {
+        evbuffer_add_printf(bufferevent_get_output(c->bev),
+                            "GET /sub/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Accept: text/event-stream\r\n\r\n", user);
+        return 0;
+    }
     if (token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, queue, user,
                    (int64_t)time(NULL) + 86400, tok, sizeof tok) < 0)
         return -1;
@@ -673,10 +693,10 @@ static void cmd_zrange(size_t i, void *arg, int *argc, const char **argv)
 static long g_head; /* users joined at the head of some queue so far */
 
 /* A user joins at the head of `queue`: every rank there moves by one. */
-static int join_head(struct sse_env *e, const char *queue)
+static int join_head(redisContext *rc, const char *queue)
 {
     long h = ++g_head;
-    redisReply *r = redisCommand(e->rc, "ZADD queue:%s:waiting %ld h%ld", queue,
+    redisReply *r = redisCommand(rc, "ZADD queue:%s:waiting %ld h%ld", queue,
                                  -h, h);
     int ok = r && r->type == REDIS_REPLY_INTEGER;
     if (r)
@@ -684,9 +704,42 @@ static int join_head(struct sse_env *e, const char *queue)
     return ok ? 0 : -1;
 }
 
+/* One system under test: outbox-sse (change events through Kafka) or nchan
+ * (the publisher told directly). Both read the same Redis data. */
+struct sys {
+    int nchan;
+    redisContext *rc;
+    struct sse_env *e; /* outbox-sse */
+    struct kbase *kb;
+    struct npub *pub; /* nchan */
+    struct nchan_srv *srv;
+};
+
+/* "queue changed": the change event produced (outbox-sse), or the
+ * publisher told (nchan). Its seq or wave; the time in *t0. */
+static long trigger(struct sys *s, const char *queue, int64_t *t0)
+{
+    if (!s->nchan)
+        return publish(s->e, queue, t0);
+    *t0 = now_ns();
+    return npub_wave(s->pub, queue, *t0);
+}
+
+/* What happened between the trigger and the servers' work: the Kafka hop
+ * (a plain consumer's produce -> consume) or the publisher's time (told ->
+ * every POST answered), in ns; 0 when unknown. */
+static int64_t hop_ns(struct sys *s, long seq)
+{
+    int64_t v = 0;
+    if (!s->nchan)
+        return atomic_load(&s->kb->lat[seq]);
+    npub_wait(s->pub, seq, now_ns() + 5 * (int64_t)1000000000, &v);
+    return v > 0 ? v : 0;
+}
+
 struct bcast {
     size_t n;
-    double all_ms, p50_ms, redis_ms, zrange_ms, kafka_ms;
+    double all_ms, p50_ms, redis_ms, zrange_ms, hop_ms;
     int lost; /* broadcasts where a client missed its rank */
 };
 
@@ -702,10 +755,9 @@ static double median(double *v, int n)
     return n ? v[n / 2] : 0;
 }
 
-static int broadcast(struct sse_env *e, struct fleet *f, struct kbase *kb, int reps,
-                     struct bcast *out)
+static int broadcast(struct sys *s, struct fleet *f, int reps, struct bcast *out)
 {
-    double all[64], p50[64], red[64], zr[64], kaf[64];
+    double all[64], p50[64], red[64], zr[64], hop[64];
     int64_t *lat = malloc(f->n * sizeof *lat);
     struct question q;
     if (!lat || reps > 64)
@@ -714,21 +766,21 @@ static int broadcast(struct sse_env *e, struct fleet *f, struct kbase *kb, int r
     out->n = f->n;
     for (int r = 0; r < reps; r++) {
         int64_t t = now_ns();
-        if (redis_pipeline(e->rc, 2 + 2 * f->n, cmd_question, &q) < 0)
+        if (redis_pipeline(s->rc, 2 + 2 * f->n, cmd_question, &q) < 0)
             return -1;
         red[r] = ms(now_ns() - t);
         t = now_ns();
-        if (redis_pipeline(e->rc, 1, cmd_zrange, NULL) < 0)
+        if (redis_pipeline(s->rc, 1, cmd_zrange, NULL) < 0)
             return -1;
         zr[r] = ms(now_ns() - t);
 
         size_t hits0 = f->hits;
         for (size_t i = 0; i < f->n; i++)
             f->c[i].expect = f->c[i].rank + 1;
-        if (join_head(e, "bq") < 0)
+        if (join_head(s->rc, "bq") < 0)
             return -1;
         int64_t t0;
-        long seq = publish(e, "bq", &t0);
+        long seq = trigger(s, "bq", &t0);
         if (seq < 0)
             return -1;
         if (fleet_wait(f, hits0 + f->n, t0 + 30 * (int64_t)1000000000) < 0) {
@@ -743,16 +795,17 @@ static int broadcast(struct sse_env *e, struct fleet *f, struct kbase *kb, int r
         all[r] = ms(quantile(lat, k, 1.0));
         p50[r] = ms(quantile(lat, k, 0.5));
         fleet_pump(f, 300); /* past the coalescing interval */
-        kaf[r] = ms(atomic_load(&kb->lat[seq]));
+        hop[r] = ms(hop_ns(s, seq));
         fprintf(stderr, "  broadcast %d/%d to %zu: all %.1f ms (half %.1f ms), "
-                "redis question %.1f ms, kafka hop %.1f ms\n", r + 1, reps,
-                f->n, all[r], p50[r], red[r], kaf[r]);
+                "redis question %.1f ms, %s %.1f ms\n", r + 1, reps, f->n,
+                all[r], p50[r], red[r], s->nchan ? "publisher" : "kafka hop",
+                hop[r]);
     }
     out->all_ms = median(all, reps);
     out->p50_ms = median(p50, reps);
     out->redis_ms = median(red, reps);
     out->zrange_ms = median(zr, reps);
-    out->kafka_ms = median(kaf, reps);
+    out->hop_ms = median(hop, reps);
     free(lat);
     return 0;
 }
@@ -760,17 +813,20 @@ static int broadcast(struct sse_env *e, struct fleet *f, struct kbase *kb, int r
 struct latency {
     size_t samples, events, late;
     double p50, p99, max, last_p99, k_p50, k_p99, k_max;
+    double known_p50, known_p99, known_max; /* change known -> client */
 };
 
-static int latency(struct sse_env *e, struct fleet *f, struct kbase *kb,
-                   const struct opts *o, struct latency *out)
+static int latency(struct sys *sy, struct fleet *f, const struct opts *o,
+                   struct latency *out)
 {
     size_t per = f->n / (size_t)o->queues;
-    int64_t *s = malloc((size_t)o->events * (per + 1) * sizeof *s);
+    size_t cap = (size_t)o->events * (per + 1);
+    int64_t *s = malloc(cap * sizeof *s);
+    long *sseq = malloc(cap * sizeof *sseq);
     int64_t *last = malloc((size_t)o->events * sizeof *last);
     int64_t *kl = malloc((size_t)o->events * sizeof *kl);
     long *seqs = malloc((size_t)o->events * sizeof *seqs);
-    if (!s || !last || !kl || !seqs)
+    if (!s || !sseq || !last || !kl || !seqs)
         return -1;
     memset(out, 0, sizeof *out);
     int64_t start = now_ns(), period = 1000000000 / o->rate;
@@ -783,16 +839,17 @@ static int latency(struct sse_env *e, struct fleet *f, struct kbase *kb,
         snprintf(queue, sizeof queue, "lq%zu", q);
         for (size_t i = q; i < f->n; i += (size_t)o->queues, want++)
             f->c[i].expect = f->c[i].rank + 1;
-        if (join_head(e, queue) < 0)
+        if (join_head(sy->rc, queue) < 0)
             return -1;
         int64_t t0;
-        if ((seqs[k] = publish(e, queue, &t0)) < 0)
+        if ((seqs[k] = trigger(sy, queue, &t0)) < 0)
             return -1;
         if (fleet_wait(f, hits0 + want, t0 + 5 * (int64_t)1000000000) < 0)
             out->late++;
         int64_t worst = 0;
         for (size_t i = q; i < f->n; i += (size_t)o->queues)
             if (f->c[i].expect < 0) {
+                sseq[out->samples] = k;
                 s[out->samples++] = f->c[i].t_hit - t0;
                 if (f->c[i].t_hit - t0 > worst)
                     worst = f->c[i].t_hit - t0;
@@ -804,10 +861,24 @@ static int latency(struct sse_env *e, struct fleet *f, struct kbase *kb,
     fleet_pump(f, 500); /* the baseline consumer's last records */
     size_t nk = 0;
     for (int k = 0; k < o->events; k++) {
-        int64_t v = atomic_load(&kb->lat[seqs[k]]);
-        if (v > 0)
-            kl[nk++] = v;
+        int64_t v = hop_ns(sy, seqs[k]);
+        kl[k] = v;
     }
+    /* Change known -> client. nchan: the publisher is told at t0, so the
+     * samples themselves. outbox-sse: less the Kafka hop of the same record
+     * to a plain consumer (the daemon's own consumer is told about then). */
+    int64_t *kn = malloc((out->samples + 1) * sizeof *kn);
+    size_t nkn = 0;
+    if (!kn)
+        return -1;
+    for (size_t i = 0; i < out->samples; i++)
+        if (sy->nchan)
+            kn[nkn++] = s[i];
+        else if (kl[sseq[i]] > 0)
+            kn[nkn++] = s[i] - kl[sseq[i]];
+    for (int k = 0; k < o->events; k++)
+        if (kl[k] > 0)
+            kl[nk++] = kl[k];
     out->p50 = ms(quantile(s, out->samples, 0.5));
     out->p99 = ms(quantile(s, out->samples, 0.99));
     out->max = ms(quantile(s, out->samples, 1.0));
@@ -815,7 +886,12 @@ static int latency(struct sse_env *e, struct fleet *f, struct kbase *kb,
     out->k_p50 = ms(quantile(kl, nk, 0.5));
     out->k_p99 = ms(quantile(kl, nk, 0.99));
     out->k_max = ms(quantile(kl, nk, 1.0));
+    out->known_p50 = ms(quantile(kn, nkn, 0.5));
+    out->known_p99 = ms(quantile(kn, nkn, 0.99));
+    out->known_max = ms(quantile(kn, nkn, 1.0));
+    free(kn);
     free(s);
+    free(sseq);
     free(last);
     free(kl);
     free(seqs);
@@ -837,6 +913,168 @@ static int feed_ready(struct sse_env *e, struct fleet *f, struct kbase *kb)
     return -1;
 }
 
+/* ---- one system's run --------------------------------------------------- */
+
+struct result {
+    int ran;
+    long rss0, rss_chan, rss_half, rss_full; /* KiB of the server process */
+    long shm0, shm_full;                     /* nchan: RssShmem of the worker */
+    long long zone_kb, channels;             /* nchan: stub status at N */
+    long pub_errors;
+    struct bcast half, full;
+    struct latency lat;
+    char version[128];
+};
+
+static int load_queues(redisContext *rc, const struct opts *o)
+{
+    struct zadd_arg za = {.who = who_broadcast};
+    if (redis_pipeline(rc, (size_t)o->conns, cmd_zadd, &za) < 0)
+        return -1;
+    za.who = who_latency;
+    return redis_pipeline(rc, (size_t)o->subs, cmd_zadd, &za);
+}
+
+/* Memory, broadcast and latency phases, common to both systems. `pid` is
+ * the process whose VmRSS counts. For nchan, the publisher first publishes
+ * every user's first rank (the channels), before any subscriber comes. */
+static int phases(struct sys *s, struct fleet *f, const struct opts *o,
+                  pid_t pid, struct result *r)
+{
+    fprintf(stderr, "== %s: memory and broadcast: %ld streams in one queue\n",
+            s->nchan ? "nchan" : "outbox-sse", o->conns);
+    r->rss0 = r->rss_chan = rss_kb(pid);
+    if (s->nchan) {
+        int64_t t0, v;
+        long w = trigger(s, "bq", &t0);
+        if (w < 0 || npub_wait(s->pub, w, now_ns() + 60 * (int64_t)1000000000, &v) < 0)
+            return -1;
+        fleet_pump(f, 300);
+        r->rss_chan = rss_kb(pid);
+    }
+    if (fleet_open(f, (size_t)o->conns / 2, who_broadcast, o->window) < 0)
+        return -1;
+    fleet_pump(f, 500);
+    r->rss_half = rss_kb(pid);
+    if (broadcast(s, f, o->reps, &r->half) < 0 ||
+        fleet_open(f, (size_t)o->conns, who_broadcast, o->window) < 0)
+        return -1;
+    fleet_pump(f, 500);
+    r->rss_full = rss_kb(pid);
+    if (s->nchan) {
+        r->shm_full = status_kb(pid, "RssShmem");
+        r->zone_kb = nchan_status(s->srv, "shared memory used");
+        r->channels = nchan_status(s->srv, "channels");
+    }
+    pid_t perf = perf_start(o->perf, s->nchan ? "nchan.broadcast" : "broadcast", pid);
+    int rc = broadcast(s, f, o->reps, &r->full);
+    perf_stop(perf);
+    if (rc < 0)
+        return -1;
+    fleet_close(f);
+    fleet_pump(f, 1000);
+    if (o->skip_latency)
+        return 0;
+    fprintf(stderr, "== %s: latency: %ld streams over %d queues, %d events at "
+            "%d/s\n", s->nchan ? "nchan" : "outbox-sse", o->subs, o->queues,
+            o->events, o->rate);
+    if (s->nchan) { /* every latency user's first rank */
+        long w = -1;
+        int64_t t0, v;
+        for (int q = 0; q < o->queues; q++) {
+            char queue[32];
+            snprintf(queue, sizeof queue, "lq%d", q);
+            if ((w = trigger(s, queue, &t0)) < 0)
+                return -1;
+        }
+        if (npub_wait(s->pub, w, now_ns() + 60 * (int64_t)1000000000, &v) < 0)
+            return -1;
+    }
+    if (fleet_open(f, (size_t)o->subs, who_latency, o->window) < 0)
+        return -1;
+    fleet_pump(f, 500);
+    perf = perf_start(o->perf, s->nchan ? "nchan.latency" : "latency", pid);
+    rc = latency(s, f, o, &r->lat);
+    perf_stop(perf);
+    fleet_close(f);
+    fleet_pump(f, 500);
+    return rc;
+}
+
+static int run_outbox(const struct opts *o, struct fleet *f, struct result *r)
+{
+    struct sse_env e;
+    struct kbase kb;
+    struct sys s = {.e = &e, .kb = &kb};
+    int rc = -1;
+    memset(&kb, 0, sizeof kb);
+    memset(&e, 0, sizeof e);
+    fprintf(stderr, "== outbox-sse: servers\n");
+    if (env_start(&e, o) < 0 ||
+        kbase_start(&kb, e.kafka.bootstrap, o->fetch_wait_ms,
+                    (size_t)(o->events + 64 * 4 + 10000)) < 0)
+        goto out;
+    s.rc = e.rc;
+    if (load_queues(e.rc, o) < 0)
+        goto out;
+    f->port = e.http_port;
+    f->nchan = 0;
+    if (feed_ready(&e, f, &kb) < 0 || phases(&s, f, o, e.sse.pid, r) < 0)
+        goto out;
+    snprintf(r->version, sizeof r->version, "this tree");
+    r->ran = 1;
+    rc = 0;
+out:
+    if (rc)
+        fprintf(stderr, "sse-bench: outbox-sse run failed; logs in %s\n",
+                e.dir[0] ? e.dir : "?");
+    fleet_close(f);
+    kbase_stop(&kb);
+    if (e.dir[0])
+        sse_env_stop(&e);
+    return rc;
+}
+
+static int run_nchan(const struct opts *o, struct fleet *f, struct result *r)
+{
+    struct th_redis redis;
+    struct nchan_srv n;
+    struct sys s = {.nchan = 1, .srv = &n};
+    int rc = -1;
+    memset(&redis, 0, sizeof redis);
+    memset(&n, 0, sizeof n);
+    fprintf(stderr, "== nchan: servers\n");
+    if (th_redis_start(&redis) < 0 ||
+        nchan_start(&n, (o->conns > o->subs ? o->conns : o->subs) + o->pub_conns) < 0)
+        goto out;
+    s.rc = redisConnect("127.0.0.1", redis.port);
+    if (!s.rc || s.rc->err || load_queues(s.rc, o) < 0 ||
+        !(s.pub = npub_start(n.port, redis.port, o->pub_conns)))
+        goto out;
+    nchan_versions(&n, r->version, sizeof r->version);
+    f->port = n.port;
+    f->nchan = 1;
+    fleet_pump(f, 300);
+    r->shm0 = status_kb(n.worker, "RssShmem");
+    if (phases(&s, f, o, n.worker, r) < 0)
+        goto out;
+    r->pub_errors = npub_errors(s.pub);
+    r->ran = 1;
+    rc = 0;
+out:
+    if (rc)
+        fprintf(stderr, "sse-bench: nchan run failed; logs in %s\n",
+                n.dir[0] ? n.dir : "?");
+    fleet_close(f);
+    f->nchan = 0;
+    npub_stop(s.pub);
+    if (s.rc)
+        redisFree(s.rc);
+    nchan_stop(&n);
+    th_redis_stop(&redis);
+    return rc;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -852,12 +1090,14 @@ static void parse(int argc, char **argv, struct opts *o)
         {"window", required_argument, NULL, 'w'},
         {"perf", required_argument, NULL, 'p'},
         {"skip-latency", no_argument, NULL, 'L'},
+        {"system", required_argument, NULL, 'S'},
+        {"pub-conns", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
     *o = (struct opts){.conns = -1, .subs = 10000, .reps = 5, .queues = 100,
                        .events = 400, .rate = 20, .fetch_wait_ms = 5,
-                       .window = 100};
+                       .window = 100, .system = SYS_OUTBOX, .pub_conns = 8};
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'n': o->conns = atol(optarg); break;
@@ -870,19 +1110,183 @@ static void parse(int argc, char **argv, struct opts *o)
         case 'w': o->window = atoi(optarg); break;
         case 'p': o->perf = optarg; break;
         case 'L': o->skip_latency = 1; break;
+        case 'P': o->pub_conns = atoi(optarg); break;
+        case 'S':
+            o->system = !strcmp(optarg, "outbox-sse") ? SYS_OUTBOX
+                        : !strcmp(optarg, "nchan")    ? SYS_NCHAN
+                        : !strcmp(optarg, "both")     ? SYS_OUTBOX | SYS_NCHAN
+                                                      : 0;
+            break;
         case 'h': fputs(USAGE, stdout); exit(0);
         default: fputs(USAGE, stderr); exit(2);
         }
     }
     if (optind != argc || o->reps < 1 || o->reps > 64 || o->queues < 1 ||
         o->events < 1 || o->rate < 1 || o->window < 1 || o->subs < o->queues ||
-        o->fetch_wait_ms < 0) {
+        o->fetch_wait_ms < 0 || !o->system || o->pub_conns < 1) {
         fputs(USAGE, stderr);
         exit(2);
     }
 }
 
 static const char *verdict(int pass) { return pass ? "PASS" : "FAIL"; }
+
+static double per_stream(long from, long to, long n)
+{
+    return n > 0 ? (double)(to - from) * 1024.0 / (double)n : 0.0;
+}
+
+/* The broadcast time at TARGET_CONNS: the line through both sizes, never
+ * below a proportional scaling of the N figure. */
+static double at_target(const struct result *r, long conns)
+{
+    double slope = (r->full.all_ms - r->half.all_ms) / (double)(conns / 2);
+    double at = r->full.all_ms + slope * (double)(TARGET_CONNS - conns);
+    double lin = r->full.all_ms * (double)TARGET_CONNS / (double)conns;
+    return at < lin ? lin : at; /* never credit a flat-looking curve */
+}
+
+static void print_outbox(const struct opts *o, const struct result *r, double hper)
+{
+    double per = per_stream(r->rss0, r->rss_full, o->conns);
+    double per_marg = per_stream(r->rss_half, r->rss_full, o->conns / 2);
+    double at = at_target(r, o->conns);
+    const struct latency *lat = &r->lat;
+    int mem_ok = per <= TARGET_BYTES_PER_CONN;
+    int bc_ok = at <= TARGET_BROADCAST_MS && !r->full.lost && !r->half.lost;
+    int lat_ok = lat->p99 <= TARGET_P99_MS && !lat->late;
+    printf("memory     %ld streams, each with its first rank: outbox-sse VmRSS "
+           "%.1f -> %.1f MiB\n", o->conns, r->rss0 / 1024.0, r->rss_full / 1024.0);
+    printf("           %.0f B per stream (second half alone: %.0f B); bare "
+           "libevent holder %.0f B; ratio %.2f\n", per, per_marg, hper,
+           hper > 0 ? per / hper : 0.0);
+    printf("           at 100,000 streams: %.0f MiB; target <= 4 KB per "
+           "stream: %s\n", per * TARGET_CONNS / 1048576.0, verdict(mem_ok));
+    printf("broadcast  one change moving every rank in one queue, median of %d:\n",
+           o->reps);
+    const struct bcast *bb[] = {&r->half, &r->full};
+    for (int i = 0; i < 2; i++)
+        printf("           %6zu streams: all delivered %.1f ms (half of them "
+               "%.1f ms); Redis question alone %.1f ms (ratio %.1f); ZRANGE "
+               "of the queue %.1f ms; Kafka hop %.1f ms\n", bb[i]->n,
+               bb[i]->all_ms, bb[i]->p50_ms, bb[i]->redis_ms,
+               bb[i]->redis_ms > 0 ? bb[i]->all_ms / bb[i]->redis_ms : 0.0,
+               bb[i]->zrange_ms, bb[i]->hop_ms);
+    printf("           at 100,000 streams (extrapolated, at least linear): "
+           "%.0f ms; target <= 1 s: %s%s\n", at, verdict(bc_ok),
+           r->full.lost || r->half.lost ? " (some clients missed a rank)" : "");
+    if (o->skip_latency)
+        return;
+    printf("latency    %ld streams over %d queues, %zu events at %d/s, "
+           "%zu deliveries:\n", o->subs, o->queues, lat->events, o->rate,
+           lat->samples);
+    printf("           produce -> first byte at a waiting client: p50 %.1f "
+           "ms, p99 %.1f ms, max %.1f ms (last client of a queue: p99 "
+           "%.1f ms)\n", lat->p50, lat->p99, lat->max, lat->last_p99);
+    printf("           plain librdkafka consumer, same records: p50 %.1f "
+           "ms, p99 %.1f ms, max %.1f ms; ratio p99 %.2f, outbox-sse's own "
+           "share at p50 %.1f ms\n", lat->k_p50, lat->k_p99, lat->k_max,
+           lat->k_p99 > 0 ? lat->p99 / lat->k_p99 : 0.0, lat->p50 - lat->k_p50);
+    printf("           target p99 <= 20 ms with 10,000 subscribers: %s%s\n",
+           verdict(lat_ok), lat->late ? " (events not delivered in 5 s)" : "");
+}
+
+static void print_nchan(const struct opts *o, const struct result *r, double hper)
+{
+    double per = per_stream(r->rss0, r->rss_full, o->conns);
+    double chan = per_stream(r->rss0, r->rss_chan, o->conns);
+    double subs = per_stream(r->rss_chan, r->rss_full, o->conns);
+    const struct latency *lat = &r->lat;
+    printf("nchan      %s, 1 worker process, one channel per user, a "
+           "publisher thread (ZRANGE + %d pipelined keep-alive connections)\n",
+           r->version, o->pub_conns);
+    printf("memory     %ld streams, each with its first rank: nginx worker "
+           "VmRSS %.1f -> %.1f MiB (of which shared memory %.1f -> %.1f MiB)\n",
+           o->conns, r->rss0 / 1024.0, r->rss_full / 1024.0, r->shm0 / 1024.0,
+           r->shm_full / 1024.0);
+    printf("           %.0f B per stream: %.0f B per channel with its one "
+           "message, %.0f B per subscriber; bare libevent holder %.0f B\n",
+           per, chan, subs, hper);
+    printf("           nchan shared memory zone at %ld streams: %lld KiB used "
+           "(%lld channels)\n", o->conns, r->zone_kb, r->channels);
+    printf("broadcast  one change moving every rank in one queue, median of %d:\n",
+           o->reps);
+    const struct bcast *bb[] = {&r->half, &r->full};
+    for (int i = 0; i < 2; i++)
+        printf("           %6zu streams: all delivered %.1f ms (half of them "
+               "%.1f ms); publisher told -> all POSTs answered %.1f ms\n",
+               bb[i]->n, bb[i]->all_ms, bb[i]->p50_ms, bb[i]->hop_ms);
+    printf("           at 100,000 streams (extrapolated, at least linear): "
+           "%.0f ms%s\n", at_target(r, o->conns),
+           r->full.lost || r->half.lost ? " (some clients missed a rank)" : "");
+    if (!o->skip_latency) {
+        printf("latency    %ld streams over %d queues, %zu events at %d/s, "
+               "%zu deliveries:\n", o->subs, o->queues, lat->events, o->rate,
+               lat->samples);
+        printf("           publisher told -> first byte at a waiting client: "
+               "p50 %.1f ms, p99 %.1f ms, max %.1f ms (last client of a "
+               "queue: p99 %.1f ms)%s\n", lat->p50, lat->p99, lat->max,
+               lat->last_p99, lat->late ? "; some events not delivered in 5 s" : "");
+        printf("           publisher told -> all POSTs answered: p50 %.1f ms, "
+               "p99 %.1f ms\n", lat->k_p50, lat->k_p99);
+    }
+    if (r->pub_errors)
+        printf("           publisher errors (non-2xx or closed): %ld\n",
+               r->pub_errors);
+}
+
+static void row(const char *what, double a, double b, const char *unit)
+{
+    char ra[32] = "-";
+    if (a > 0 && b > 0)
+        snprintf(ra, sizeof ra, "%.2f", b / a);
+    printf("| %-48s | %10.1f %-2s | %10.1f %-2s | %6s |\n", what, a, unit, b,
+           unit, ra);
+}
+
+static void print_table(const struct opts *o, const struct result *x,
+                        const struct result *y, double hper)
+{
+    char w[96];
+    printf("\n== side by side: outbox-sse vs nchan, same machine, same N and "
+           "workload (ratio = nchan / outbox-sse)\n");
+    printf("| %-48s | %13s | %13s | %6s |\n", "metric", "outbox-sse", "nchan",
+           "ratio");
+    printf("|%s|%s|%s|%s|\n", "--------------------------------------------------",
+           "---------------", "---------------", "--------");
+    snprintf(w, sizeof w, "server RSS per stream, %ld streams", o->conns);
+    row(w, per_stream(x->rss0, x->rss_full, o->conns),
+        per_stream(y->rss0, y->rss_full, o->conns), "B");
+    row("  (bare libevent holder, same clients)", hper, hper, "B");
+    snprintf(w, sizeof w, "rank wave, %zu streams: last client", x->full.n);
+    row(w, x->full.all_ms, y->full.all_ms, "ms");
+    snprintf(w, sizeof w, "rank wave, %zu streams: half of them", x->full.n);
+    row(w, x->full.p50_ms, y->full.p50_ms, "ms");
+    snprintf(w, sizeof w, "rank wave, %zu streams: last client", x->half.n);
+    row(w, x->half.all_ms, y->half.all_ms, "ms");
+    row("rank wave at 100,000 (extrapolated)", at_target(x, o->conns),
+        at_target(y, o->conns), "ms");
+    if (!o->skip_latency) {
+        snprintf(w, sizeof w, "latency p50, change known -> client, %ld subs",
+                 o->subs);
+        row(w, x->lat.known_p50, y->lat.known_p50, "ms");
+        snprintf(w, sizeof w, "latency p99, change known -> client, %ld subs",
+                 o->subs);
+        row(w, x->lat.known_p99, y->lat.known_p99, "ms");
+        row("latency max, change known -> client", x->lat.known_max,
+            y->lat.known_max, "ms");
+        printf("| %-48s | %10.1f ms | %13s | %6s |\n",
+               "latency p99, produce -> client (incl. Kafka)", x->lat.p99, "n/a",
+               "");
+    }
+    printf("notes: nchan = %s, ONE nginx worker (one core's loop, like "
+           "outbox-sse); its RSS includes the shared-memory pages it touched "
+           "(%.1f MiB at the end; zone: %lld KiB used for %lld channels). "
+           "outbox-sse 'change known' = produce -> client less the same "
+           "record's Kafka hop to a plain consumer; nchan's = publisher told -> "
+           "client, which includes the publisher's ZRANGE and POSTs.\n",
+           y->version, y->shm_full / 1024.0, y->zone_kb, y->channels);
+}
 
 int main(int argc, char **argv)
 {
@@ -896,8 +1300,8 @@ int main(int argc, char **argv)
     long hard = rl.rlim_max == RLIM_INFINITY ? 1 << 20 : (long)rl.rlim_max;
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
-    /* The daemon and this program each hold one socket per stream, plus
-     * a few hundred of their own (Kafka, Redis, logs). */
+    /* The server and this program each hold one socket per stream, plus
+     * a few hundred of their own (Kafka, Redis, logs, the publisher). */
     long most = hard - 500;
     if (o.conns < 0)
         o.conns = TARGET_CONNS < most ? TARGET_CONNS : most;
@@ -911,15 +1315,10 @@ int main(int argc, char **argv)
     double load0 = loadavg();
     int holder_port;
     pid_t holder = holder_start(&holder_port); /* before any thread starts */
-    struct sse_env e;
     struct fleet f;
-    struct kbase kb;
-    struct bcast b_half, b_full;
-    struct latency lat = {0};
-    long rss0 = -1, rss_half = -1, rss_full = -1, h0 = -1, h1 = -1;
+    struct result rx = {0}, ry = {0};
+    long h0 = -1, h1 = -1;
     int rc = 1;
-    memset(&kb, 0, sizeof kb);
-    memset(&e, 0, sizeof e);
     if (holder < 0 || fleet_init(&f, (size_t)(o.conns > o.subs ? o.conns : o.subs)) < 0)
         return 1;
 
@@ -934,109 +1333,26 @@ int main(int argc, char **argv)
     kill(holder, SIGKILL);
     waitpid(holder, NULL, 0);
 
-    fprintf(stderr, "== servers\n");
-    if (env_start(&e, &o) < 0 ||
-        kbase_start(&kb, e.kafka.bootstrap, o.fetch_wait_ms,
-                    (size_t)(o.events + 64 * 4 + 10000)) < 0)
+    if ((o.system & SYS_OUTBOX) && run_outbox(&o, &f, &rx) < 0)
         goto out;
-    struct zadd_arg za = {.who = who_broadcast};
-    if (redis_pipeline(e.rc, (size_t)o.conns, cmd_zadd, &za) < 0)
+    if ((o.system & SYS_NCHAN) && run_nchan(&o, &f, &ry) < 0)
         goto out;
-    za.who = who_latency;
-    if (redis_pipeline(e.rc, (size_t)o.subs, cmd_zadd, &za) < 0)
-        goto out;
-    f.port = e.http_port;
-    if (feed_ready(&e, &f, &kb) < 0)
-        goto out;
-
-    fprintf(stderr, "== memory and broadcast: %ld streams in one queue\n", o.conns);
-    rss0 = rss_kb(e.sse.pid);
-    if (fleet_open(&f, (size_t)o.conns / 2, who_broadcast, o.window) < 0)
-        goto out;
-    fleet_pump(&f, 500);
-    rss_half = rss_kb(e.sse.pid);
-    if (broadcast(&e, &f, &kb, o.reps, &b_half) < 0 ||
-        fleet_open(&f, (size_t)o.conns, who_broadcast, o.window) < 0)
-        goto out;
-    fleet_pump(&f, 500);
-    rss_full = rss_kb(e.sse.pid);
-    pid_t perf = perf_start(o.perf, "broadcast", e.sse.pid);
-    rc = broadcast(&e, &f, &kb, o.reps, &b_full);
-    perf_stop(perf);
-    if (rc < 0)
-        goto out;
-    rc = 1;
-    fleet_close(&f);
-    fleet_pump(&f, 1000);
-
-    if (!o.skip_latency) {
-        fprintf(stderr, "== latency: %ld streams over %d queues, %d events at "
-                "%d/s\n", o.subs, o.queues, o.events, o.rate);
-        if (fleet_open(&f, (size_t)o.subs, who_latency, o.window) < 0)
-            goto out;
-        fleet_pump(&f, 500);
-        perf = perf_start(o.perf, "latency", e.sse.pid);
-        rc = latency(&e, &f, &kb, &o, &lat);
-        perf_stop(perf);
-        if (rc < 0)
-            goto out;
-        rc = 1;
-    }
 
     /* ---- the summary ---- */
-    double per = (double)(rss_full - rss0) * 1024.0 / (double)o.conns;
-    double per_marg = (double)(rss_full - rss_half) * 1024.0 / (double)(o.conns / 2);
-    double hper = (double)(h1 - h0) * 1024.0 / (double)o.conns;
-    double slope = (b_full.all_ms - b_half.all_ms) / (double)(o.conns / 2);
-    double at_target = b_full.all_ms + slope * (double)(TARGET_CONNS - o.conns);
-    double lin = b_full.all_ms * (double)TARGET_CONNS / (double)o.conns;
-    if (at_target < lin)
-        at_target = lin; /* never credit a flat-looking curve */
-    int mem_ok = per <= TARGET_BYTES_PER_CONN;
-    int bc_ok = at_target <= TARGET_BROADCAST_MS && !b_full.lost && !b_half.lost;
-    int lat_ok = lat.p99 <= TARGET_P99_MS && !lat.late;
+    double hper = per_stream(h0, h1, o.conns);
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
-    printf("== outbox-sse speed (issue 4), %s, %ld cores, RLIMIT_NOFILE hard "
-           "limit %ld\n", date, sysconf(_SC_NPROCESSORS_ONLN), hard);
+    printf("== %s speed (issue 4%s), %s, %ld cores, RLIMIT_NOFILE hard "
+           "limit %ld\n", o.system == SYS_NCHAN ? "nchan" : "outbox-sse",
+           o.system & SYS_NCHAN ? ", issue 6: side by side with nchan" : "",
+           date, sysconf(_SC_NPROCESSORS_ONLN), hard);
     if (o.conns < TARGET_CONNS)
-        printf("   (%ld streams is as many as one process may hold here: the "
-               "100,000 figures are extrapolated)\n", o.conns);
-    printf("memory     %ld streams, each with its first rank: outbox-sse VmRSS "
-           "%.1f -> %.1f MiB\n", o.conns, rss0 / 1024.0, rss_full / 1024.0);
-    printf("           %.0f B per stream (second half alone: %.0f B); bare "
-           "libevent holder %.0f B; ratio %.2f\n", per, per_marg, hper,
-           hper > 0 ? per / hper : 0.0);
-    printf("           at 100,000 streams: %.0f MiB; target <= 4 KB per "
-           "stream: %s\n", per * TARGET_CONNS / 1048576.0, verdict(mem_ok));
-    printf("broadcast  one change moving every rank in one queue, median of %d:\n",
-           o.reps);
-    const struct bcast *bb[] = {&b_half, &b_full};
-    for (int i = 0; i < 2; i++)
-        printf("           %6zu streams: all delivered %.1f ms (half of them "
-               "%.1f ms); Redis question alone %.1f ms (ratio %.1f); ZRANGE "
-               "of the queue %.1f ms; Kafka hop %.1f ms\n", bb[i]->n,
-               bb[i]->all_ms, bb[i]->p50_ms, bb[i]->redis_ms,
-               bb[i]->redis_ms > 0 ? bb[i]->all_ms / bb[i]->redis_ms : 0.0,
-               bb[i]->zrange_ms, bb[i]->kafka_ms);
-    printf("           at 100,000 streams (extrapolated, at least linear): "
-           "%.0f ms; target <= 1 s: %s%s\n", at_target, verdict(bc_ok),
-           b_full.lost || b_half.lost ? " (some clients missed a rank)" : "");
-    if (!o.skip_latency) {
-        printf("latency    %ld streams over %d queues, %zu events at %d/s, "
-               "%zu deliveries:\n", o.subs, o.queues, lat.events, o.rate,
-               lat.samples);
-        printf("           produce -> first byte at a waiting client: p50 %.1f "
-               "ms, p99 %.1f ms, max %.1f ms (last client of a queue: p99 "
-               "%.1f ms)\n", lat.p50, lat.p99, lat.max, lat.last_p99);
-        printf("           plain librdkafka consumer, same records: p50 %.1f "
-               "ms, p99 %.1f ms, max %.1f ms; ratio p99 %.2f, outbox-sse's own "
-               "share at p50 %.1f ms\n", lat.k_p50, lat.k_p99, lat.k_max,
-               lat.k_p99 > 0 ? lat.p99 / lat.k_p99 : 0.0, lat.p50 - lat.k_p50);
-        printf("           target p99 <= 20 ms with 10,000 subscribers: %s%s\n",
-               verdict(lat_ok), lat.late ? " (events not delivered in 5 s)" : "");
-    }
+        printf("   (%ld streams: the 100,000 figures are extrapolated)\n", o.conns);
+    if (rx.ran)
+        print_outbox(&o, &rx, hper);
+    if (ry.ran)
+        print_nchan(&o, &ry, hper);
     printf("machine    load average %.1f at the start, %.1f at the end (%ld "
            "cores; above that, other work shared them)\n", load0, loadavg(),
            sysconf(_SC_NPROCESSORS_ONLN));
@@ -1044,13 +1360,10 @@ int main(int argc, char **argv)
            "producer linger.ms 1, coalesce_interval 100ms, refresh_interval 1h, "
            "HMAC tokens, "
            "%d connecting at once\n", o.fetch_wait_ms, o.window);
+    if (rx.ran && ry.ran)
+        print_table(&o, &rx, &ry, hper);
     rc = 0;
 out:
-    if (rc)
-        fprintf(stderr, "sse-bench: failed; logs in %s\n", e.dir[0] ? e.dir : "?");
     fleet_free(&f);
-    kbase_stop(&kb);
-    if (e.dir[0])
-        sse_env_stop(&e);
     return rc;
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# outbox-sse and nchan side by side (issue 6; see tests/bench/SSE.md, "Side
+# by side with nchan"):
+#
+#   tests/bench/sse_compare.sh [outbox-sse-bench options]   e.g. --conns 4000
+#
+# Installs nginx-light and libnginx-mod-nchan with apt-get when missing
+# (the packages' nginx service is never started: the benchmark runs its own
+# `nginx -p TMPDIR -c TMPDIR/nginx.conf -g 'daemon off;'` as a child on a
+# free port of 127.0.0.1, with one worker process, and stops it). Then it
+# builds build/ and runs `outbox-sse-bench --system both`: outbox-sse and
+# then nchan on the same N and workload, in one invocation, and one table
+# (metric | outbox-sse | nchan | ratio) at the end.
+#
+# Defaults: --conns 9000 streams for memory and the rank wave (each server
+# and the benchmark hold one descriptor per stream, and RLIMIT_NOFILE's hard
+# limit is 20,000 here), 10,000 subscribers for latency, 5 waves per size.
+# About 4 to 8 minutes on two shared cores. Options after the defaults win.
+# The output goes to stdout and to build/sse-compare-DATE.txt.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${OUTBOX_BENCH_BUILD:-$here/build}
+case "${1:-}" in
+  -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+if [ ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || ! command -v nginx >/dev/null; then
+  echo "installing nginx-light libnginx-mod-nchan" >&2
+  # Keep the packaged service from starting where no policy says so.
+  made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    nginx-light libnginx-mod-nchan >&2
+  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+fi
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target outbox-sse-bench >/dev/null
+ulimit -n "$(ulimit -Hn)"
+echo "RLIMIT_NOFILE: soft $(ulimit -Sn), hard $(ulimit -Hn)" >&2
+out="$build/sse-compare-$(date +%Y%m%d-%H%M%S).txt"
+{ echo "command: tests/bench/sse_compare.sh $*"
+  "$build/tests/outbox-sse-bench" --system both --conns 9000 "$@"; } | tee "$out"
+echo "(saved in $out)" >&2
