@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "sse/deadline.h"
 #include "sse/frame.h"
+#include "sse/route.h"
 #include "sse/token.h"
 
 #define DRAIN_TICK_MS 20
@@ -66,73 +67,6 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- percent-decoding and parameters ---------------------------------- */
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int server_pct_decode(const char *in, size_t n, int form, char *out,
-                      size_t outlen)
-{
-    size_t k = 0;
-    if (outlen == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++, k++) {
-        if (k + 1 >= outlen)
-            return -1;
-        char c = in[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return -1;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+' && form) {
-            c = ' ';
-        }
-        out[k] = c;
-    }
-    out[k] = '\0';
-    return (int)k;
-}
-
-/* The raw value of parameter `name` in a query string, or NULL. */
-static const char *param(const char *query, const char *name, size_t *len)
-{
-    size_t nl = strlen(name);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
-        if (plen > nl && !strncmp(p, name, nl) && p[nl] == '=') {
-            *len = plen - nl - 1;
-            return p + nl + 1;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return NULL;
-}
-
-/* -1: malformed; 0: absent; 1: decoded into out. */
-static int param_decoded(const char *query, const char *name, char *out,
-                         size_t outlen)
-{
-    size_t len;
-    const char *v = param(query, name, &len);
-    if (!v)
-        return 0;
-    return server_pct_decode(v, len, 1, out, outlen) < 0 ? -1 : 1;
 }
 
 /* ---- responses --------------------------------------------------------- */
@@ -407,85 +341,6 @@ static void stream_start(struct server *s, struct evhttp_request *req,
 
 /* ---- requests ---------------------------------------------------------- */
 
-struct route {
-    char queue[TOKEN_NAME_MAX + 2], user[TOKEN_NAME_MAX + 2];
-    int stream;
-};
-
-/* 0 with the route; else the status to answer, with *why. */
-static int parse_path(const char *path, struct route *r, const char **why)
-{
-    static const char prefix[] = "/v1/queues/";
-    *why = "no such resource";
-    if (!path || strncmp(path, prefix, sizeof prefix - 1))
-        return 404;
-    const char *q = path + sizeof prefix - 1;
-    const char *slash = strchr(q, '/');
-    if (!slash)
-        return 404;
-    const char *rest = slash + 1;
-    const char *user = NULL;
-    if (!strcmp(rest, "events"))
-        r->stream = 1;
-    else if (!strncmp(rest, "users/", 6) && rest[6] && !strchr(rest + 6, '/'))
-        user = rest + 6;
-    else
-        return 404;
-    *why = "malformed queue or user name";
-    int ql = server_pct_decode(q, (size_t)(slash - q), 0, r->queue, sizeof r->queue);
-    if (ql < 0 || !token_name_ok(r->queue, (size_t)ql))
-        return 400;
-    if (user) {
-        int ul = server_pct_decode(user, strlen(user), 0, r->user, sizeof r->user);
-        if (ul < 0 || !token_name_ok(r->user, (size_t)ul))
-            return 400;
-    }
-    return 0;
-}
-
-/* The user parameter of a stream, Last-Event-ID. 0, or the status. */
-static int parse_query(struct evhttp_request *req, const char *query,
-                       struct route *r, const char **why)
-{
-    char id[32];
-    *why = "malformed user parameter";
-    if (r->stream) {
-        int rc = param_decoded(query, "user", r->user, sizeof r->user);
-        if (rc == 0)
-            *why = "missing user parameter";
-        if (rc <= 0 || !token_name_ok(r->user, strlen(r->user)))
-            return 400;
-    }
-    /* Accepted and checked, not otherwise needed: every stream starts
-     * with the current state. */
-    const char *last = evhttp_find_header(evhttp_request_get_input_headers(req),
-                                          "Last-Event-ID");
-    *why = "malformed Last-Event-ID";
-    if (param_decoded(query, "lastEventId", id, sizeof id) < 0)
-        return 400;
-    if (last && strlen(last) >= sizeof id)
-        return 400;
-    return 0;
-}
-
-static int authorize(struct server *s, const char *query, const struct route *r,
-                     const char **why)
-{
-    char tok[TOKEN_MAX];
-    if (s->cfg->auth.mode == SSE_AUTH_NONE)
-        return 0;
-    int rc = param_decoded(query, "token", tok, sizeof tok);
-    if (rc <= 0) {
-        *why = rc == 0 ? "missing token" : "malformed token";
-        return 401;
-    }
-    const char *secret = s->cfg->auth.secret ? s->cfg->auth.secret : "";
-    enum token_verdict v = token_verify(secret, strlen(secret), TOKEN_SUBSCRIBE,
-                                        tok, r->queue, r->user, time(NULL));
-    *why = token_verdict_str(v);
-    return v == TOKEN_OK ? 0 : v == TOKEN_OTHER_SUBJECT ? 403 : 401;
-}
-
 static void preflight(struct server *s, struct evhttp_request *req)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -509,11 +364,12 @@ static int admit(struct server *s, struct evhttp_request *req,
     *why = "only GET is served";
     if (evhttp_request_get_command(req) != EVHTTP_REQ_GET)
         return 405;
-    int code = parse_path(uri ? evhttp_uri_get_path(uri) : NULL, r, why);
-    if (!code)
-        code = parse_query(req, query, r, why);
-    if (!code)
-        code = authorize(s, query, r, why);
+    const char *secret = s->cfg->auth.mode == SSE_AUTH_NONE ? NULL
+                         : s->cfg->auth.secret ? s->cfg->auth.secret : "";
+    const char *last = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "Last-Event-ID");
+    int code = route_request(uri ? evhttp_uri_get_path(uri) : NULL, query, last,
+                             secret, time(NULL), r, why);
     if (!code && (int64_t)s->nconns >= s->cfg->http.max_connections) {
         mseries_add(s->refused, 1);
         *why = "too many connections";

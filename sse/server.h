@@ -49,9 +49,4 @@ size_t server_streams(const struct server *s);
  * last one is closed. */
 void server_drain(struct server *s, void (*done)(void *arg), void *arg);
 
-/* Strict percent-decoding ('+' is a space when `form`): -1 on a bad
- * escape, an encoded NUL or when out (outlen bytes) is too small. Pure. */
-int server_pct_decode(const char *in, size_t n, int form, char *out,
-                      size_t outlen);
-
 #endif

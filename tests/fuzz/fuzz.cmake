@@ -9,7 +9,8 @@ set(outbox_fuzz_targets
   "fuzz_feed_json\;outbox_sse_core"
   "fuzz_binlog\;outbox_relay_core"
   "fuzz_mysql_json\;outbox_relay_core"
-  "fuzz_cfg\;outbox_config")
+  "fuzz_cfg\;outbox_config"
+  "fuzz_route\;outbox_sse_core")
 foreach(entry ${outbox_fuzz_targets})
   list(GET entry 0 name)
   list(GET entry 1 lib)

@@ -1,5 +1,5 @@
 /*
- * server_pct_decode on arbitrary input: byte 0 picks form or path
+ * route_pct_decode on arbitrary input: byte 0 picks form or path
  * decoding, byte 1 the size of the output buffer (0 to 255), the rest is
  * the input. Input and output live in buffers of exactly their size, so a
  * read or write past either is caught. A success must account for every
@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "sse/server.h"
+#include "sse/route.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *in = fuzz_copy(data + 2, n, 0);
     char *out = malloc(outlen); /* 0 bytes too: nothing may be written */
     FUZZ_CHECK(out != NULL || outlen == 0);
-    int rc = server_pct_decode(in, n, form, out, outlen);
+    int rc = route_pct_decode(in, n, form, out, outlen);
     FUZZ_CHECK(rc >= -1);
     if (rc >= 0) {
         size_t pct = 0;
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             enc[3 * i + 1] = hex[c >> 4];
             enc[3 * i + 2] = hex[c & 15];
         }
-        int rc2 = server_pct_decode(enc, elen, form, back, (size_t)rc + 1);
+        int rc2 = route_pct_decode(enc, elen, form, back, (size_t)rc + 1);
         if (nul) {
             FUZZ_CHECK(rc2 == -1); /* a raw NUL in the input, now %00 */
         } else {

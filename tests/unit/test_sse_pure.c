@@ -1,7 +1,7 @@
 /*
  * The SSE daemon's pure pieces: the admission-rate window (sse/eta.h),
  * the bytes of events and their JSON (sse/frame.h), and the strict
- * percent-decoding of paths and query parameters (server_pct_decode).
+ * percent-decoding of paths and query parameters (route_pct_decode).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 
 #include "sse/eta.h"
 #include "sse/frame.h"
-#include "sse/server.h"
+#include "sse/route.h"
 
 /* ---- eta ---------------------------------------------------------------- */
 
@@ -295,7 +295,7 @@ static void test_frame_state_json(void **state)
     evbuffer_free(b);
 }
 
-/* ---- server_pct_decode -------------------------------------------------- */
+/* ---- route_pct_decode -------------------------------------------------- */
 
 /* Decodes `in` with out of `outlen` bytes; checks the result and that
  * nothing past outlen was written. */
@@ -304,7 +304,7 @@ static void pct_is(const char *in, int form, size_t outlen, const char *want)
     char out[64];
     assert_true(outlen <= sizeof out - 8);
     memset(out, '#', sizeof out);
-    int n = server_pct_decode(in, strlen(in), form, out, outlen);
+    int n = route_pct_decode(in, strlen(in), form, out, outlen);
     for (size_t i = outlen; i < sizeof out; i++)
         if (out[i] != '#')
             fail_msg("\"%s\": byte %zu written, outlen %zu", in, i, outlen);
@@ -363,9 +363,9 @@ static void test_pct_decode(void **state)
     pct_is("a", 0, 0, NULL);
     /* the length given, not the NUL, ends the input */
     char out[16];
-    assert_int_equal(server_pct_decode("abcdef", 3, 0, out, sizeof out), 3);
+    assert_int_equal(route_pct_decode("abcdef", 3, 0, out, sizeof out), 3);
     assert_string_equal(out, "abc");
-    assert_int_equal(server_pct_decode("%41%42", 4, 0, out, sizeof out), -1);
+    assert_int_equal(route_pct_decode("%41%42", 4, 0, out, sizeof out), -1);
 }
 
 int main(void)

@@ -1,0 +1,152 @@
+#include "sse/route.h"
+
+#include <string.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int route_pct_decode(const char *in, size_t n, int form, char *out,
+                      size_t outlen)
+{
+    size_t k = 0;
+    if (outlen == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++, k++) {
+        if (k + 1 >= outlen)
+            return -1;
+        char c = in[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return -1;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && form) {
+            c = ' ';
+        }
+        out[k] = c;
+    }
+    out[k] = '\0';
+    return (int)k;
+}
+
+/* The raw value of parameter `name` in a query string, or NULL. */
+static const char *param(const char *query, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+        if (plen > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            *len = plen - nl - 1;
+            return p + nl + 1;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* -1: malformed; 0: absent; 1: decoded into out. */
+static int param_decoded(const char *query, const char *name, char *out,
+                         size_t outlen)
+{
+    size_t len;
+    const char *v = param(query, name, &len);
+    if (!v)
+        return 0;
+    return route_pct_decode(v, len, 1, out, outlen) < 0 ? -1 : 1;
+}
+
+/* 0 with the route; else the status to answer, with *why. */
+static int parse_path(const char *path, struct route *r, const char **why)
+{
+    static const char prefix[] = "/v1/queues/";
+    *why = "no such resource";
+    if (!path || strncmp(path, prefix, sizeof prefix - 1))
+        return 404;
+    const char *q = path + sizeof prefix - 1;
+    const char *slash = strchr(q, '/');
+    if (!slash)
+        return 404;
+    const char *rest = slash + 1;
+    const char *user = NULL;
+    if (!strcmp(rest, "events"))
+        r->stream = 1;
+    else if (!strncmp(rest, "users/", 6) && rest[6] && !strchr(rest + 6, '/'))
+        user = rest + 6;
+    else
+        return 404;
+    *why = "malformed queue or user name";
+    int ql = route_pct_decode(q, (size_t)(slash - q), 0, r->queue, sizeof r->queue);
+    if (ql < 0 || !token_name_ok(r->queue, (size_t)ql))
+        return 400;
+    if (user) {
+        int ul = route_pct_decode(user, strlen(user), 0, r->user, sizeof r->user);
+        if (ul < 0 || !token_name_ok(r->user, (size_t)ul))
+            return 400;
+    }
+    return 0;
+}
+
+/* The user parameter of a stream, Last-Event-ID. 0, or the status. */
+static int parse_query(const char *query, const char *last, struct route *r,
+                       const char **why)
+{
+    char id[32];
+    *why = "malformed user parameter";
+    if (r->stream) {
+        int rc = param_decoded(query, "user", r->user, sizeof r->user);
+        if (rc == 0)
+            *why = "missing user parameter";
+        if (rc <= 0 || !token_name_ok(r->user, strlen(r->user)))
+            return 400;
+    }
+    /* Accepted and checked, not otherwise needed: every stream starts
+     * with the current state. */
+    *why = "malformed Last-Event-ID";
+    if (param_decoded(query, "lastEventId", id, sizeof id) < 0)
+        return 400;
+    if (last && strlen(last) >= sizeof id)
+        return 400;
+    return 0;
+}
+
+static int authorize(const char *query, const char *secret, int64_t now,
+                     const struct route *r, const char **why)
+{
+    char tok[TOKEN_MAX];
+    if (!secret)
+        return 0; /* auth.mode: none */
+    int rc = param_decoded(query, "token", tok, sizeof tok);
+    if (rc <= 0) {
+        *why = rc == 0 ? "missing token" : "malformed token";
+        return 401;
+    }
+    enum token_verdict v = token_verify(secret, strlen(secret), TOKEN_SUBSCRIBE,
+                                        tok, r->queue, r->user, now);
+    *why = token_verdict_str(v);
+    return v == TOKEN_OK ? 0 : v == TOKEN_OTHER_SUBJECT ? 403 : 401;
+}
+
+int route_request(const char *path, const char *query, const char *last_event_id,
+                  const char *secret, int64_t now, struct route *r,
+                  const char **why)
+{
+    memset(r, 0, sizeof *r);
+    int code = parse_path(path, r, why);
+    if (!code)
+        code = parse_query(query, last_event_id, r, why);
+    if (!code)
+        code = authorize(query, secret, now, r, why);
+    return code;
+}
