@@ -1,0 +1,506 @@
+/*
+ * outbox-bench: see tests/bench/README.md for what it measures and how to
+ * read it. Phases, in this order, on one MariaDB and one kafka-mock:
+ *
+ *   1. the relay runs once and stops, so that its checkpoint is at the end
+ *      of the binlog; the backlog is loaded while it is down;
+ *   2. baselines of the drain: mariadb-binlog reads that binlog raw, and a
+ *      minimal librdkafka producer (the relay's settings) produces as many
+ *      such records;
+ *   3. the relay starts and drains the backlog; done when the partitions'
+ *      end offsets have grown by the backlog size;
+ *   4. latency: paced one-row commits, seen by a consumer; then the same
+ *      with a producer writing directly to the mock (the baseline).
+ *
+ * The relay's RSS is sampled through phases 3 and 4, the baseline
+ * producer's through phase 2.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/bench/bench.h"
+#include "tests/integration/relay_env.h"
+
+#define POLL_NS 20000000L   /* end-offset polls while draining */
+#define DRAIN_TIMEOUT_S 900
+#define BASE_PARTITIONS 48  /* as many as the relay's three topics have */
+#define TARGET_DRAIN 300000.0
+#define TARGET_P50_MS 1.0
+#define TARGET_P99_MS 5.0
+#define TARGET_RSS_MB 30.0
+
+static const char *const RELAY_TOPICS[] = {
+    "outbox.event.queue:16", "outbox.event.order:16", "outbox.event.user:16",
+    NULL};
+static const char *const BASE_TOPIC[] = {"bench.baseline:48", NULL};
+static const char *const LAT_TOPIC[] = {"bench.latency:48", NULL};
+
+struct drain {
+    double load_s, binlog_s, base_s, relay_s, first_s, ckpt_s;
+    long long binlog_bytes;
+    long base_rss_kb, relay_rss_kb, relay_hwm_kb;
+    int64_t delivered;
+};
+
+struct latency {
+    struct bench_latency relay, base;
+    double relay_rate, base_rate;
+    long relay_rss_kb, relay_hwm_kb;
+};
+
+struct run {
+    struct bench_opts o;
+    struct relay_env e;
+    struct bench_rss rss;
+    rd_kafka_t *admin; /* asks for end offsets */
+    char props_yaml[2048], self[512], perf[512];
+    struct drain d;
+    struct latency l;
+};
+
+static double secs(int64_t ns) { return (double)ns / 1e9; }
+
+/* ---- options ------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: outbox-bench [--events N] [--payload BYTES] [--txn-rows N]\n"
+            "         [--keys N] [--rate N] [--seconds N] [--warmup-ms N]\n"
+            "         [--fetch-wait-ms N] [--prop KEY=VALUE]... [--perf FILE]\n"
+            "         [--skip-drain] [--skip-latency]\n");
+}
+
+static int parse(struct run *r, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"events", 1, 0, 'n'}, {"payload", 1, 0, 'p'}, {"txn-rows", 1, 0, 't'},
+        {"keys", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 's'},
+        {"warmup-ms", 1, 0, 'w'}, {"fetch-wait-ms", 1, 0, 'f'},
+        {"prop", 1, 0, 'P'}, {"perf", 1, 0, 'g'}, {"skip-drain", 0, 0, 'D'},
+        {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    struct bench_opts *o = &r->o;
+    *o = (struct bench_opts){.events = 1000000, .payload = 200, .txn_rows = 500,
+                             .keys = 1000, .rate = 5000, .seconds = 20,
+                             .warmup_ms = 1000, .fetch_wait_ms = 1};
+    for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+        switch (c) {
+        case 'n': o->events = atol(optarg); break;
+        case 'p': o->payload = atoi(optarg); break;
+        case 't': o->txn_rows = atoi(optarg); break;
+        case 'k': o->keys = atoi(optarg); break;
+        case 'r': o->rate = atoi(optarg); break;
+        case 's': o->seconds = atoi(optarg); break;
+        case 'w': o->warmup_ms = atoi(optarg); break;
+        case 'f': o->fetch_wait_ms = atoi(optarg); break;
+        case 'P':
+            if (o->nprops == BENCH_MAX_PROPS || !strchr(optarg, '='))
+                return -1;
+            o->props[o->nprops++] = optarg;
+            break;
+        case 'g': snprintf(r->perf, sizeof r->perf, "%s", optarg); break;
+        case 'D': o->skip_drain = 1; break;
+        case 'L': o->skip_latency = 1; break;
+        default: return -1;
+        }
+    }
+    int positional = argc - optind;
+    if (positional != 0 && (positional != 3 || strcmp(argv[optind], "produce")))
+        return -1;
+    return o->events > 0 && o->payload >= 40 &&
+                   o->payload <= 4000 && o->txn_rows > 0 && o->keys > 0 &&
+                   o->rate > 0 && o->seconds > 0 ? 0 : -1;
+}
+
+/* The --prop pairs as the relay's YAML properties. */
+static void props_yaml(struct run *r)
+{
+    size_t at = 0;
+    for (int i = 0; i < r->o.nprops; i++) {
+        const char *p = r->o.props[i], *eq = strchr(p, '=');
+        at += (size_t)snprintf(r->props_yaml + at, sizeof r->props_yaml - at,
+                               "    %.*s: \"%s\"\n", (int)(eq - p), p, eq + 1);
+        if (at >= sizeof r->props_yaml)
+            at = sizeof r->props_yaml - 1;
+    }
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static int setup(struct run *r)
+{
+    static const char *const mariadb[] = {"--innodb-buffer-pool-size=256M",
+                                          NULL};
+    props_yaml(r);
+    if (relay_env_start(&r->e, "at_least_once", mariadb) < 0 ||
+        relay_env_configure(&r->e, r->props_yaml) < 0 ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline %d", BASE_PARTITIONS) ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency %d", BASE_PARTITIONS) ||
+        !(r->admin = bench_producer(r->e.kafka.bootstrap, &r->o)) ||
+        bench_rss_start(&r->rss) < 0)
+        return -1;
+    /* One run that stops at once leaves the checkpoint at the binlog's
+     * end: the backlog written next is what the relay finds at start. */
+    if (relay_env_run_relay(&r->e) < 0 || th_stop(&r->e.relay, 10000, NULL))
+        return -1;
+    return 0;
+}
+
+/* Runs argv to its end, sampling its RSS; wall time in s, or -1. */
+static double timed_run(struct run *r, const char *name, char *const argv[],
+                        long *rss_kb)
+{
+    struct th_proc p = {0};
+    int64_t t0 = bench_now_ns();
+    if (th_spawn(&p, name, r->e.dir, argv) < 0)
+        return -1;
+    bench_rss_watch(&r->rss, p.pid);
+    int rc = th_wait(&p, DRAIN_TIMEOUT_S * 1000);
+    double s = secs(bench_now_ns() - t0);
+    if (rss_kb)
+        *rss_kb = atomic_load(&r->rss.hwm_kb);
+    bench_rss_watch(&r->rss, 0);
+    if (rc != 0) {
+        fprintf(stderr, "bench: %s failed (%d)\n", name, rc);
+        th_dump_log(&p, 10);
+        if (rc < 0)
+            th_kill(&p);
+        return -1;
+    }
+    return s;
+}
+
+/* ---- drain baselines ----------------------------------------------------- */
+
+static int binlog_baseline(struct run *r, const char *file,
+                           unsigned long long pos)
+{
+    char port[32], start[64], dir[128], prefix[160], out[400];
+    snprintf(port, sizeof port, "--port=%d", r->e.db.port);
+    snprintf(start, sizeof start, "--start-position=%llu", pos);
+    /* raw events to memory: the transport, with no decoding to text */
+    snprintf(dir, sizeof dir, "/dev/shm/outbox-bench.%d", (int)getpid());
+    snprintf(prefix, sizeof prefix, "--result-file=%s/", dir);
+    snprintf(out, sizeof out, "%s/%s", dir, file);
+    if (mkdir(dir, 0700) < 0)
+        return -1;
+    char *argv[] = {"mariadb-binlog", "--read-from-remote-server",
+                    "--host=127.0.0.1", port, "--user=root", "--raw", start,
+                    prefix, "--to-last-log", (char *)file, NULL};
+    r->d.binlog_s = timed_run(r, "mariadb-binlog", argv, NULL);
+    struct stat st;
+    r->d.binlog_bytes = stat(out, &st) == 0 ? (long long)st.st_size : -1;
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: cannot remove %s\n", dir);
+    return r->d.binlog_s < 0 ? -1 : 0;
+}
+
+static int producer_baseline(struct run *r)
+{
+    char n[32], payload[16], keys[16], *argv[64];
+    int k = 0;
+    snprintf(n, sizeof n, "%ld", r->o.events);
+    snprintf(payload, sizeof payload, "%d", r->o.payload);
+    snprintf(keys, sizeof keys, "%d", r->o.keys);
+    argv[k++] = r->self;
+    argv[k++] = "--events";
+    argv[k++] = n;
+    argv[k++] = "--payload";
+    argv[k++] = payload;
+    argv[k++] = "--keys";
+    argv[k++] = keys;
+    for (int i = 0; i < r->o.nprops; i++) {
+        argv[k++] = "--prop";
+        argv[k++] = (char *)r->o.props[i];
+    }
+    argv[k++] = "produce";
+    argv[k++] = r->e.kafka.bootstrap;
+    argv[k++] = "bench.baseline";
+    argv[k] = NULL;
+    r->d.base_s = timed_run(r, "producer", argv, &r->d.base_rss_kb);
+    int64_t got = bench_end_offsets(r->admin, BASE_TOPIC);
+    if (r->d.base_s >= 0 && got != r->o.events)
+        fprintf(stderr, "bench: the baseline producer left %lld records, "
+                "not %ld\n", (long long)got, r->o.events);
+    return r->d.base_s < 0 || got != r->o.events ? -1 : 0;
+}
+
+/* ---- the relay's drain --------------------------------------------------- */
+
+static void perf_start(struct run *r, struct th_proc *perf)
+{
+    char pid[16];
+    if (!r->perf[0])
+        return;
+    snprintf(pid, sizeof pid, "%d", (int)r->e.relay.pid);
+    char *argv[] = {"perf", "record", "-g", "-o", r->perf, "-p", pid, NULL};
+    if (th_spawn(perf, "perf", r->e.dir, argv) < 0)
+        fprintf(stderr, "bench: perf did not start\n");
+}
+
+/* Polls the end offsets until `want` more records are in the relay's
+ * topics. 0, or -1 when the relay died or time ran out. */
+static int await_records(struct run *r, int64_t base, int64_t want,
+                         int64_t t0)
+{
+    for (int64_t next = bench_now_ns();; next += POLL_NS) {
+        bench_sleep_until(next);
+        int64_t got = bench_end_offsets(r->admin, RELAY_TOPICS) - base;
+        if (got > 0 && r->d.first_s == 0)
+            r->d.first_s = secs(bench_now_ns() - t0);
+        r->d.delivered = got;
+        if (got >= want)
+            return 0;
+        if (!th_alive(&r->e.relay) || secs(bench_now_ns() - t0) > DRAIN_TIMEOUT_S) {
+            fprintf(stderr, "bench: relay delivered %lld of %lld\n",
+                    (long long)got, (long long)want);
+            th_dump_log(&r->e.relay, 20);
+            return -1;
+        }
+    }
+}
+
+static int relay_drain(struct run *r)
+{
+    struct th_proc perf = {0};
+    int64_t base = bench_end_offsets(r->admin, RELAY_TOPICS);
+    int64_t t0 = bench_now_ns();
+    if (base < 0 || relay_env_spawn_relay(&r->e) < 0)
+        return -1;
+    bench_rss_watch(&r->rss, r->e.relay.pid);
+    perf_start(r, &perf);
+    int rc = await_records(r, base, r->o.events, t0);
+    r->d.relay_s = secs(bench_now_ns() - t0);
+    if (perf.pid > 0)
+        th_stop(&perf, 30000, NULL);
+    /* the relay's own word: its checkpoint passes the backlog */
+    if (rc == 0 && relay_env_wait_caught_up(&r->e, 60000) == 0)
+        r->d.ckpt_s = secs(bench_now_ns() - t0);
+    r->d.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
+    r->d.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
+    return rc;
+}
+
+static int drain(struct run *r)
+{
+    char file[256];
+    unsigned long long pos;
+    int64_t t0 = bench_now_ns();
+    fprintf(stderr, "bench: loading %ld events\n", r->o.events);
+    if (relay_env_binlog_end(&r->e, file, sizeof file, &pos) < 0 ||
+        bench_db_load(&r->e.db, &r->o, 0) < 0)
+        return -1;
+    r->d.load_s = secs(bench_now_ns() - t0);
+    fprintf(stderr, "bench: baselines: mariadb-binlog, producer\n");
+    if (binlog_baseline(r, file, pos) < 0 || producer_baseline(r) < 0)
+        return -1;
+    fprintf(stderr, "bench: relay drains the backlog\n");
+    return relay_drain(r);
+}
+
+/* ---- latency ------------------------------------------------------------- */
+
+struct paced_kafka {
+    rd_kafka_t *rk;
+    long first;
+    const struct bench_opts *o;
+};
+
+static int produce_one(void *arg, long i)
+{
+    struct paced_kafka *p = arg;
+    int rc = bench_produce(p->rk, "bench.latency", p->first + i, p->o);
+    rd_kafka_poll(p->rk, 0); /* delivery reports, as the relay serves them */
+    return rc;
+}
+
+/* Waits for the consumer to see the last events, then its verdict. */
+static int settle(struct run *r, struct bench_consumer *c, int64_t *commit,
+                  long n, struct bench_latency *out)
+{
+    for (int i = 0; i < 500 && atomic_load(&c->received) < n; i++)
+        bench_sleep_until(bench_now_ns() + 10000000L);
+    bench_consumer_stop(c);
+    long warm = (long)r->o.rate * r->o.warmup_ms / 1000;
+    int rc = bench_latency_of(commit, c->seen, warm < n ? warm : 0, n, out);
+    bench_consumer_free(c);
+    return rc;
+}
+
+/* One latency run: commits through MariaDB and the relay (relay != 0),
+ * or produces directly into the mock. */
+static int latency_run(struct run *r, int relay, long first,
+                       struct bench_latency *out, double *rate)
+{
+    long n = (long)r->o.rate * r->o.seconds;
+    int64_t *commit = calloc((size_t)n, sizeof *commit), elapsed = 0;
+    struct bench_consumer c;
+    struct paced_kafka pk = {NULL, first, &r->o};
+    long done = -1;
+    if (!commit || bench_consumer_start(&c, r->e.kafka.bootstrap,
+                                        relay ? RELAY_TOPICS : LAT_TOPIC,
+                                        &r->o, first, n) < 0)
+        return free(commit), -1;
+    bench_sleep_until(bench_now_ns() + 1000000000L); /* fetching started */
+    if (relay)
+        done = bench_db_paced(&r->e.db, &r->o, first, n, commit, &elapsed);
+    else if ((pk.rk = bench_producer(r->e.kafka.bootstrap, &r->o)))
+        done = bench_paced(r->o.rate, n, produce_one, &pk, commit, &elapsed);
+    *rate = elapsed > 0 ? (double)done / secs(elapsed) : 0;
+    int rc = done == n ? settle(r, &c, commit, n, out) : -1;
+    if (done != n)
+        bench_consumer_stop(&c), bench_consumer_free(&c);
+    if (pk.rk)
+        rd_kafka_destroy(pk.rk);
+    free(commit);
+    return rc;
+}
+
+static int latency(struct run *r)
+{
+    long first = r->o.events + 1000000; /* ids apart from the backlog's */
+    if (r->e.relay.pid <= 0 && relay_env_run_relay(&r->e) < 0)
+        return -1;
+    bench_rss_watch(&r->rss, r->e.relay.pid);
+    fprintf(stderr, "bench: latency through the relay, %d/s for %d s\n",
+            r->o.rate, r->o.seconds);
+    if (latency_run(r, 1, first, &r->l.relay, &r->l.relay_rate) < 0)
+        return -1;
+    r->l.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
+    r->l.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
+    bench_rss_watch(&r->rss, 0);
+    th_stop(&r->e.relay, 10000, NULL);
+    fprintf(stderr, "bench: latency baseline, producer straight to the mock\n");
+    return latency_run(r, 0, first, &r->l.base, &r->l.base_rate);
+}
+
+/* ---- the summary --------------------------------------------------------- */
+
+static const char *verdict(int ok) { return ok ? "PASS" : "FAIL"; }
+
+static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+static void print_drain(const struct run *r)
+{
+    const struct drain *d = &r->d;
+    double n = (double)r->o.events, relay = n / d->relay_s,
+           binlog = n / d->binlog_s, base = n / d->base_s;
+    printf("backlog drain: %ld events, %d-byte payloads, %d rows per transaction "
+           "(loaded in %.1f s, %.0f events/s)\n", r->o.events, r->o.payload,
+           r->o.txn_rows, d->load_s, n / d->load_s);
+    printf("  relay           %8.2f s  %9.0f events/s   (first record after "
+           "%.2f s; checkpoint past the backlog after %.2f s)\n", d->relay_s,
+           relay, d->first_s, d->ckpt_s);
+    printf("  baseline binlog %8.2f s  %9.0f events/s   mariadb-binlog --raw, "
+           "%.1f MB   relay/baseline = %.2f\n", d->binlog_s, binlog,
+           (double)d->binlog_bytes / 1e6, ratio(relay, binlog));
+    printf("  baseline kafka  %8.2f s  %9.0f events/s   librdkafka producer, "
+           "relay's settings   relay/baseline = %.2f\n", d->base_s, base,
+           ratio(relay, base));
+    printf("  target >= %.0f events/s: %s\n", TARGET_DRAIN,
+           verdict(relay >= TARGET_DRAIN));
+}
+
+static void print_pct(const char *name, const struct bench_latency *l,
+                      double rate)
+{
+    printf("  %-15s p50 %6.3f ms  p99 %6.3f ms  p99.9 %6.3f ms  max %7.3f ms"
+           "  (%ld events at %.0f/s, %ld lost, %ld early)\n", name, l->p50_ms,
+           l->p99_ms, l->p999_ms, l->max_ms, l->count, rate, l->lost, l->early);
+}
+
+static void print_latency(const struct run *r)
+{
+    const struct latency *l = &r->l;
+    printf("latency: commit returned -> consumer saw it (an upper bound of "
+           "commit -> acknowledged), %d/s for %d s, first %d ms not counted, "
+           "fetch.wait.max.ms=%d\n", r->o.rate, r->o.seconds, r->o.warmup_ms,
+           r->o.fetch_wait_ms);
+    print_pct("relay", &l->relay, l->relay_rate);
+    print_pct("baseline", &l->base, l->base_rate);
+    printf("  relay/baseline: p50 %.2f  p99 %.2f\n",
+           ratio(l->relay.p50_ms, l->base.p50_ms),
+           ratio(l->relay.p99_ms, l->base.p99_ms));
+    printf("  target p50 <= %.0f ms: %s   target p99 <= %.0f ms: %s\n",
+           TARGET_P50_MS, verdict(l->relay.p50_ms <= TARGET_P50_MS),
+           TARGET_P99_MS, verdict(l->relay.p99_ms <= TARGET_P99_MS));
+}
+
+static void print_rss(const struct run *r)
+{
+    long peak = r->l.relay_hwm_kb > r->d.relay_hwm_kb ? r->l.relay_hwm_kb
+                                                      : r->d.relay_hwm_kb;
+    double mb = (double)peak * 1024 / 1e6;
+    printf("relay RSS (MB = 10^6 bytes): drain max sample %.1f MB, latency max "
+           "sample %.1f MB, peak (VmHWM) %.1f MB\n",
+           (double)r->d.relay_rss_kb * 1024 / 1e6,
+           (double)r->l.relay_rss_kb * 1024 / 1e6, mb);
+    if (r->d.base_rss_kb)
+        printf("  baseline producer peak (VmHWM) %.1f MB   relay/baseline = "
+               "%.2f\n", (double)r->d.base_rss_kb * 1024 / 1e6,
+               ratio((double)peak, (double)r->d.base_rss_kb));
+    printf("  target <= %.0f MB: %s\n", TARGET_RSS_MB,
+           verdict(peak > 0 && mb <= TARGET_RSS_MB));
+}
+
+static void summary(const struct run *r, int argc, char **argv)
+{
+    printf("\n==== outbox-relay benchmark ====\ncommand:");
+    for (int i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("\nrelay kafka properties:%s", r->o.nprops ? "" : " (defaults)");
+    for (int i = 0; i < r->o.nprops; i++)
+        printf(" %s", r->o.props[i]);
+    printf("\nmachine: %ld cores; loadavg at the end: ", sysconf(_SC_NPROCESSORS_ONLN));
+    fflush(stdout);
+    if (system("cut -d' ' -f1-3 /proc/loadavg") != 0)
+        printf("?\n");
+    if (!r->o.skip_drain)
+        print_drain(r);
+    if (!r->o.skip_latency)
+        print_latency(r);
+    print_rss(r);
+    printf("==== end ====\n");
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void default_build_dir(void)
+{
+    if (!getenv("OUTBOX_BUILD_DIR"))
+        setenv("OUTBOX_BUILD_DIR", OUTBOX_BENCH_BUILD_DIR, 0);
+}
+
+int main(int argc, char **argv)
+{
+    struct run *r = calloc(1, sizeof *r);
+    if (!r || parse(r, argc, argv) < 0) {
+        usage();
+        return 2;
+    }
+    if (optind < argc) /* outbox-bench [options] produce BOOTSTRAP TOPIC */
+        return bench_produce_run(argv[optind + 1], argv[optind + 2], &r->o);
+    default_build_dir();
+    signal(SIGPIPE, SIG_IGN);
+    ssize_t k = readlink("/proc/self/exe", r->self, sizeof r->self - 1);
+    r->self[k > 0 ? k : 0] = '\0';
+    int rc = setup(r);
+    if (rc == 0 && !r->o.skip_drain)
+        rc = drain(r);
+    if (rc == 0 && !r->o.skip_latency)
+        rc = latency(r);
+    bench_rss_stop(&r->rss);
+    if (rc == 0)
+        summary(r, argc, argv);
+    if (r->admin)
+        rd_kafka_destroy(r->admin);
+    relay_env_stop(&r->e);
+    return rc == 0 ? 0 : 1;
+}
