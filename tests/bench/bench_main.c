@@ -58,7 +58,7 @@ struct run {
     struct relay_env e;
     struct bench_rss rss;
     rd_kafka_t *admin; /* asks for end offsets */
-    char props_yaml[2048], self[512], perf[512];
+    char props_yaml[2048], self[512], perf[512], logs[512];
     struct drain d;
     struct latency l;
 };
@@ -73,6 +73,7 @@ static void usage(void)
             "usage: outbox-bench [--events N] [--payload BYTES] [--txn-rows N]\n"
             "         [--keys N] [--rate N] [--seconds N] [--warmup-ms N]\n"
             "         [--fetch-wait-ms N] [--prop KEY=VALUE]... [--perf FILE]\n"
+            "         [--logs DIR]\n"
             "         [--skip-drain] [--skip-latency]\n");
 }
 
@@ -82,7 +83,8 @@ static int parse(struct run *r, int argc, char **argv)
         {"events", 1, 0, 'n'}, {"payload", 1, 0, 'p'}, {"txn-rows", 1, 0, 't'},
         {"keys", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 's'},
         {"warmup-ms", 1, 0, 'w'}, {"fetch-wait-ms", 1, 0, 'f'},
-        {"prop", 1, 0, 'P'}, {"perf", 1, 0, 'g'}, {"skip-drain", 0, 0, 'D'},
+        {"prop", 1, 0, 'P'}, {"perf", 1, 0, 'g'}, {"logs", 1, 0, 'l'},
+        {"skip-drain", 0, 0, 'D'},
         {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct bench_opts *o = &r->o;
     *o = (struct bench_opts){.events = 1000000, .payload = 200, .txn_rows = 500,
@@ -104,6 +106,7 @@ static int parse(struct run *r, int argc, char **argv)
             o->props[o->nprops++] = optarg;
             break;
         case 'g': snprintf(r->perf, sizeof r->perf, "%s", optarg); break;
+        case 'l': snprintf(r->logs, sizeof r->logs, "%s", optarg); break;
         case 'D': o->skip_drain = 1; break;
         case 'L': o->skip_latency = 1; break;
         default: return -1;
@@ -470,6 +473,18 @@ static void summary(const struct run *r, int argc, char **argv)
     printf("==== end ====\n");
 }
 
+/* The servers' directories go when the bench ends; their logs may stay. */
+static void keep_logs(const struct run *r)
+{
+    char cmd[1400];
+    if (!r->logs[0])
+        return;
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/*.log '%s'/", r->logs,
+             r->e.dir, r->logs);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: cannot copy the logs to %s\n", r->logs);
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static void default_build_dir(void)
@@ -502,5 +517,6 @@ int main(int argc, char **argv)
     if (r->admin)
         rd_kafka_destroy(r->admin);
     relay_env_stop(&r->e);
+    keep_logs(r);
     return rc == 0 ? 0 : 1;
 }
