@@ -33,6 +33,7 @@ struct bench_opts {
     int seconds;       /* latency phase: how long */
     int warmup_ms;     /* latency phase: not counted */
     int fetch_wait_ms; /* the latency consumer's fetch.wait.max.ms */
+    int writers;       /* latency phase: committing connections */
     /* librdkafka properties "k=v" given to the relay and the baselines */
     const char *props[BENCH_MAX_PROPS];
     int nprops;
@@ -54,11 +55,19 @@ const char *bench_type(long seq);
 /* The seq of a payload, or -1. */
 long bench_payload_seq(const void *payload, size_t len);
 
-/* Calls one(arg, i) for i in [0, n) at `rate` per second from now (later
- * when a call runs late: no catching up in bursts), and sets done[i] to
- * the time call i returned. Returns how many succeeded; *elapsed_ns. */
-long bench_paced(int rate, long n, int (*one)(void *arg, long i), void *arg,
-                 int64_t *done, int64_t *elapsed_ns);
+/* Calls one(arg, i) for i = from, from+step, ... below n, call i due at
+ * t0 + i/rate (later when calls run late: far behind, it starts again
+ * from now rather than catching up in a burst), and sets done[i] to the
+ * time call i returned. Several threads with the same t0 and rate and
+ * from = 0..step-1 share one pace. Returns how many calls succeeded. */
+struct bench_pace {
+    int64_t t0;
+    int rate;
+    long from, step, n;
+};
+
+long bench_paced(const struct bench_pace *p, int (*one)(void *arg, long i),
+                 void *arg, int64_t *done);
 
 /* ---- RSS of a process, sampled every 50 ms (bench_stats.c) ------------- */
 
@@ -91,9 +100,10 @@ int bench_latency_of(const int64_t *commit, const int64_t *seen, long from,
  * multi-row INSERT (each its own transaction). 0 or -1. */
 int bench_db_load(const struct th_mariadb *db, const struct bench_opts *o,
                   long first);
-/* n one-row transactions of events first.., paced at o->rate; commit[i]
- * gets the time COMMIT returned for event first+i. Returns the number
- * committed (n unless an error), and *elapsed_ns. */
+/* n one-row transactions of events first.., paced at o->rate over
+ * o->writers connections; commit[i] gets the time COMMIT returned for
+ * event first+i. Returns the number committed (n unless an error), and
+ * *elapsed_ns. */
 long bench_db_paced(const struct th_mariadb *db, const struct bench_opts *o,
                     long first, long n, int64_t *commit, int64_t *elapsed_ns);
 

@@ -88,11 +88,14 @@ int bench_db_load(const struct th_mariadb *db, const struct bench_opts *o,
 }
 
 struct paced_db {
+    const struct th_mariadb *db;
+    const struct bench_opts *o;
+    struct bench_pace pace;
+    long first, done;
+    int64_t *commit;
     MYSQL *c;
     char *sql;
     size_t cap;
-    long first;
-    const struct bench_opts *o;
 };
 
 /* autocommit: the INSERT is a one-row transaction, and its return is the
@@ -103,17 +106,41 @@ static int commit_one(void *arg, long i)
     return insert_rows(p->c, p->sql, p->cap, p->first + i, 1, p->o);
 }
 
+static void *paced_thread(void *arg)
+{
+    struct paced_db *p = arg;
+    p->cap = (size_t)p->o->payload + ROW_SLACK + sizeof INSERT;
+    p->c = th_mariadb_connect(p->db);
+    p->sql = malloc(p->cap);
+    if (p->c && p->sql)
+        p->done = bench_paced(&p->pace, commit_one, p, p->commit);
+    if (p->c)
+        mysql_close(p->c);
+    free(p->sql);
+    return NULL;
+}
+
 long bench_db_paced(const struct th_mariadb *db, const struct bench_opts *o,
                     long first, long n, int64_t *commit, int64_t *elapsed_ns)
 {
-    struct paced_db p = {th_mariadb_connect(db), NULL,
-                         (size_t)o->payload + ROW_SLACK + sizeof INSERT, first,
-                         o};
-    long done = -1;
-    if (p.c && (p.sql = malloc(p.cap)))
-        done = bench_paced(o->rate, n, commit_one, &p, commit, elapsed_ns);
-    if (p.c)
-        mysql_close(p.c);
-    free(p.sql);
+    struct paced_db *w = calloc((size_t)o->writers, sizeof *w);
+    pthread_t *th = calloc((size_t)o->writers, sizeof *th);
+    int64_t t0 = bench_now_ns() + 100000000L; /* every writer connected */
+    long done = 0;
+    int started = 0;
+    for (; w && th && started < o->writers; started++) {
+        w[started] = (struct paced_db){db, o, {t0, o->rate, started,
+                                               o->writers, n}, first, 0,
+                                       commit, NULL, NULL, 0};
+        if (pthread_create(&th[started], NULL, paced_thread, &w[started]))
+            break;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        done += w[i].done;
+    }
+    *elapsed_ns = bench_now_ns() - t0;
+    free(w);
+    free(th);
     return done;
 }

@@ -25,22 +25,21 @@ void bench_sleep_until(int64_t ns)
         ;
 }
 
-long bench_paced(int rate, long n, int (*one)(void *arg, long i), void *arg,
-                 int64_t *done, int64_t *elapsed_ns)
+long bench_paced(const struct bench_pace *p, int (*one)(void *arg, long i),
+                 void *arg, int64_t *done)
 {
-    int64_t t0 = bench_now_ns(), every = 1000000000L / rate, next = t0;
-    long i = 0;
-    for (; i < n; i++) {
-        bench_sleep_until(next);
+    int64_t every = 1000000000L / p->rate;
+    long i = p->from, n = 0;
+    for (int64_t late = 0; i < p->n; i += p->step, n++) {
+        int64_t due = p->t0 + i * every + late;
+        bench_sleep_until(due);
         if (one(arg, i) < 0)
             break;
         done[i] = bench_now_ns();
-        next += every;
-        if (next < done[i] - every)
-            next = done[i]; /* far behind: keep the rate, not a burst */
+        if (done[i] - due > 10 * every * p->step)
+            late = done[i] - p->t0 - i * every; /* far behind: no burst */
     }
-    *elapsed_ns = bench_now_ns() - t0;
-    return i;
+    return n;
 }
 
 /* ---- the events ------------------------------------------------------- */

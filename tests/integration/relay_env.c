@@ -17,6 +17,10 @@ static const char *const PARTITIONS[] = {
 
 static int write_config(struct relay_env *e)
 {
+    char file_store[512];
+    snprintf(file_store, sizeof file_store,
+             "checkpoint:\n  store: file\n  path: %s\n  interval: 100ms\n",
+             e->checkpoint);
     FILE *fp = fopen(e->config, "w");
     if (!fp)
         return -1;
@@ -28,12 +32,11 @@ static int write_config(struct relay_env *e)
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
             "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n"
             "  properties:\n    message.max.bytes: \"8000000\"\n%s"
-            "delivery:\n  mode: %s\n"
-            "checkpoint:\n  store: file\n  path: %s\n  interval: 100ms\n"
+            "delivery:\n  mode: %s\n%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
             e->db.port, e->kafka.bootstrap,
             e->kafka_properties ? e->kafka_properties : "", e->delivery,
-            e->checkpoint,
+            e->checkpoint_yaml ? e->checkpoint_yaml : file_store,
             e->metrics_port);
     return fclose(fp);
 }
@@ -57,9 +60,11 @@ int relay_env_start(struct relay_env *e, const char *delivery,
     return relay_env_load(e, 0, 1, 0, 0); /* the schema */
 }
 
-int relay_env_configure(struct relay_env *e, const char *kafka_properties)
+int relay_env_configure(struct relay_env *e, const char *kafka_properties,
+                        const char *checkpoint_yaml)
 {
     e->kafka_properties = kafka_properties;
+    e->checkpoint_yaml = checkpoint_yaml;
     return write_config(e);
 }
 

@@ -21,6 +21,10 @@ struct relay_env {
     /* More librdkafka properties for the relay, as YAML lines indented
      * four spaces ("    linger.ms: \"0\"\n"); NULL for none. */
     const char *kafka_properties;
+    /* The checkpoint section instead of the file store's, as YAML
+     * ("checkpoint:\n  store: kafka\n"); NULL for the file store, which
+     * relay_env_wait_caught_up reads. */
+    const char *checkpoint_yaml;
 };
 
 /* Servers up, schema created, config written. 0 or -1. */
@@ -29,8 +33,10 @@ int relay_env_start(struct relay_env *e, const char *delivery,
 void relay_env_stop(struct relay_env *e);
 
 /* Rewrites the relay's configuration with these librdkafka properties
- * (see kafka_properties); takes effect at the relay's next start. */
-int relay_env_configure(struct relay_env *e, const char *kafka_properties);
+ * and checkpoint section (see the fields; NULL for the defaults); takes
+ * effect at the relay's next start. */
+int relay_env_configure(struct relay_env *e, const char *kafka_properties,
+                        const char *checkpoint_yaml);
 
 /* Starts outbox-relay without waiting for it. */
 int relay_env_spawn_relay(struct relay_env *e);
