@@ -56,12 +56,12 @@ rd_kafka_t *bench_producer(const char *bootstrap, const struct bench_opts *o)
 {
     static atomic_long failed;
     /* The values relay/sink.c forces, with the bench's 16MiB buffer_memory
-     * (the relay's default): kbytes = 16MiB/1024, messages = 16MiB/512. */
+     * (the relay's default): kbytes = 16MiB/1024, messages = 16MiB/1024. */
     const char *forced[][2] = {
         {"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"},
         {"acks", "all"}, {"message.timeout.ms", "0"},
         {"queue.buffering.max.kbytes", "16384"},
-        {"queue.buffering.max.messages", "32768"},
+        {"queue.buffering.max.messages", "16384"},
         {"partitioner", "murmur2_random"}, {"log_level", "3"},
     };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -417,8 +417,12 @@ static int latency_run(struct run *r, int relay, long first,
 static int latency(struct run *r)
 {
     long first = r->o.events + 1000000; /* ids apart from the backlog's */
-    if (r->e.relay.pid <= 0 && relay_env_run_relay(&r->e) < 0)
-        return -1;
+    struct th_proc perf = {0};
+    if (r->e.relay.pid <= 0) { /* --skip-drain: --perf profiles this phase */
+        if (relay_env_run_relay(&r->e) < 0)
+            return -1;
+        perf_start(r, &perf);
+    }
     bench_rss_watch(&r->rss, r->e.relay.pid);
     fprintf(stderr, "bench: latency through the relay, %d/s for %d s\n",
             r->o.rate, r->o.seconds);
@@ -427,6 +431,8 @@ static int latency(struct run *r)
     r->l.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
     r->l.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
     bench_rss_watch(&r->rss, 0);
+    if (perf.pid > 0)
+        th_stop(&perf, 30000, NULL);
     th_stop(&r->e.relay, 10000, NULL);
     fprintf(stderr, "bench: latency baseline, producer straight to the mock\n");
     return latency_run(r, 0, first, &r->l.base, &r->l.base_rate);
