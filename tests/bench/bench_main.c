@@ -512,7 +512,9 @@ static void summary(const struct run *r, int argc, char **argv)
     printf("\n==== outbox-relay benchmark ====\ncommand:");
     for (int i = 0; i < argc; i++)
         printf(" %s", argv[i]);
-    printf("\nrelay kafka properties:%s", r->o.nprops ? "" : " (defaults)");
+    printf("\nrelay: at_least_once, kafka.buffer_memory 16MiB, checkpoint "
+           "store %s every 1 s; kafka properties:%s",
+           r->kafka_store ? "kafka" : "file", r->o.nprops ? "" : " (defaults)");
     for (int i = 0; i < r->o.nprops; i++)
         printf(" %s", r->o.props[i]);
     printf("\nmachine: %ld cores; loadavg at the end: ", sysconf(_SC_NPROCESSORS_ONLN));
