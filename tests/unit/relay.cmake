@@ -6,3 +6,5 @@ outbox_unit_test(test_binlog_fixtures SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/tes
                  LIBS outbox_relay_core)
 outbox_unit_test(test_crc32 SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_crc32.c
                  LIBS outbox_relay_core)
+outbox_unit_test(test_row_format SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_row_format.c
+                 LIBS outbox_relay_core)
