@@ -6,8 +6,9 @@
 # Builds build/ (RelWithDebInfo, as tests/run.sh does) and runs
 # outbox-bench, which starts its own MariaDB and kafka-mock on 127.0.0.1
 # in a temporary directory. The summary goes to stdout and to
-# build/bench-DATE.txt; progress goes to stderr. The default run (1,000,000
-# events, 20 s of paced commits) takes 3 to 6 minutes on two cores.
+# build/bench-DATE.txt; progress goes to stderr. The default run (three
+# rounds of 1,000,000 events, 20 s of paced commits per latency line)
+# takes 4 to 8 minutes on two cores.
 # OUTBOX_BENCH_BUILD picks another build directory.
 set -euo pipefail
 
