@@ -15,6 +15,7 @@
  * The relay's RSS is sampled through phases 3 and 4, the baseline
  * producer's through phase 2.
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ static const char *const BASE_TOPIC[] = {"bench.baseline:48", NULL};
 static const char *const LAT_TOPIC[] = {"bench.latency:48", NULL};
 
 struct drain {
-    double load_s, binlog_s, base_s, start_s, relay_s, first_s, ckpt_s;
+    double load_s, binlog_s, base_s, start_s, relay_s, first_s;
     long long binlog_bytes;
     long base_rss_kb, relay_rss_kb, relay_hwm_kb;
     int64_t delivered;
@@ -207,24 +208,40 @@ static double timed_run(struct run *r, const char *name, char *const argv[],
 
 /* ---- drain baselines ----------------------------------------------------- */
 
+/* Bytes in the files of dir (the backlog may span binlog files). */
+static long long dir_bytes(const char *dir)
+{
+    long long sum = 0;
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    while (d && (e = readdir(d))) {
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            sum += st.st_size;
+    }
+    if (d)
+        closedir(d);
+    return sum;
+}
+
 static int binlog_baseline(struct run *r, const char *file,
                            unsigned long long pos)
 {
-    char port[32], start[64], dir[128], prefix[160], out[400];
+    char port[32], start[64], dir[128], prefix[160];
     snprintf(port, sizeof port, "--port=%d", r->e.db.port);
     snprintf(start, sizeof start, "--start-position=%llu", pos);
     /* raw events to memory: the transport, with no decoding to text */
     snprintf(dir, sizeof dir, "/dev/shm/outbox-bench.%d", (int)getpid());
     snprintf(prefix, sizeof prefix, "--result-file=%s/", dir);
-    snprintf(out, sizeof out, "%s/%s", dir, file);
     if (mkdir(dir, 0700) < 0)
         return -1;
     char *argv[] = {"mariadb-binlog", "--read-from-remote-server",
                     "--host=127.0.0.1", port, "--user=root", "--raw", start,
                     prefix, "--to-last-log", (char *)file, NULL};
     r->d.binlog_s = timed_run(r, "mariadb-binlog", argv, NULL);
-    struct stat st;
-    r->d.binlog_bytes = stat(out, &st) == 0 ? (long long)st.st_size : -1;
+    r->d.binlog_bytes = dir_bytes(dir);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
@@ -300,28 +317,6 @@ static int await_records(struct run *r, int64_t base, int64_t want,
     }
 }
 
-/* The relay's checkpoint offset from /metrics, or -1. */
-static long long checkpoint_offset(struct run *r)
-{
-    static char body[65536];
-    if (th_http_get(r->e.metrics_port, "/metrics", body, sizeof body) != 200)
-        return -1;
-    const char *p = strstr(body, "\noutbox_checkpoint_offset ");
-    return p ? atoll(p + strlen("\noutbox_checkpoint_offset ")) : -1;
-}
-
-/* Waits until the relay's own checkpoint passes `pos`: every record
- * before it acknowledged, as the relay saw it. */
-static int await_checkpoint(struct run *r, unsigned long long pos)
-{
-    for (int i = 0; i < 6000; i++) {
-        if (checkpoint_offset(r) >= (long long)pos)
-            return 0;
-        bench_sleep_until(bench_now_ns() + 10000000L);
-    }
-    return -1;
-}
-
 /* Waits until /healthz says the relay streams; the time that took, or -1. */
 static double await_streaming(struct run *r, int64_t t0)
 {
@@ -338,7 +333,7 @@ static double await_streaming(struct run *r, int64_t t0)
 /* The drain is timed from the moment the relay streams: its start-up is
  * reported apart, because the mock makes the Kafka checkpoint store's
  * take 10 s (see checkpoint_yaml). */
-static int relay_drain(struct run *r, unsigned long long end)
+static int relay_drain(struct run *r)
 {
     struct th_proc perf = {0};
     int64_t base = bench_end_offsets(r->admin, RELAY_TOPICS);
@@ -354,9 +349,6 @@ static int relay_drain(struct run *r, unsigned long long end)
     r->d.relay_s = secs(bench_now_ns() - t0);
     if (perf.pid > 0)
         th_stop(&perf, 30000, NULL);
-    /* the relay's own word: its checkpoint passes the backlog */
-    if (rc == 0 && await_checkpoint(r, end) == 0)
-        r->d.ckpt_s = secs(bench_now_ns() - t0);
     r->d.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
     r->d.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
     return rc;
@@ -367,20 +359,22 @@ static int relay_drain(struct run *r, unsigned long long end)
 static int drain_round(struct run *r, long first)
 {
     char file[256];
-    unsigned long long pos, end;
-    int64_t t0 = bench_now_ns();
+    unsigned long long pos;
     memset(&r->d, 0, sizeof r->d);
     fprintf(stderr, "bench: loading %ld events\n", r->o.events);
-    if (relay_env_binlog_end(&r->e, file, sizeof file, &pos) < 0 ||
-        bench_db_load(&r->e.db, &r->o, first) < 0 ||
-        relay_env_binlog_end(&r->e, file, sizeof file, &end) < 0)
+    /* each round's backlog from the start of a binlog file of its own */
+    if (th_mariadb_exec(&r->e.db, "FLUSH BINARY LOGS") < 0 ||
+        relay_env_binlog_end(&r->e, file, sizeof file, &pos) < 0)
+        return -1;
+    int64_t t0 = bench_now_ns();
+    if (bench_db_load(&r->e.db, &r->o, first) < 0)
         return -1;
     r->d.load_s = secs(bench_now_ns() - t0);
     fprintf(stderr, "bench: baselines: mariadb-binlog, producer\n");
     if (binlog_baseline(r, file, pos) < 0 || producer_baseline(r) < 0)
         return -1;
     fprintf(stderr, "bench: relay drains the backlog\n");
-    return relay_drain(r, end);
+    return relay_drain(r);
 }
 
 /* Rounds side by side: a baseline and the relay a few seconds apart meet
@@ -597,9 +591,9 @@ static void print_round(const struct run *r, int i)
     double n = (double)r->o.events, relay = relay_rate(r, d);
     printf("  round %d: relay %9.0f/s (%.2f s)  binlog %9.0f/s  kafka %9.0f/s"
            "  relay/binlog %.2f  relay/kafka %.2f  (load %.0f/s, start-up "
-           "%.2f s, checkpoint +%.2f s)\n", i + 1, relay, d->relay_s,
+           "%.2f s, first record +%.2f s)\n", i + 1, relay, d->relay_s,
            n / d->binlog_s, n / d->base_s, ratio(relay, n / d->binlog_s),
-           ratio(relay, n / d->base_s), n / d->load_s, d->start_s, d->ckpt_s);
+           ratio(relay, n / d->base_s), n / d->load_s, d->start_s, d->first_s);
 }
 
 static int cmp_rounds_by_relay(const void *a, const void *b)
