@@ -49,7 +49,8 @@ struct opos {
 
 /* "mysql-bin.000003:1234:2" -> {3, 1234, 2}. 0 or -1. */
 int opos_parse(const char *s, size_t len, struct opos *out);
-/* Writes "FILE:OFFSET:ROW" for the record header. */
+/* Writes "FILE:OFFSET:ROW" for the record header. Returns its length, or
+ * -1 when len is under strlen(file) + 43 (room for any two numbers). */
 int opos_format(char *buf, size_t len, const char *file, uint64_t offset,
                 uint32_t row);
 int opos_cmp(const struct opos *a, const struct opos *b);

@@ -11,6 +11,9 @@
 #define RING_CAP 16384 /* transactions awaiting acknowledgement, at most */
 #define WAIT_POLL_MS 50
 #define CHECKPOINT_OPAQUE ((void *)(uintptr_t)UINT64_MAX)
+#define TOPIC_HANDLES 64   /* topics produced to, by handle (more go by name) */
+#define METADATA_WAIT_MS 500
+#define MSG_COST 1024 /* bytes a queued small record really takes */
 
 enum slot_kind { SLOT_TXN, SLOT_ROTATE };
 
@@ -24,8 +27,15 @@ struct slot {
     struct sink_gtid gtid;
 };
 
+struct topic_handle {
+    char *name;
+    rd_kafka_topic_t *rkt;
+};
+
 struct sink {
     rd_kafka_t *rk;
+    struct topic_handle topics[TOPIC_HANDLES];
+    size_t ntopics;
     const struct relay_cfg *cfg;
     struct slot *ring;
     uint64_t head, tail; /* seq of the oldest slot, and of the next one */
@@ -151,6 +161,34 @@ void sink_idle_offset(struct sink *s, uint64_t offset)
 
 /* ---- producing -------------------------------------------------------- */
 
+/* The handle of a topic, made on first use. A handle spares librdkafka a
+ * lookup by name under a lock for every record. A new topic's partitions
+ * are asked for at once: librdkafka would otherwise learn them at its
+ * next topic scan, up to a second later, holding every record for that
+ * topic until then (a second added to each relay start). NULL when the
+ * table is full: the record then goes by name. */
+static rd_kafka_topic_t *topic_handle(struct sink *s, const char *name)
+{
+    for (size_t i = 0; i < s->ntopics; i++)
+        if (!strcmp(s->topics[i].name, name))
+            return s->topics[i].rkt;
+    if (s->ntopics == TOPIC_HANDLES)
+        return NULL;
+    struct topic_handle *t = &s->topics[s->ntopics];
+    if (!(t->name = strdup(name)))
+        return NULL;
+    if (!(t->rkt = rd_kafka_topic_new(s->rk, name, NULL))) {
+        free(t->name);
+        return NULL;
+    }
+    s->ntopics++;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(s->rk, 0, t->rkt, &md, METADATA_WAIT_MS) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
+    return t->rkt; /* without metadata yet: librdkafka goes on asking */
+}
+
 static rd_kafka_headers_t *make_headers(const struct sink_record *r,
                                         size_t extra)
 {
@@ -163,6 +201,32 @@ static rd_kafka_headers_t *make_headers(const struct sink_record *r,
     return h;
 }
 
+/* One rd_kafka_produceva call: by topic handle when there is one. */
+static rd_kafka_resp_err_t produce_once(struct sink *s, rd_kafka_topic_t *rkt,
+                                        const char *topic, const void *key,
+                                        size_t key_len, const void *value,
+                                        size_t value_len,
+                                        rd_kafka_headers_t *hdrs, int64_t ts,
+                                        uint64_t seq)
+{
+    rd_kafka_vu_t vu[] = {
+        rkt ? (rd_kafka_vu_t){.vtype = RD_KAFKA_VTYPE_RKT, .u.rkt = rkt}
+            : (rd_kafka_vu_t){.vtype = RD_KAFKA_VTYPE_TOPIC, .u.cstr = topic},
+        {.vtype = RD_KAFKA_VTYPE_KEY, .u.mem = {(void *)key, key_len}},
+        {.vtype = RD_KAFKA_VTYPE_VALUE, .u.mem = {(void *)value, value_len}},
+        {.vtype = RD_KAFKA_VTYPE_MSGFLAGS, .u.i = RD_KAFKA_MSG_F_COPY},
+        {.vtype = RD_KAFKA_VTYPE_HEADERS, .u.headers = hdrs},
+        {.vtype = RD_KAFKA_VTYPE_TIMESTAMP, .u.i64 = ts},
+        {.vtype = RD_KAFKA_VTYPE_OPAQUE, .u.ptr = (void *)(uintptr_t)seq},
+    };
+    rd_kafka_error_t *err = rd_kafka_produceva(s->rk, vu, sizeof vu / sizeof vu[0]);
+    if (!err)
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_resp_err_t e = rd_kafka_error_code(err);
+    rd_kafka_error_destroy(err);
+    return e;
+}
+
 /* Produces one message for the open transaction (seq), waiting while the
  * producer queue is full. Takes ownership of hdrs. */
 static rd_kafka_resp_err_t produce_raw(struct sink *s, const char *topic,
@@ -171,14 +235,10 @@ static rd_kafka_resp_err_t produce_raw(struct sink *s, const char *topic,
                                        rd_kafka_headers_t *hdrs, int64_t ts,
                                        uint64_t seq, const atomic_int *stop)
 {
+    rd_kafka_topic_t *rkt = topic_handle(s, topic);
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            s->rk, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_KEY((void *)key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, value_len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts),
-            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e = produce_once(s, rkt, topic, key, key_len, value,
+                                             value_len, hdrs, ts, seq);
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             if (e)
                 rd_kafka_headers_destroy(hdrs);
@@ -392,11 +452,13 @@ static rd_kafka_conf_t *make_conf(struct sink *s, char *err, size_t errlen)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     snprintf(kbytes, sizeof kbytes, "%lld",
              (long long)(c->kafka.buffer_memory / 1024));
-    /* librdkafka counts payload bytes only; each message also costs a few
-     * hundred bytes of its own, so small records are bounded by count. */
+    /* librdkafka counts payload bytes only; each message also costs about
+     * 600 bytes of its own (message, key, three headers, allocator), so
+     * small records are bounded by count: tests/bench measured ~800 bytes
+     * of RSS per queued 200-byte record. */
     snprintf(msgs, sizeof msgs, "%lld",
-             (long long)(c->kafka.buffer_memory / 512 > 1000
-                             ? c->kafka.buffer_memory / 512 : 1000));
+             (long long)(c->kafka.buffer_memory / MSG_COST > 1000
+                             ? c->kafka.buffer_memory / MSG_COST : 1000));
     for (size_t i = 0; i < c->kafka.properties.count; i++)
         if (conf_set(conf, c->kafka.properties.items[i].key,
                      c->kafka.properties.items[i].value, err, errlen) < 0)
@@ -461,10 +523,14 @@ void sink_destroy(struct sink *s, int timeout_ms)
 {
     if (!s)
         return;
-    if (s->rk) {
+    if (s->rk)
         rd_kafka_flush(s->rk, timeout_ms);
-        rd_kafka_destroy(s->rk);
+    for (size_t i = 0; i < s->ntopics; i++) {
+        rd_kafka_topic_destroy(s->topics[i].rkt);
+        free(s->topics[i].name);
     }
+    if (s->rk)
+        rd_kafka_destroy(s->rk);
     for (uint64_t q = s->head; q < s->tail; q++)
         free(slot_of(s, q)->file);
     free(s->ring);

@@ -17,6 +17,10 @@ static const char *const PARTITIONS[] = {
 
 static int write_config(struct relay_env *e)
 {
+    char file_store[512];
+    snprintf(file_store, sizeof file_store,
+             "checkpoint:\n  store: file\n  path: %s\n  interval: 100ms\n",
+             e->checkpoint);
     FILE *fp = fopen(e->config, "w");
     if (!fp)
         return -1;
@@ -27,11 +31,12 @@ static int write_config(struct relay_env *e)
             "  reconnect:\n    initial: 100ms\n    max: 1s\n"
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
             "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n"
-            "  properties:\n    message.max.bytes: \"8000000\"\n"
-            "delivery:\n  mode: %s\n"
-            "checkpoint:\n  store: file\n  path: %s\n  interval: 100ms\n"
+            "  properties:\n    message.max.bytes: \"8000000\"\n%s"
+            "delivery:\n  mode: %s\n%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
-            e->db.port, e->kafka.bootstrap, e->delivery, e->checkpoint,
+            e->db.port, e->kafka.bootstrap,
+            e->kafka_properties ? e->kafka_properties : "", e->delivery,
+            e->checkpoint_yaml ? e->checkpoint_yaml : file_store,
             e->metrics_port);
     return fclose(fp);
 }
@@ -53,6 +58,14 @@ int relay_env_start(struct relay_env *e, const char *delivery,
     if (write_config(e) < 0)
         return -1;
     return relay_env_load(e, 0, 1, 0, 0); /* the schema */
+}
+
+int relay_env_configure(struct relay_env *e, const char *kafka_properties,
+                        const char *checkpoint_yaml)
+{
+    e->kafka_properties = kafka_properties;
+    e->checkpoint_yaml = checkpoint_yaml;
+    return write_config(e);
 }
 
 void relay_env_stop(struct relay_env *e)
@@ -146,9 +159,8 @@ int relay_env_load(struct relay_env *e, long events, long seed, long big,
     return th_run("load", e->dir, argv, 600000) == 0 ? 0 : -1;
 }
 
-/* SHOW MASTER STATUS: where the binlog ends now. */
-static int binlog_end(struct relay_env *e, char *file, size_t len,
-                      unsigned long long *pos)
+int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
+                         unsigned long long *pos)
 {
     MYSQL *db = th_mariadb_connect(&e->db);
     if (!db || mysql_query(db, "SHOW MASTER STATUS")) {
@@ -173,7 +185,7 @@ int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms)
 {
     char want_file[256], file[256] = "";
     unsigned long long want, pos = 0;
-    if (binlog_end(e, want_file, sizeof want_file, &want) < 0)
+    if (relay_env_binlog_end(e, want_file, sizeof want_file, &want) < 0)
         return -1;
     for (int waited = 0; waited < timeout_ms; waited += 100) {
         FILE *fp = fopen(e->checkpoint, "r");

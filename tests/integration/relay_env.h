@@ -18,12 +18,25 @@ struct relay_env {
     char dir[256], config[320], checkpoint[320], expect[320], dump[320];
     int metrics_port;
     const char *delivery; /* "at_least_once" or "exactly_once" */
+    /* More librdkafka properties for the relay, as YAML lines indented
+     * four spaces ("    linger.ms: \"0\"\n"); NULL for none. */
+    const char *kafka_properties;
+    /* The checkpoint section instead of the file store's, as YAML
+     * ("checkpoint:\n  store: kafka\n"); NULL for the file store, which
+     * relay_env_wait_caught_up reads. */
+    const char *checkpoint_yaml;
 };
 
 /* Servers up, schema created, config written. 0 or -1. */
 int relay_env_start(struct relay_env *e, const char *delivery,
                     const char *const *mariadb_extra);
 void relay_env_stop(struct relay_env *e);
+
+/* Rewrites the relay's configuration with these librdkafka properties
+ * and checkpoint section (see the fields; NULL for the defaults); takes
+ * effect at the relay's next start. */
+int relay_env_configure(struct relay_env *e, const char *kafka_properties,
+                        const char *checkpoint_yaml);
 
 /* Starts outbox-relay without waiting for it. */
 int relay_env_spawn_relay(struct relay_env *e);
@@ -43,6 +56,10 @@ int relay_env_load_wait(struct th_proc *p, int timeout_ms);
 
 /* Resident memory of the relay in bytes (0 when unknown). */
 long relay_env_relay_rss(struct relay_env *e);
+
+/* SHOW MASTER STATUS: where the binlog ends now. 0 or -1. */
+int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
+                         unsigned long long *pos);
 
 /* Waits until the relay's checkpoint reaches the server's binlog end. */
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);

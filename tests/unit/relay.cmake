@@ -21,3 +21,7 @@ set_tests_properties(dump_cli PROPERTIES LABELS unit TIMEOUT 60
 add_test(NAME dump_cli_usage
          COMMAND sh -c "\"$0\" dump --all-tables; test $? -eq 2" $<TARGET_FILE:outbox-relay>)
 set_tests_properties(dump_cli_usage PROPERTIES LABELS unit TIMEOUT 60)
+outbox_unit_test(test_crc32 SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_crc32.c
+                 LIBS outbox_relay_core)
+outbox_unit_test(test_row_format SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_row_format.c
+                 LIBS outbox_relay_core)

@@ -1,0 +1,14 @@
+# The speed benchmark: built with everything else, but not a CTest test
+# (speed is measured by benchmarks, not timed tests). tests/bench/run.sh
+# runs it; tests/bench/README.md explains the figures.
+add_executable(outbox-bench
+  ${CMAKE_SOURCE_DIR}/tests/bench/bench_main.c
+  ${CMAKE_SOURCE_DIR}/tests/bench/bench_db.c
+  ${CMAKE_SOURCE_DIR}/tests/bench/bench_kafka.c
+  ${CMAKE_SOURCE_DIR}/tests/bench/bench_stats.c
+  ${CMAKE_SOURCE_DIR}/tests/bench/bench_binlog.c)
+target_link_libraries(outbox-bench PRIVATE outbox_relay_env outbox_relay_core
+  PkgConfig::RDKAFKA Threads::Threads)
+target_compile_definitions(outbox-bench PRIVATE
+  OUTBOX_BENCH_BUILD_DIR="${CMAKE_BINARY_DIR}")
+add_dependencies(outbox-bench outbox-relay outbox-load kafka-mock)

@@ -1,0 +1,768 @@
+/*
+ * outbox-bench: see tests/bench/README.md for what it measures and how to
+ * read it. Phases, in this order, on one MariaDB and one kafka-mock:
+ *
+ *   1. the relay runs once and stops, so that its checkpoint is at the end
+ *      of the binlog; the backlog is loaded while it is down;
+ *   2. baselines of the drain: mariadb-binlog reads that binlog raw, and a
+ *      minimal librdkafka producer (the relay's settings) produces as many
+ *      such records;
+ *   3. the relay starts and drains the backlog; done when the partitions'
+ *      end offsets have grown by the backlog size;
+ *   4. latency: paced one-row commits, seen by a consumer; then the same
+ *      with a producer writing directly to the mock (the baseline).
+ *
+ * The relay's RSS is sampled through phases 3 and 4, the baseline
+ * producer's through phase 2.
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/bench/bench.h"
+#include "tests/bench/bench_binlog.h"
+#include "tests/integration/relay_env.h"
+
+#define POLL_NS 20000000L   /* end-offset polls while draining */
+#define DRAIN_TIMEOUT_S 900
+#define BASE_PARTITIONS 48  /* as many as the relay's three topics have */
+#define MAX_ROUNDS 9
+#define TARGET_DRAIN 300000.0
+#define TARGET_P50_MS 1.0
+#define TARGET_P99_MS 5.0
+#define TARGET_RSS_MB 30.0
+
+static const char *const RELAY_TOPICS[] = {
+    "outbox.event.queue:16", "outbox.event.order:16", "outbox.event.user:16",
+    NULL};
+static const char *const BASE_TOPIC[] = {"bench.baseline:48", NULL};
+static const char *const LAT_TOPIC[] = {"bench.latency:48", NULL};
+
+struct drain {
+    double load_s, binlog_s, base_s, start_s, relay_s, first_s;
+    long long binlog_bytes;
+    long base_rss_kb, relay_rss_kb, relay_hwm_kb;
+    int64_t delivered;
+};
+
+struct latency {
+    struct bench_latency relay, base, binlog;
+    double relay_rate, base_rate, binlog_rate;
+    long relay_rss_kb, relay_hwm_kb;
+};
+
+struct run {
+    struct bench_opts o;
+    struct relay_env e;
+    struct bench_rss rss;
+    rd_kafka_t *admin; /* asks for end offsets */
+    char props_yaml[2048], self[512], perf[512], logs[512];
+    int file_store;
+    struct drain d;                   /* the round under way */
+    struct drain rounds[MAX_ROUNDS];  /* every round, for the summary */
+    int nrounds;
+    struct latency l;
+};
+
+static double secs(int64_t ns) { return (double)ns / 1e9; }
+
+/* ---- options ------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: outbox-bench [--events N] [--payload BYTES] [--txn-rows N]\n"
+            "         [--keys N] [--rate N] [--seconds N] [--warmup-ms N]\n"
+            "         [--fetch-wait-ms N] [--writers N] [--prop KEY=VALUE]... [--perf FILE]\n"
+            "         [--logs DIR] [--checkpoint kafka|file] [--rounds N]\n"
+            "         [--skip-drain] [--skip-latency]\n");
+}
+
+static int parse(struct run *r, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"events", 1, 0, 'n'}, {"payload", 1, 0, 'p'}, {"txn-rows", 1, 0, 't'},
+        {"keys", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 's'},
+        {"warmup-ms", 1, 0, 'w'}, {"fetch-wait-ms", 1, 0, 'f'}, {"writers", 1, 0, 'W'},
+        {"prop", 1, 0, 'P'}, {"perf", 1, 0, 'g'}, {"logs", 1, 0, 'l'}, {"checkpoint", 1, 0, 'c'},
+        {"rounds", 1, 0, 'R'},
+        {"skip-drain", 0, 0, 'D'},
+        {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    struct bench_opts *o = &r->o;
+    *o = (struct bench_opts){.events = 1000000, .payload = 200, .txn_rows = 500,
+                             .keys = 1000, .rate = 5000, .seconds = 20,
+                             .warmup_ms = 1000, .fetch_wait_ms = 1,
+                             .writers = 4};
+    r->nrounds = 3;
+    for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+        switch (c) {
+        case 'n': o->events = atol(optarg); break;
+        case 'p': o->payload = atoi(optarg); break;
+        case 't': o->txn_rows = atoi(optarg); break;
+        case 'k': o->keys = atoi(optarg); break;
+        case 'r': o->rate = atoi(optarg); break;
+        case 's': o->seconds = atoi(optarg); break;
+        case 'w': o->warmup_ms = atoi(optarg); break;
+        case 'f': o->fetch_wait_ms = atoi(optarg); break;
+        case 'W': o->writers = atoi(optarg); break;
+        case 'P':
+            if (o->nprops == BENCH_MAX_PROPS || !strchr(optarg, '='))
+                return -1;
+            o->props[o->nprops++] = optarg;
+            break;
+        case 'g': snprintf(r->perf, sizeof r->perf, "%s", optarg); break;
+        case 'R': r->nrounds = atoi(optarg); break;
+        case 'c': r->file_store = !strcmp(optarg, "file"); break;
+        case 'l': snprintf(r->logs, sizeof r->logs, "%s", optarg); break;
+        case 'D': o->skip_drain = 1; break;
+        case 'L': o->skip_latency = 1; break;
+        default: return -1;
+        }
+    }
+    int positional = argc - optind;
+    if (positional != 0 && (positional != 3 || strcmp(argv[optind], "produce")))
+        return -1;
+    return o->events > 0 && o->payload >= 40 &&
+                   o->payload <= 4000 && o->txn_rows > 0 && o->keys > 0 &&
+                   o->rate > 0 && o->seconds > 0 && o->writers > 0 &&
+                   r->nrounds >= 1 && r->nrounds <= MAX_ROUNDS ? 0 : -1;
+}
+
+/* The --prop pairs as the relay's YAML properties. */
+static void props_yaml(struct run *r)
+{
+    size_t at = 0;
+    for (int i = 0; i < r->o.nprops; i++) {
+        const char *p = r->o.props[i], *eq = strchr(p, '=');
+        at += (size_t)snprintf(r->props_yaml + at, sizeof r->props_yaml - at,
+                               "    %.*s: \"%s\"\n", (int)(eq - p), p, eq + 1);
+        if (at >= sizeof r->props_yaml)
+            at = sizeof r->props_yaml - 1;
+    }
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+/* The product's default checkpoint: the Kafka store, every 1 s. At start
+ * it asks to create its compacted topic, which librdkafka 2.0's mock does
+ * not implement: each start waits 10 s for an answer (the drain is timed
+ * from streaming for that reason). --checkpoint file: the file store at
+ * the same interval, whose fsync runs on the pipeline thread. */
+static const char *checkpoint_yaml(struct run *r)
+{
+    static char yaml[512];
+    if (!r->file_store)
+        return "checkpoint:\n  store: kafka\n";
+    snprintf(yaml, sizeof yaml, "checkpoint:\n  store: file\n  path: %s\n",
+             r->e.checkpoint);
+    return yaml;
+}
+
+static int setup(struct run *r)
+{
+    static const char *const mariadb[] = {"--innodb-buffer-pool-size=256M",
+                                          NULL};
+    props_yaml(r);
+    if (relay_env_start(&r->e, "at_least_once", mariadb) < 0 ||
+        relay_env_configure(&r->e, r->props_yaml, checkpoint_yaml(r)) < 0 ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline %d", BASE_PARTITIONS) ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency %d", BASE_PARTITIONS) ||
+        !(r->admin = bench_producer(r->e.kafka.bootstrap, &r->o)) ||
+        bench_rss_start(&r->rss) < 0)
+        return -1;
+    /* One run that stops at once leaves the checkpoint at the binlog's
+     * end: the backlog written next is what the relay finds at start. */
+    if (relay_env_run_relay(&r->e) < 0 || th_stop(&r->e.relay, 10000, NULL))
+        return -1;
+    return 0;
+}
+
+/* Runs argv to its end, sampling its RSS; wall time in s, or -1. */
+static double timed_run(struct run *r, const char *name, char *const argv[],
+                        long *rss_kb)
+{
+    struct th_proc p = {0};
+    int64_t t0 = bench_now_ns();
+    if (th_spawn(&p, name, r->e.dir, argv) < 0)
+        return -1;
+    bench_rss_watch(&r->rss, p.pid);
+    int rc = th_wait(&p, DRAIN_TIMEOUT_S * 1000);
+    double s = secs(bench_now_ns() - t0);
+    if (rss_kb)
+        *rss_kb = atomic_load(&r->rss.hwm_kb);
+    bench_rss_watch(&r->rss, 0);
+    if (rc != 0) {
+        fprintf(stderr, "bench: %s failed (%d)\n", name, rc);
+        th_dump_log(&p, 10);
+        if (rc < 0)
+            th_kill(&p);
+        return -1;
+    }
+    return s;
+}
+
+/* ---- drain baselines ----------------------------------------------------- */
+
+/* Bytes in the files of dir (the backlog may span binlog files). */
+static long long dir_bytes(const char *dir)
+{
+    long long sum = 0;
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    while (d && (e = readdir(d))) {
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            sum += st.st_size;
+    }
+    if (d)
+        closedir(d);
+    return sum;
+}
+
+static int binlog_baseline(struct run *r, const char *file,
+                           unsigned long long pos)
+{
+    char port[32], start[64], dir[128], prefix[160];
+    snprintf(port, sizeof port, "--port=%d", r->e.db.port);
+    snprintf(start, sizeof start, "--start-position=%llu", pos);
+    /* raw events to memory: the transport, with no decoding to text */
+    snprintf(dir, sizeof dir, "/dev/shm/outbox-bench.%d", (int)getpid());
+    snprintf(prefix, sizeof prefix, "--result-file=%s/", dir);
+    if (mkdir(dir, 0700) < 0)
+        return -1;
+    char *argv[] = {"mariadb-binlog", "--read-from-remote-server",
+                    "--host=127.0.0.1", port, "--user=root", "--raw", start,
+                    prefix, "--to-last-log", (char *)file, NULL};
+    r->d.binlog_s = timed_run(r, "mariadb-binlog", argv, NULL);
+    r->d.binlog_bytes = dir_bytes(dir);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: cannot remove %s\n", dir);
+    return r->d.binlog_s < 0 ? -1 : 0;
+}
+
+static int producer_baseline(struct run *r)
+{
+    char n[32], payload[16], keys[16], *argv[64];
+    int k = 0;
+    snprintf(n, sizeof n, "%ld", r->o.events);
+    snprintf(payload, sizeof payload, "%d", r->o.payload);
+    snprintf(keys, sizeof keys, "%d", r->o.keys);
+    argv[k++] = r->self;
+    argv[k++] = "--events";
+    argv[k++] = n;
+    argv[k++] = "--payload";
+    argv[k++] = payload;
+    argv[k++] = "--keys";
+    argv[k++] = keys;
+    for (int i = 0; i < r->o.nprops; i++) {
+        argv[k++] = "--prop";
+        argv[k++] = (char *)r->o.props[i];
+    }
+    argv[k++] = "produce";
+    argv[k++] = r->e.kafka.bootstrap;
+    argv[k++] = "bench.baseline";
+    argv[k] = NULL;
+    int64_t before = bench_end_offsets(r->admin, BASE_TOPIC);
+    r->d.base_s = timed_run(r, "producer", argv, &r->d.base_rss_kb);
+    int64_t got = bench_end_offsets(r->admin, BASE_TOPIC) - before;
+    if (r->d.base_s >= 0 && got != r->o.events)
+        fprintf(stderr, "bench: the baseline producer left %lld records, "
+                "not %ld\n", (long long)got, r->o.events);
+    return r->d.base_s < 0 || got != r->o.events ? -1 : 0;
+}
+
+/* ---- the relay's drain --------------------------------------------------- */
+
+static void perf_start(struct run *r, struct th_proc *perf)
+{
+    char pid[16];
+    if (!r->perf[0])
+        return;
+    snprintf(pid, sizeof pid, "%d", (int)r->e.relay.pid);
+    /* dwarf: the build has no frame pointers, and libc/librdkafka neither */
+    char *argv[] = {"perf", "record", "-F", "499", "--call-graph", "dwarf,16384",
+                    "-o", r->perf, "-p", pid, NULL};
+    if (th_spawn(perf, "perf", r->e.dir, argv) < 0)
+        fprintf(stderr, "bench: perf did not start\n");
+}
+
+/* Polls the end offsets until `want` more records are in the relay's
+ * topics. 0, or -1 when the relay died or time ran out. */
+static int await_records(struct run *r, int64_t base, int64_t want,
+                         int64_t t0)
+{
+    for (int64_t next = bench_now_ns();; next += POLL_NS) {
+        bench_sleep_until(next);
+        int64_t got = bench_end_offsets(r->admin, RELAY_TOPICS) - base;
+        if (got > 0 && r->d.first_s == 0)
+            r->d.first_s = secs(bench_now_ns() - t0);
+        r->d.delivered = got;
+        if (got >= want)
+            return 0;
+        if (!th_alive(&r->e.relay) || secs(bench_now_ns() - t0) > DRAIN_TIMEOUT_S) {
+            fprintf(stderr, "bench: relay delivered %lld of %lld\n",
+                    (long long)got, (long long)want);
+            th_dump_log(&r->e.relay, 20);
+            return -1;
+        }
+    }
+}
+
+/* Waits until /healthz says the relay streams; the time that took, or -1. */
+static double await_streaming(struct run *r, int64_t t0)
+{
+    while (relay_env_health(&r->e) != 200) {
+        if (!th_alive(&r->e.relay) || secs(bench_now_ns() - t0) > 60) {
+            th_dump_log(&r->e.relay, 20);
+            return -1;
+        }
+        /* not faster: perf of the relay would show its HTTP loop */
+        bench_sleep_until(bench_now_ns() + 20000000L);
+    }
+    return secs(bench_now_ns() - t0);
+}
+
+/* The drain is timed from the moment the relay streams: its start-up is
+ * reported apart, because the mock makes the Kafka checkpoint store's
+ * take 10 s (see checkpoint_yaml). */
+static int relay_drain(struct run *r)
+{
+    struct th_proc perf = {0};
+    int64_t base = bench_end_offsets(r->admin, RELAY_TOPICS);
+    int64_t spawn = bench_now_ns();
+    if (base < 0 || relay_env_spawn_relay(&r->e) < 0)
+        return -1;
+    bench_rss_watch(&r->rss, r->e.relay.pid);
+    perf_start(r, &perf);
+    if ((r->d.start_s = await_streaming(r, spawn)) < 0)
+        return -1;
+    int64_t t0 = bench_now_ns();
+    int rc = await_records(r, base, r->o.events, t0);
+    r->d.relay_s = secs(bench_now_ns() - t0);
+    if (perf.pid > 0)
+        th_stop(&perf, 30000, NULL);
+    r->d.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
+    r->d.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
+    return rc;
+}
+
+/* One round: a backlog of events first.. loaded while the relay is down,
+ * the two baselines, then the relay's drain. */
+static int drain_round(struct run *r, long first)
+{
+    char file[256];
+    unsigned long long pos;
+    memset(&r->d, 0, sizeof r->d);
+    fprintf(stderr, "bench: loading %ld events\n", r->o.events);
+    /* each round's backlog from the start of a binlog file of its own */
+    if (th_mariadb_exec(&r->e.db, "FLUSH BINARY LOGS") < 0 ||
+        relay_env_binlog_end(&r->e, file, sizeof file, &pos) < 0)
+        return -1;
+    int64_t t0 = bench_now_ns();
+    if (bench_db_load(&r->e.db, &r->o, first) < 0)
+        return -1;
+    r->d.load_s = secs(bench_now_ns() - t0);
+    fprintf(stderr, "bench: baselines: mariadb-binlog, producer\n");
+    if (binlog_baseline(r, file, pos) < 0 || producer_baseline(r) < 0)
+        return -1;
+    fprintf(stderr, "bench: relay drains the backlog\n");
+    return relay_drain(r);
+}
+
+/* Rounds side by side: a baseline and the relay a few seconds apart meet
+ * the same neighbours on the machine, so each round's ratio is steadier
+ * than any absolute figure; the summary gives medians over the rounds. */
+static int drain(struct run *r)
+{
+    for (int i = 0; i < r->nrounds; i++) {
+        if (i > 0 && th_stop(&r->e.relay, 10000, NULL) != 0)
+            return -1;
+        if (drain_round(r, (long)i * r->o.events) < 0)
+            return -1;
+        r->rounds[i] = r->d;
+    }
+    return 0;
+}
+
+/* ---- latency ------------------------------------------------------------- */
+
+struct paced_kafka {
+    rd_kafka_t *rk;
+    long first;
+    const struct bench_opts *o;
+};
+
+static int produce_one(void *arg, long i)
+{
+    struct paced_kafka *p = arg;
+    int rc = bench_produce(p->rk, "bench.latency", p->first + i, p->o);
+    rd_kafka_poll(p->rk, 0); /* delivery reports, as the relay serves them */
+    return rc;
+}
+
+/* Who notes when each event arrives: a Kafka consumer, or the binlog
+ * reader of bench_binlog.c. */
+enum lat_mode { LAT_RELAY, LAT_BINLOG, LAT_KAFKA };
+
+struct observer {
+    enum lat_mode mode;
+    struct bench_consumer c;
+    struct bench_binlog b;
+};
+
+static int observe(struct run *r, struct observer *ob, long first, long n)
+{
+    char file[256];
+    unsigned long long pos;
+    if (ob->mode != LAT_BINLOG)
+        return bench_consumer_start(&ob->c, r->e.kafka.bootstrap,
+                                    ob->mode == LAT_RELAY ? RELAY_TOPICS
+                                                          : LAT_TOPIC,
+                                    &r->o, first, n);
+    if (relay_env_binlog_end(&r->e, file, sizeof file, &pos) < 0)
+        return -1;
+    return bench_binlog_start(&ob->b, &r->e.db, file, pos, first, n);
+}
+
+static long observed(struct observer *ob)
+{
+    return ob->mode == LAT_BINLOG ? atomic_load(&ob->b.received)
+                                  : atomic_load(&ob->c.received);
+}
+
+/* Stops observing; returns what it saw (freed by observer_free). */
+static int64_t *observer_stop(struct observer *ob)
+{
+    if (ob->mode == LAT_BINLOG) {
+        bench_binlog_stop(&ob->b);
+        return ob->b.seen;
+    }
+    bench_consumer_stop(&ob->c);
+    return ob->c.seen;
+}
+
+static void observer_free(struct observer *ob)
+{
+    if (ob->mode == LAT_BINLOG)
+        bench_binlog_free(&ob->b);
+    else
+        bench_consumer_free(&ob->c);
+}
+
+/* Waits for the last events to arrive (5 s at most), then the verdict. */
+static int settle(struct run *r, struct observer *ob, int64_t *commit, long n,
+                  struct bench_latency *out)
+{
+    for (int i = 0; i < 500 && observed(ob) < n; i++)
+        bench_sleep_until(bench_now_ns() + 10000000L);
+    int64_t *seen = observer_stop(ob);
+    long warm = (long)r->o.rate * r->o.warmup_ms / 1000;
+    return bench_latency_of(commit, seen, warm < n ? warm : 0, n, out);
+}
+
+/* The same commits as the relay's run, into MariaDB with nobody reading
+ * them: while the baseline producer runs, MariaDB takes the CPU it takes
+ * in the relay's run, so that the two compare on equally busy cores. */
+struct twin {
+    struct run *r;
+    long first, n;
+    int64_t *commit, elapsed;
+};
+
+static void *twin_thread(void *arg)
+{
+    struct twin *t = arg;
+    bench_db_paced(&t->r->e.db, &t->r->o, t->first, t->n, t->commit,
+                   &t->elapsed);
+    return NULL;
+}
+
+static long produce_paced(struct run *r, long first, long n, int64_t *commit,
+                          int64_t *elapsed)
+{
+    struct paced_kafka pk = {bench_producer(r->e.kafka.bootstrap, &r->o),
+                             first, &r->o};
+    if (!pk.rk)
+        return -1;
+    struct bench_pace pace = {bench_now_ns(), r->o.rate, 0, 1, n};
+    long done = bench_paced(&pace, produce_one, &pk, commit);
+    *elapsed = bench_now_ns() - pace.t0;
+    rd_kafka_flush(pk.rk, 5000); /* destroy would drop what lingers */
+    rd_kafka_destroy(pk.rk);
+    return done;
+}
+
+/* The paced writes: commits into MariaDB, or records straight into the
+ * mock beside the same commits (`twin`). Returns how many were written;
+ * *elapsed. */
+static long write_paced(struct run *r, enum lat_mode m, long first, long n,
+                        int64_t *commit, int64_t *elapsed)
+{
+    if (m != LAT_KAFKA)
+        return bench_db_paced(&r->e.db, &r->o, first, n, commit, elapsed);
+    struct twin t = {r, first + 2 * n, n, calloc((size_t)n, sizeof(int64_t)), 0};
+    pthread_t th;
+    if (!t.commit || pthread_create(&th, NULL, twin_thread, &t) != 0)
+        return free(t.commit), -1;
+    long done = produce_paced(r, first, n, commit, elapsed);
+    pthread_join(th, NULL);
+    free(t.commit);
+    return done;
+}
+
+/* One latency run of events first.. in the given mode. */
+static int latency_run(struct run *r, enum lat_mode m, long first,
+                       struct bench_latency *out, double *rate)
+{
+    long n = (long)r->o.rate * r->o.seconds;
+    int64_t *commit = calloc((size_t)n, sizeof *commit), elapsed = 0;
+    struct observer ob = {.mode = m};
+    if (!commit || observe(r, &ob, first, n) < 0)
+        return free(commit), -1;
+    bench_sleep_until(bench_now_ns() + 1000000000L); /* reading started */
+    long done = write_paced(r, m, first, n, commit, &elapsed);
+    *rate = elapsed > 0 ? (double)done / secs(elapsed) : 0;
+    int rc = done == n ? settle(r, &ob, commit, n, out) : -1;
+    if (done != n)
+        observer_stop(&ob);
+    observer_free(&ob);
+    free(commit);
+    return rc;
+}
+
+static int relay_latency(struct run *r, long first)
+{
+    struct th_proc perf = {0};
+    if (r->e.relay.pid <= 0) { /* --skip-drain: --perf profiles this phase */
+        if (relay_env_run_relay(&r->e) < 0)
+            return -1;
+        perf_start(r, &perf);
+    }
+    bench_rss_watch(&r->rss, r->e.relay.pid);
+    fprintf(stderr, "bench: latency through the relay, %d/s for %d s\n",
+            r->o.rate, r->o.seconds);
+    int rc = latency_run(r, LAT_RELAY, first, &r->l.relay, &r->l.relay_rate);
+    r->l.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
+    r->l.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
+    bench_rss_watch(&r->rss, 0);
+    if (perf.pid > 0)
+        th_stop(&perf, 30000, NULL);
+    th_stop(&r->e.relay, 10000, NULL);
+    return rc;
+}
+
+static int latency(struct run *r)
+{
+    /* ids apart from the backlogs' */
+    long first = r->o.events * r->nrounds + 1000000;
+    long n = (long)r->o.rate * r->o.seconds;
+    if (relay_latency(r, first) < 0)
+        return -1;
+    fprintf(stderr, "bench: latency baselines: binlog reader; producer "
+            "straight to the mock\n");
+    if (latency_run(r, LAT_BINLOG, first + n, &r->l.binlog,
+                    &r->l.binlog_rate) < 0)
+        return -1;
+    return latency_run(r, LAT_KAFKA, first, &r->l.base, &r->l.base_rate);
+}
+
+/* ---- the summary --------------------------------------------------------- */
+
+static const char *verdict(int ok) { return ok ? "PASS" : "FAIL"; }
+
+static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+static double relay_rate(const struct run *r, const struct drain *d)
+{
+    return (double)r->o.events / d->relay_s;
+}
+
+static void print_round(const struct run *r, int i)
+{
+    const struct drain *d = &r->rounds[i];
+    double n = (double)r->o.events, relay = relay_rate(r, d);
+    printf("  round %d: relay %9.0f/s (%.2f s)  binlog %9.0f/s  kafka %9.0f/s"
+           "  relay/binlog %.2f  relay/kafka %.2f  (load %.0f/s, start-up "
+           "%.2f s, first record +%.2f s)\n", i + 1, relay, d->relay_s,
+           n / d->binlog_s, n / d->base_s, ratio(relay, n / d->binlog_s),
+           ratio(relay, n / d->base_s), n / d->load_s, d->start_s, d->first_s);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of f(round) over the rounds. */
+static double median(const struct run *r,
+                     double (*f)(const struct run *, const struct drain *))
+{
+    double v[MAX_ROUNDS];
+    for (int i = 0; i < r->nrounds; i++)
+        v[i] = f(r, &r->rounds[i]);
+    qsort(v, (size_t)r->nrounds, sizeof v[0], cmp_double);
+    int m = r->nrounds / 2;
+    return r->nrounds % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+static double to_binlog(const struct run *r, const struct drain *d)
+{
+    return ratio(relay_rate(r, d), (double)r->o.events / d->binlog_s);
+}
+
+static double to_kafka(const struct run *r, const struct drain *d)
+{
+    return ratio(relay_rate(r, d), (double)r->o.events / d->base_s);
+}
+
+static void print_drain(const struct run *r)
+{
+    printf("backlog drain: %d rounds of %ld events, %d-byte payloads, %d rows "
+           "per transaction; relay timed from /healthz streaming to the last "
+           "record in Kafka\n", r->nrounds, r->o.events, r->o.payload,
+           r->o.txn_rows);
+    printf("  baselines: binlog = mariadb-binlog --raw reading the backlog; "
+           "kafka = a librdkafka producer with the relay's settings\n");
+    for (int i = 0; i < r->nrounds; i++)
+        print_round(r, i);
+    double relay = median(r, relay_rate);
+    printf("  medians over the rounds: relay %.0f events/s  relay/binlog %.2f"
+           "  relay/kafka %.2f\n", relay, median(r, to_binlog),
+           median(r, to_kafka));
+    printf("  target >= %.0f events/s (median relay rate): %s\n", TARGET_DRAIN,
+           verdict(relay >= TARGET_DRAIN));
+}
+
+static void print_pct(const char *name, const struct bench_latency *l,
+                      double rate)
+{
+    printf("  %-15s p50 %6.3f ms  p99 %6.3f ms  p99.9 %6.3f ms  max %7.3f ms"
+           "  (%ld events at %.0f/s, %ld lost, %ld early)\n", name, l->p50_ms,
+           l->p99_ms, l->p999_ms, l->max_ms, l->count, rate, l->lost, l->early);
+}
+
+static void print_latency(const struct run *r)
+{
+    const struct latency *l = &r->l;
+    printf("latency: commit returned -> consumer saw it (an upper bound of "
+           "commit -> acknowledged), %d/s for %d s, first %d ms not counted, "
+           "fetch.wait.max.ms=%d\n", r->o.rate, r->o.seconds, r->o.warmup_ms,
+           r->o.fetch_wait_ms);
+    print_pct("relay", &l->relay, l->relay_rate);
+    print_pct("baseline kafka", &l->base, l->base_rate);
+    print_pct("baseline binlog", &l->binlog, l->binlog_rate);
+    printf("  baseline kafka: a producer with the relay's settings straight "
+           "into the mock, beside the same MariaDB commits (nobody reads them);"
+           " baseline binlog: commit -> event read by the relay's source code "
+           "alone\n");
+    printf("  relay/baseline kafka: p50 %.2f  p99 %.2f   (MariaDB's own part, "
+           "the binlog line, is near 0: a ratio to it means nothing)\n",
+           ratio(l->relay.p50_ms, l->base.p50_ms),
+           ratio(l->relay.p99_ms, l->base.p99_ms));
+    printf("  target p50 <= %.0f ms: %s   target p99 <= %.0f ms: %s\n",
+           TARGET_P50_MS, verdict(l->relay.p50_ms <= TARGET_P50_MS),
+           TARGET_P99_MS, verdict(l->relay.p99_ms <= TARGET_P99_MS));
+}
+
+static void print_rss(const struct run *r)
+{
+    long drain_hwm = 0, drain_rss = 0, base_hwm = 0;
+    for (int i = 0; i < r->nrounds && !r->o.skip_drain; i++) {
+        const struct drain *d = &r->rounds[i];
+        drain_hwm = d->relay_hwm_kb > drain_hwm ? d->relay_hwm_kb : drain_hwm;
+        drain_rss = d->relay_rss_kb > drain_rss ? d->relay_rss_kb : drain_rss;
+        base_hwm = d->base_rss_kb > base_hwm ? d->base_rss_kb : base_hwm;
+    }
+    long peak = r->l.relay_hwm_kb > drain_hwm ? r->l.relay_hwm_kb : drain_hwm;
+    double mb = (double)peak * 1024 / 1e6;
+    printf("relay RSS (MB = 10^6 bytes): drain max sample %.1f MB, latency max "
+           "sample %.1f MB, peak (VmHWM) %.1f MB\n",
+           (double)drain_rss * 1024 / 1e6,
+           (double)r->l.relay_rss_kb * 1024 / 1e6, mb);
+    if (base_hwm)
+        printf("  baseline producer peak (VmHWM) %.1f MB   relay/baseline = "
+               "%.2f\n", (double)base_hwm * 1024 / 1e6,
+               ratio((double)peak, (double)base_hwm));
+    printf("  target <= %.0f MB: %s\n", TARGET_RSS_MB,
+           verdict(peak > 0 && mb <= TARGET_RSS_MB));
+}
+
+static void summary(const struct run *r, int argc, char **argv)
+{
+    printf("\n==== outbox-relay benchmark ====\ncommand:");
+    for (int i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("\nrelay: at_least_once, kafka.buffer_memory 16MiB, checkpoint "
+           "store %s every 1 s; kafka properties:%s",
+           r->file_store ? "file" : "kafka", r->o.nprops ? "" : " (defaults)");
+    for (int i = 0; i < r->o.nprops; i++)
+        printf(" %s", r->o.props[i]);
+    printf("\nmachine: %ld cores; loadavg at the end: ", sysconf(_SC_NPROCESSORS_ONLN));
+    fflush(stdout);
+    if (system("cut -d' ' -f1-3 /proc/loadavg") != 0)
+        printf("?\n");
+    if (!r->o.skip_drain)
+        print_drain(r);
+    if (!r->o.skip_latency)
+        print_latency(r);
+    print_rss(r);
+    printf("==== end ====\n");
+}
+
+/* The servers' directories go when the bench ends; their logs may stay. */
+static void keep_logs(const struct run *r)
+{
+    char cmd[1400];
+    if (!r->logs[0])
+        return;
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/*.log '%s'/", r->logs,
+             r->e.dir, r->logs);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: cannot copy the logs to %s\n", r->logs);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void default_build_dir(void)
+{
+    if (!getenv("OUTBOX_BUILD_DIR"))
+        setenv("OUTBOX_BUILD_DIR", OUTBOX_BENCH_BUILD_DIR, 0);
+}
+
+int main(int argc, char **argv)
+{
+    struct run *r = calloc(1, sizeof *r);
+    if (!r || parse(r, argc, argv) < 0) {
+        usage();
+        return 2;
+    }
+    if (optind < argc) /* outbox-bench [options] produce BOOTSTRAP TOPIC */
+        return bench_produce_run(argv[optind + 1], argv[optind + 2], &r->o);
+    default_build_dir();
+    signal(SIGPIPE, SIG_IGN);
+    ssize_t k = readlink("/proc/self/exe", r->self, sizeof r->self - 1);
+    r->self[k > 0 ? k : 0] = '\0';
+    int rc = setup(r);
+    if (rc == 0 && !r->o.skip_drain)
+        rc = drain(r);
+    if (rc == 0 && !r->o.skip_latency)
+        rc = latency(r);
+    bench_rss_stop(&r->rss);
+    if (rc == 0)
+        summary(r, argc, argv);
+    if (r->admin)
+        rd_kafka_destroy(r->admin);
+    relay_env_stop(&r->e);
+    keep_logs(r);
+    return rc == 0 ? 0 : 1;
+}
