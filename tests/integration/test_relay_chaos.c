@@ -1,7 +1,7 @@
 /*
  * outbox-relay while things break, under load, checked by kcat:
- *   - SIGKILL at 10 random moments, restarted each time: nothing missing
- *     (at_least_once); nothing missing and nothing twice (exactly_once);
+ *   - (SIGKILL at random moments is tests/chaos/test_chaos_relay: 50 of
+ *     them, with MariaDB restarts and Kafka faults besides);
  *   - MariaDB restarted while the relay streams: it reconnects, nothing
  *     missing;
  *   - every Kafka broker down for 20 s: nothing lost, and the relay's
@@ -15,7 +15,6 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tests/integration/relay_env.h"
@@ -28,40 +27,6 @@ static long env_long(const char *name, long dflt)
 {
     const char *s = getenv(name);
     return s ? atol(s) : dflt;
-}
-
-static void kill_ten_times(const char *delivery, int exactly_once)
-{
-    struct relay_env e;
-    struct th_proc load;
-    long n = env_long("OUTBOX_CHAOS_EVENTS", 100000);
-    srand((unsigned)time(NULL));
-    assert_int_equal(relay_env_start(&e, delivery, NULL), 0);
-    assert_int_equal(relay_env_run_relay(&e), 0);
-    /* No 1 MB rows here: replayed several times they would overflow the
-     * mock's ~5 MB per partition (test_relay_flow has them). */
-    assert_int_equal(relay_env_load_start(&e, &load, n, 7, 0, 0), 0);
-    for (int k = 0; k < 10; k++) {
-        usleep((useconds_t)(200000 + rand() % 1200000));
-        th_kill(&e.relay); /* SIGKILL: no flush, no checkpoint */
-        assert_int_equal(relay_env_run_relay(&e), 0);
-    }
-    assert_int_equal(relay_env_load_wait(&load, 600000), 0);
-    assert_int_equal(relay_env_wait_caught_up(&e, 300000), 0);
-    assert_int_equal(relay_env_verify(&e, exactly_once), 0);
-    relay_env_stop(&e);
-}
-
-static void test_sigkill_at_least_once(void **state)
-{
-    (void)state;
-    kill_ten_times("at_least_once", 0);
-}
-
-static void test_sigkill_exactly_once(void **state)
-{
-    (void)state;
-    kill_ten_times("exactly_once", 1);
 }
 
 static void test_mariadb_restart(void **state)
@@ -112,8 +77,6 @@ static void test_brokers_down(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sigkill_at_least_once),
-        cmocka_unit_test(test_sigkill_exactly_once),
         cmocka_unit_test(test_mariadb_restart),
         cmocka_unit_test(test_brokers_down),
     };

@@ -12,6 +12,8 @@
  *   up ID           bring it back
  *   rtt ID MS       delay its answers by MS milliseconds
  *   topic NAME N    create a topic with N partitions
+ *   errors API N E  fail the next N requests of Kafka API key API (0
+ *                   Produce, 3 Metadata, ...) with error code E
  *
  * Facts about librdkafka 2.0.2's mock that tests must mind: it binds
  * 127.0.0.1 on ports of its choosing; topics are auto-created with 4
@@ -47,7 +49,7 @@ static void answer(rd_kafka_resp_err_t e)
 static void command(rd_kafka_mock_cluster_t *mc, char *line)
 {
     char name[256];
-    int id, n;
+    int id, n, e;
     if (sscanf(line, "down %d", &id) == 1)
         answer(rd_kafka_mock_broker_set_down(mc, id));
     else if (sscanf(line, "up %d", &id) == 1)
@@ -56,6 +58,14 @@ static void command(rd_kafka_mock_cluster_t *mc, char *line)
         answer(rd_kafka_mock_broker_set_rtt(mc, id, n));
     else if (sscanf(line, "topic %255s %d", name, &n) == 2)
         answer(rd_kafka_mock_topic_create(mc, name, n, 1));
+    else if (sscanf(line, "errors %d %d %d", &id, &n, &e) == 3 && n > 0 &&
+             n <= 1000) {
+        rd_kafka_resp_err_t errs[1000];
+        for (int i = 0; i < n; i++)
+            errs[i] = (rd_kafka_resp_err_t)e;
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)id, (size_t)n, errs);
+        answer(RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
     else {
         printf("error: unknown command\n");
         fflush(stdout);

@@ -1,0 +1,6 @@
+# Chaos under load (see each test's header). Bounded for the test command;
+# longer runs: OUTBOX_CHAOS_KILLS=500 OUTBOX_CHAOS_EVENTS=1000000 build/tests/test_chaos_relay
+outbox_integration_test(test_chaos_relay TIMEOUT 1500
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/chaos/test_chaos_relay.c
+  LIBS outbox_relay_env)
+add_dependencies(test_chaos_relay outbox-relay outbox-load outbox-verify kafka-mock)
