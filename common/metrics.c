@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <event2/buffer.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,12 @@ static int open_fds(void)
     return n - 3; /* ".", ".." and the directory's own descriptor */
 }
 
+static size_t heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
 void metrics_render(struct metrics *m, struct evbuffer *out)
 {
     pthread_mutex_lock(&m->lock);
@@ -194,6 +201,10 @@ void metrics_render(struct metrics *m, struct evbuffer *out)
         "# HELP process_resident_memory_bytes Resident memory size.\n"
         "# TYPE process_resident_memory_bytes gauge\n"
         "process_resident_memory_bytes %ld\n"
+        "# HELP process_heap_bytes Memory allocated and not yet freed (malloc's "
+        "count; resident memory also holds what the allocator keeps for reuse).\n"
+        "# TYPE process_heap_bytes gauge\n"
+        "process_heap_bytes %zu\n"
         "# HELP process_open_fds Open file descriptors.\n"
         "# TYPE process_open_fds gauge\n"
         "process_open_fds %d\n"
@@ -203,5 +214,6 @@ void metrics_render(struct metrics *m, struct evbuffer *out)
         "# HELP outbox_build_info Version of this build.\n"
         "# TYPE outbox_build_info gauge\n"
         "outbox_build_info{version=\"%s\"} 1\n",
-        resident_bytes(), open_fds(), m->start_time, OUTBOX_VERSION);
+        resident_bytes(), heap_bytes(), open_fds(), m->start_time,
+        OUTBOX_VERSION);
 }

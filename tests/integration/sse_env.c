@@ -305,12 +305,63 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
 }
 
+static int client_connect(struct sse_client *c);
+
+static void on_reconnect(evutil_socket_t fd, short what, void *arg)
+{
+    struct sse_client *c = arg;
+    (void)fd;
+    (void)what;
+    if (client_connect(c) < 0)
+        c->closed = 1;
+}
+
+/* Like a browser's EventSource: after a stream ends without confirm or
+ * gone, connect again after a while (spread, as the retry hint is). */
+static void reconnect_later(struct sse_client *c)
+{
+    struct timeval tv = {0, (50 + rand() % 950) * 1000};
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    evbuffer_drain(c->body, evbuffer_get_length(c->body));
+    c->in_body = c->chunked = c->status = 0;
+    c->chunk_left = -1;
+    c->event[0] = '\0';
+    c->reconnects++;
+    event_base_once(c->e->base, -1, EV_TIMEOUT, on_reconnect, c, &tv);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct sse_client *c = arg;
     (void)bev;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+        return;
+    if (c->reconnect && !c->confirms && !c->gones)
+        reconnect_later(c);
+    else
         c->closed = 1;
+}
+
+static int client_connect(struct sse_client *c)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (c->rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &c->rcvbuf, sizeof c->rcvbuf);
+    evutil_make_socket_nonblocking(fd);
+    c->bev = bufferevent_socket_new(c->e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)c->e->http_port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (!c->bev || bufferevent_socket_connect(c->bev, (struct sockaddr *)&sa,
+                                              sizeof sa) < 0)
+        return -1;
+    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+    bufferevent_enable(c->bev, EV_READ);
+    evbuffer_add(bufferevent_get_output(c->bev), c->request, strlen(c->request));
+    return 0;
 }
 
 int sse_client_open(struct sse_env *e, struct sse_client *c, const char *queue,
@@ -320,29 +371,16 @@ int sse_client_open(struct sse_env *e, struct sse_client *c, const char *queue,
     c->e = e;
     c->chunk_left = -1;
     c->last_rank = -1;
+    c->rcvbuf = rcvbuf;
     snprintf(c->queue, sizeof c->queue, "%s", queue);
     snprintf(c->user, sizeof c->user, "%s", user);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
+    snprintf(c->request, sizeof c->request,
+             "GET /v1/queues/%s/events?user=%s%s%s HTTP/1.1\r\n"
+             "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
+             queue, user, token ? "&token=" : "", token ? token : "");
+    if (!(c->body = evbuffer_new()))
         return -1;
-    if (rcvbuf > 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    evutil_make_socket_nonblocking(fd);
-    c->bev = bufferevent_socket_new(e->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    c->body = evbuffer_new();
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)e->http_port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (!c->bev || !c->body || bufferevent_socket_connect(c->bev, (struct sockaddr *)&sa,
-                                              sizeof sa) < 0)
-        return -1;
-    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-    bufferevent_enable(c->bev, EV_READ);
-    evbuffer_add_printf(bufferevent_get_output(c->bev),
-                        "GET /v1/queues/%s/events?user=%s%s%s HTTP/1.1\r\n"
-                        "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
-                        queue, user, token ? "&token=" : "", token ? token : "");
-    return 0;
+    return client_connect(c);
 }
 
 void sse_client_close(struct sse_client *c)

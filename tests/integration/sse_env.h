@@ -74,6 +74,10 @@ struct sse_client {
     long chunk_left; /* -1: expecting a size line */
     char event[32];
     struct evbuffer *body; /* decoded, not yet a whole line */
+    char request[1024];
+    int rcvbuf;
+    int reconnect;  /* set: behave like EventSource after a stream ends */
+    int reconnects; /* how often it did */
 };
 
 /* Connects and sends the request for the events of (queue, user). The
