@@ -15,3 +15,8 @@ outbox_integration_test(test_relay_chaos TIMEOUT 1200
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_chaos.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_chaos outbox-relay outbox-load outbox-verify kafka-mock)
+
+outbox_integration_test(test_tls TIMEOUT 300
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_tls.c
+  LIBS outbox_relay_env)
+add_dependencies(test_tls outbox-relay outbox-load outbox-verify kafka-mock)

@@ -26,7 +26,7 @@ static int write_config(struct relay_env *e)
         return -1;
     fprintf(fp,
             "name: test-relay\n"
-            "source:\n  host: 127.0.0.1\n  port: %d\n  user: root\n"
+            "source:\n  host: 127.0.0.1\n  port: %d\n  user: %s\n%s"
             "  server_id: 77\n  start: latest\n"
             "  reconnect:\n    initial: 100ms\n    max: 1s\n"
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
@@ -34,7 +34,8 @@ static int write_config(struct relay_env *e)
             "  properties:\n    message.max.bytes: \"8000000\"\n%s"
             "delivery:\n  mode: %s\n%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
-            e->db.port, e->kafka.bootstrap,
+            e->db.port, e->source_user ? e->source_user : "root",
+            e->source_extra ? e->source_extra : "", e->kafka.bootstrap,
             e->kafka_properties ? e->kafka_properties : "", e->delivery,
             e->checkpoint_yaml ? e->checkpoint_yaml : file_store,
             e->metrics_port);

@@ -18,6 +18,8 @@ struct relay_env {
     char dir[256], config[320], checkpoint[320], expect[320], dump[320];
     int metrics_port;
     const char *delivery; /* "at_least_once" or "exactly_once" */
+    const char *source_user;  /* NULL: root */
+    const char *source_extra; /* more lines of the source section */
     /* More librdkafka properties for the relay, as YAML lines indented
      * four spaces ("    linger.ms: \"0\"\n"); NULL for none. */
     const char *kafka_properties;
