@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/backoff.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "relay/checkpoint.h"
@@ -51,13 +52,6 @@ struct relay {
     char why[1100];
     pthread_mutex_t why_lock;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_state(struct relay *r, enum state s, const char *why)
 {
@@ -137,7 +131,7 @@ static void save_checkpoint(struct relay *r)
 
 static void maybe_checkpoint(struct relay *r)
 {
-    int64_t t = now_ms();
+    int64_t t = clock_mono_ms();
     if (t - r->last_ckpt_ms < r->cfg->checkpoint.interval_ms)
         return;
     r->last_ckpt_ms = t;
@@ -150,8 +144,8 @@ static void maybe_checkpoint(struct relay *r)
 /* Sleeps for a backoff step, serving delivery reports; 1 if asked to stop. */
 static int wait_backoff(struct relay *r)
 {
-    int64_t until = now_ms() + backoff_next(&r->backoff);
-    while (now_ms() < until && !atomic_load(&r->stop)) {
+    int64_t until = clock_mono_ms() + backoff_next(&r->backoff);
+    while (clock_mono_ms() < until && !atomic_load(&r->stop)) {
         sink_poll(r->sink, 50);
         maybe_checkpoint(r);
     }
@@ -258,8 +252,8 @@ static int load_checkpoint(struct relay *r, struct relay_position *start,
             return -1;
         log_warn("checkpoint", "cannot read the checkpoint yet: %s", err);
         set_state(r, ST_CONNECTING, err);
-        int64_t until = now_ms() + backoff_next(&r->backoff);
-        while (now_ms() < until && !atomic_load(&r->stop))
+        int64_t until = clock_mono_ms() + backoff_next(&r->backoff);
+        while (clock_mono_ms() < until && !atomic_load(&r->stop))
             usleep(20000);
     }
 }

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "common/clock.h"
+
 #define BUCKETS 4096 /* power of two */
 #define TICK_MS 100
 
@@ -24,13 +26,6 @@ struct deadline {
     struct event *tick;
     struct mseries *expired;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct pending **bucket(struct deadline *d, const struct bufferevent *bev)
 {
@@ -65,7 +60,7 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     if (!p)
         return bev; /* no deadline then, only evhttp's idle timeout */
     bufferevent_incref(bev);
-    *p = (struct pending){.bev = bev, .due_ms = mono_ms() + d->ms,
+    *p = (struct pending){.bev = bev, .due_ms = clock_mono_ms() + d->ms,
                           .prev = d->tail};
     if (d->tail)
         d->tail->next = p;
@@ -105,7 +100,7 @@ static int freed_by_evhttp(struct bufferevent *bev)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct deadline *d = arg;
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     (void)fd;
     (void)what;
     for (struct pending *p = d->head, *next; p; p = next) {

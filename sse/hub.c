@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "sse/eta.h"
 
@@ -51,13 +52,6 @@ struct job {
     size_t n;
     struct hub_watch *w[];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t hash(const char *s, size_t len)
 {
@@ -195,7 +189,7 @@ static void on_answer(void *arg, const char *queue, int ok,
     (void)queue;
     (void)users;
     if (ok) {
-        eta_sample(&q->eta, now_ms(), totals->admitted);
+        eta_sample(&q->eta, clock_mono_ms(), totals->admitted);
         for (size_t i = 0; i < n; i++) {
             struct hub_state st = {answers[i].state, answers[i].rank,
                                    totals->waiting, -1};
@@ -208,7 +202,7 @@ static void on_answer(void *arg, const char *queue, int ok,
     }
     if (j->full) {
         q->running = 0;
-        q->last_run_ms = now_ms();
+        q->last_run_ms = clock_mono_ms();
         if (q->pending) {
             q->pending = 0;
             schedule(q);
@@ -289,7 +283,7 @@ static void schedule(struct hq *q)
         mseries_add(q->h->coalesced, 1);
         return;
     }
-    int64_t wait = q->last_run_ms + q->h->cfg->coalesce_ms - now_ms();
+    int64_t wait = q->last_run_ms + q->h->cfg->coalesce_ms - clock_mono_ms();
     if (wait < 0 || q->last_run_ms == 0)
         wait = 0;
     struct timeval tv = {wait / 1000, (wait % 1000) * 1000};

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/admin_http.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "sse/deadline.h"
 #include "sse/frame.h"
@@ -64,13 +65,6 @@ struct server {
     struct mfamily *responses;
     struct mseries *header_timeouts;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- responses --------------------------------------------------------- */
 
@@ -438,7 +432,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     struct server *s = arg;
     (void)fd;
     (void)what;
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     if (s->hb_done && now - s->hb_pass_ms >= s->cfg->http.heartbeat_ms) {
         int64_t slices = s->cfg->http.heartbeat_ms / HEARTBEAT_TICK_MS;
         s->hb_next = s->conns;
@@ -471,7 +465,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     int64_t window = s->cfg->http.drain_ms;
-    int64_t elapsed = mono_ms() - s->drain_started_ms;
+    int64_t elapsed = clock_mono_ms() - s->drain_started_ms;
     /* Close so many that the last goes at the end of the window. */
     size_t due = elapsed >= window ? s->drain_total
                  : (size_t)ceil((double)s->drain_total * (double)elapsed /
@@ -512,7 +506,7 @@ void server_drain(struct server *s, void (*done)(void *arg), void *arg)
     if (buf)
         evbuffer_free(buf);
     s->drain_total = s->nstreams;
-    s->drain_started_ms = mono_ms();
+    s->drain_started_ms = clock_mono_ms();
     log_info("http", "draining %zu streams over %" PRId64 " ms", s->nstreams,
              s->cfg->http.drain_ms);
     struct timeval tv = {0, DRAIN_TICK_MS * 1000};
@@ -583,7 +577,7 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
     int64_t tick = cfg->http.heartbeat_ms < HEARTBEAT_TICK_MS
                        ? cfg->http.heartbeat_ms : HEARTBEAT_TICK_MS;
     struct timeval hb = {tick / 1000, (tick % 1000) * 1000};
-    s->hb_pass_ms = mono_ms();
+    s->hb_pass_ms = clock_mono_ms();
     s->hb_done = 1;
     evtimer_add(s->heartbeat, &hb);
     if (m) {
