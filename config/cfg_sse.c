@@ -73,6 +73,22 @@ static int auth_validate(void *obj, const char **key, char *err,
                               "'mode' is hmac");
         return -1;
     }
+    /* Anyone holding the secret can mint tokens for any user and forge
+     * admissions: the sample's placeholder (public, in every package) and
+     * short keys are refused rather than trusted. */
+    *key = "secret";
+    if (a->mode == SSE_AUTH_HMAC && !strcmp(a->secret, SSE_SECRET_PLACEHOLDER)) {
+        snprintf(err, errlen, "the secret is still the sample's placeholder: "
+                 "set OUTBOX_SSE_SECRET or secret_file to 32 random bytes "
+                 "(e.g. `openssl rand -base64 32`)");
+        return -1;
+    }
+    if (a->mode == SSE_AUTH_HMAC && strlen(a->secret) < SSE_SECRET_MIN) {
+        snprintf(err, errlen, "the secret must be at least %d bytes",
+                 SSE_SECRET_MIN);
+        return -1;
+    }
+    *key = "mode";
     return 0;
 }
 

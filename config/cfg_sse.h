@@ -44,6 +44,10 @@ struct sse_http_cfg {
     int64_t drain_ms;
 };
 
+/* The sample configuration's fallback secret, refused at load. */
+#define SSE_SECRET_PLACEHOLDER "change-me-to-32-random-bytes!!"
+#define SSE_SECRET_MIN 16
+
 struct sse_auth_cfg {
     int mode; /* enum sse_auth_mode */
     char *secret; /* secret; or secret_file */

@@ -14,6 +14,7 @@ if [ "${1:-}" = --no-install ]; then
 else
   "$here/tests/run.sh" --install-only
 fi
-cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$here/build" -j "$(nproc)" --target outbox-demo >/dev/null
-exec "$here/build/demo/outbox-demo" "$@"
+build=${OUTBOX_DEMO_BUILD:-$here/build}   # the tests point it at theirs
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "$(nproc)" --target outbox-demo >/dev/null
+exec "$build/demo/outbox-demo" "$@"

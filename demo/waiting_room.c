@@ -409,8 +409,10 @@ static int parse(int argc, char **argv, struct opts *o)
         {"admit-rate", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    /* As many join as are let in: the line stays about 40 long, so a
+     * visitor arriving at any time sees the position fall for a while. */
     *o = (struct opts){.port = 8000, .sse_port = 8001, .seed_users = 40,
-                       .join_rate = 1, .admit_rate = 2};
+                       .join_rate = 2, .admit_rate = 2};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {

@@ -195,13 +195,15 @@ static int token_parse(int argc, char **argv, struct token_args *t)
         {"user", required_argument, NULL, 'u'},
         {"ttl", required_argument, NULL, 't'},
         {"admission", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char *end;
     int c;
     *t = (struct token_args){.config = DEFAULT_CONFIG, .ttl = -1};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'h': return 1;
         case 'c': t->config = optarg; break;
         case 'q': t->queue = optarg; break;
         case 'u': t->user = optarg; break;
@@ -230,9 +232,10 @@ static int token_main(int argc, char **argv)
     struct token_args t;
     struct sse_cfg cfg;
     char tok[TOKEN_MAX];
-    if (token_parse(argc, argv, &t) < 0) {
-        fputs(USAGE, stderr);
-        return EXIT_USAGE;
+    int parsed = token_parse(argc, argv, &t);
+    if (parsed != 0) {
+        fputs(USAGE, parsed > 0 ? stdout : stderr);
+        return parsed > 0 ? EXIT_OK : EXIT_USAGE;
     }
     int rc = cfg_load_for_main(&sse_cfg_schema, t.config, 0, &cfg);
     if (rc >= 0)

@@ -13,8 +13,10 @@ if [ ! -d "$work/node_modules/playwright-core" ]; then
 fi
 cp "$src/tests/browser/test_demo.mjs" "$work/"
 
+# The README's demo command itself (without its apt-get step: the test
+# command has installed everything), with a shorter line than its default.
 log="$work/demo.log"
-"$build/demo/outbox-demo" --port 0 --sse-port 0 --seed-users 20 \
+OUTBOX_DEMO_BUILD=$build "$src/demo/run.sh" --no-install --port 0 --sse-port 0 --seed-users 20 \
   --join-rate 0.5 --admit-rate 2 >"$log" 2>&1 &
 demo=$!
 trap 'kill -INT $demo 2>/dev/null; wait $demo 2>/dev/null || true' EXIT

@@ -148,6 +148,8 @@ static void test_sse_serves_and_stops(void **state)
 
 int main(void)
 {
+    /* The sample's placeholder secret is refused: a deployment sets it. */
+    setenv("OUTBOX_SSE_SECRET", "daemon-test-secret-0123456789", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_misspelt_key),

@@ -174,6 +174,12 @@ static const struct bad_case bad_cases[] = {
      "verify_ca, verify_identity (got \"strict\")"},
     {&sse_cfg_schema, "kafka:\n  brokers: b\n",
      "t.yaml:1:1: 'secret_file' (or 'secret') is required when 'mode' is hmac"},
+    {&sse_cfg_schema, "kafka:\n  brokers: b\nauth:\n  secret: change-me-to-32-random-bytes!!\n",
+     "t.yaml:4:11: the secret is still the sample's placeholder: set "
+     "OUTBOX_SSE_SECRET or secret_file to 32 random bytes (e.g. `openssl rand "
+     "-base64 32`)"},
+    {&sse_cfg_schema, "kafka:\n  brokers: b\nauth:\n  secret: short\n",
+     "t.yaml:4:11: the secret must be at least 16 bytes"},
     {&sse_cfg_schema, SSE_BASE "redis:\n  waiting_key: \"waiting\"\n",
      "t.yaml:6:16: 'waiting_key' must contain {queue} once (got \"waiting\")"},
     {&sse_cfg_schema, SSE_BASE "redis:\n  admitted_key: \"queue:{queue}:waiting\"\n",
@@ -381,6 +387,11 @@ static void test_samples_load(void **state)
     assert_true(r.outbox.count >= 1);
     cfg_free(&relay_cfg_schema, &r);
     snprintf(path, sizeof path, "%s/config/sse.yaml", src);
+    /* Without a secret of its own the sample is refused, as it should be. */
+    unsetenv("OUTBOX_SSE_SECRET");
+    assert_int_equal(cfg_load(&sse_cfg_schema, path, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "placeholder"));
+    setenv("OUTBOX_SSE_SECRET", "unit-test-secret-0123456789", 1);
     if (cfg_load(&sse_cfg_schema, path, &s, err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_string_equal(s.redis.waiting_key, "queue:{queue}:waiting");
