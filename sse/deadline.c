@@ -1,7 +1,9 @@
 #include "sse/deadline.h"
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -13,6 +15,7 @@
 /* One connection on the clock: in the deadline order and in a bucket. */
 struct pending {
     struct bufferevent *bev;
+    struct evbuffer_cb_entry *screen; /* until the method has been seen */
     int64_t due_ms;
     struct pending *prev, *next; /* by due time: all get the same timeout */
     struct pending *hnext;
@@ -47,8 +50,42 @@ static void release(struct deadline *d, struct pending *p)
         p->next->prev = p->prev;
     else
         d->tail = p->prev;
+    if (p->screen)
+        evbuffer_remove_cb_entry(bufferevent_get_input(p->bev), p->screen);
     bufferevent_decref(p->bev);
     free(p);
+}
+
+static int known_method(const char *m, size_t n)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT",
+        "DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strlen(known[i]) == n && !memcmp(known[i], m, n))
+            return 1;
+    return 0;
+}
+
+/* libevent 2.1's evhttp answers a method it does not know with 501
+ * before any callback of ours runs; a made-up method is the client's
+ * error, so it is renamed to one we refuse with 405 (and Allow). */
+static void screen_method(struct evbuffer *buf,
+                          const struct evbuffer_cb_info *info, void *arg)
+{
+    struct pending *p = arg;
+    char head[16];
+    if (!info->n_added)
+        return;
+    ev_ssize_t n = evbuffer_copyout(buf, head, sizeof head);
+    const char *sp = n > 0 ? memchr(head, ' ', (size_t)n) : NULL;
+    if (!sp && n < (ev_ssize_t)sizeof head)
+        return; /* the method is not all there yet */
+    evbuffer_remove_cb_entry(buf, p->screen);
+    p->screen = NULL;
+    if (!sp || known_method(head, (size_t)(sp - head)))
+        return; /* a known method, or no request line evhttp will accept */
+    evbuffer_drain(buf, (size_t)(sp - head));
+    evbuffer_prepend(buf, "PATCH", 5);
 }
 
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
@@ -70,6 +107,7 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     struct pending **h = bucket(d, bev);
     p->hnext = *h;
     *h = p;
+    p->screen = evbuffer_add_cb(bufferevent_get_input(bev), screen_method, p);
     return bev;
 }
 

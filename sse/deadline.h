@@ -14,6 +14,10 @@
  * reused under us until then. One that evhttp freed before (an error
  * response, a client gone) is let go at the next tick.
  *
+ * While it waits for the request line, the deadline also screens its
+ * method: evhttp 2.1 answers one it does not know with 501 before any
+ * callback of ours runs, and a made-up method is the client's error (4xx).
+ *
  * Every response of outbox-sse says "Connection: close", so a connection
  * carries one request and the deadline covers every request.
  *
