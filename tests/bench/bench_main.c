@@ -979,10 +979,10 @@ static void write_data(const struct run *r)
             r->nrounds, r->o.events);
     fprintf(fp, "\"outbox-relay\" %.0f\n", median(r, relay_rate));
     if (peer_drained(r))
-        fprintf(fp, "\"peer: zongji+kafkajs\" %.0f\n", median(r, peer_rate));
-    fprintf(fp, "\"ceiling: mariadb-binlog --raw\" %.0f\n",
+        fprintf(fp, "\"peer (zongji+kafkajs)\" %.0f\n", median(r, peer_rate));
+    fprintf(fp, "\"binlog ceiling\" %.0f\n",
             median(r, binlog_rate));
-    fprintf(fp, "\"ceiling: librdkafka producer\" %.0f\n",
+    fprintf(fp, "\"kafka ceiling\" %.0f\n",
             median(r, kafka_rate));
     fclose(fp);
 }
