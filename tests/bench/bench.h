@@ -105,6 +105,7 @@ struct bench_peer {
     int ok;
     char why[200];
     char node[512], script[512];
+    long log_from; /* where the running peer's lines start in its log */
 };
 
 /* Looks for node in PATH and for the script and its node_modules under
@@ -112,12 +113,14 @@ struct bench_peer {
 int bench_peer_find(struct bench_peer *p, const char *srcdir);
 /* Starts the peer on db and bootstrap, reading the binlog from file:pos
  * (file NULL: from the binlog's end). 0 or -1. */
-int bench_peer_spawn(const struct bench_peer *p, struct th_proc *proc,
+int bench_peer_spawn(struct bench_peer *p, struct th_proc *proc,
                      const char *dir, const struct th_mariadb *db,
                      const char *bootstrap, const char *file,
                      unsigned long long pos);
-/* Waits until the peer says it streams; seconds from t0_ns, or -1. */
-double bench_peer_await(struct th_proc *proc, int64_t t0_ns);
+/* Waits until the peer started last says it streams; seconds from t0_ns,
+ * or -1. */
+double bench_peer_await(const struct bench_peer *p, struct th_proc *proc,
+                        int64_t t0_ns);
 /* utime + stime of a process (all its threads) in seconds, or -1. */
 double bench_cpu_s(int pid);
 

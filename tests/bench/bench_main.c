@@ -406,7 +406,7 @@ static int peer_drain(struct run *r, const char *file, unsigned long long pos)
                                      r->e.kafka.bootstrap, file, pos) < 0)
         return -1;
     bench_rss_watch(&r->rss, p->pid);
-    if ((r->d.peer_start_s = bench_peer_await(p, spawn)) < 0)
+    if ((r->d.peer_start_s = bench_peer_await(&r->peer, p, spawn)) < 0)
         return -1;
     double cpu0 = bench_cpu_s(p->pid);
     int64_t t0 = bench_now_ns();
@@ -652,7 +652,7 @@ static int peer_latency(struct run *r, long first)
     int64_t spawn = bench_now_ns();
     if (bench_peer_spawn(&r->peer, p, r->e.dir, &r->e.db,
                          r->e.kafka.bootstrap, NULL, 0) < 0 ||
-        bench_peer_await(p, spawn) < 0)
+        bench_peer_await(&r->peer, p, spawn) < 0)
         return -1;
     bench_rss_watch(&r->rss, p->pid);
     fprintf(stderr, "bench: latency through the peer, %d/s for %d s\n",
