@@ -146,7 +146,9 @@ function onBinlog(evt) {
   const name = evt.getEventName();
   if (name !== 'writerows') return;
   const file = zongji.options.filename;
-  const offset = evt.nextPosition - evt.size - 19; // the event's header
+  // where the event starts: zongji's size is the length less the header
+  // (19 bytes) and the checksum (4) when there is one
+  const offset = evt.nextPosition - evt.size - (zongji.useChecksum ? 23 : 19);
   evt.rows.forEach((row, i) => {
     queued.push({
       topic: `outbox.event.${row.aggregatetype}`,
