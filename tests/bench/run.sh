@@ -17,7 +17,7 @@
 # tests/bench/plots.sh turns into docs/*.png.
 #
 # The default run (three rounds of 1,000,000 events, 20 s of paced commits
-# per latency line, the peer included) takes 7 to 10 minutes on two cores.
+# per latency line, the peer included) takes 5 to 10 minutes on two cores.
 # OUTBOX_BENCH_BUILD picks another build directory.
 set -euo pipefail
 
