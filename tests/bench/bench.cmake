@@ -6,9 +6,11 @@ add_executable(outbox-bench
   ${CMAKE_SOURCE_DIR}/tests/bench/bench_db.c
   ${CMAKE_SOURCE_DIR}/tests/bench/bench_kafka.c
   ${CMAKE_SOURCE_DIR}/tests/bench/bench_stats.c
-  ${CMAKE_SOURCE_DIR}/tests/bench/bench_binlog.c)
+  ${CMAKE_SOURCE_DIR}/tests/bench/bench_binlog.c
+  ${CMAKE_SOURCE_DIR}/tests/bench/bench_peer.c)
 target_link_libraries(outbox-bench PRIVATE outbox_relay_env outbox_relay_core
   PkgConfig::RDKAFKA Threads::Threads)
 target_compile_definitions(outbox-bench PRIVATE
-  OUTBOX_BENCH_BUILD_DIR="${CMAKE_BINARY_DIR}")
+  OUTBOX_BENCH_BUILD_DIR="${CMAKE_BINARY_DIR}"
+  OUTBOX_BENCH_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(outbox-bench outbox-relay outbox-load kafka-mock)

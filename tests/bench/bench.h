@@ -93,6 +93,36 @@ struct bench_latency {
 /* From commit/seen times in ns of events [from, n); seen 0 is lost. */
 int bench_latency_of(const int64_t *commit, const int64_t *seen, long from,
                      long n, struct bench_latency *out);
+/* The same latencies as a CDF for gnuplot, "ms fraction" lines (1,000
+ * quantiles, finer in the last 1 %), into path. 0 or -1. */
+int bench_latency_cdf(const int64_t *commit, const int64_t *seen, long from,
+                      long n, const char *path);
+
+/* ---- the peer relay and CPU time (bench_peer.c) ------------------------- */
+
+/* tests/bench/peer/peer-relay.mjs under node: found, or why not. */
+struct bench_peer {
+    int ok;
+    char why[200];
+    char node[512], script[512];
+    long log_from; /* where the running peer's lines start in its log */
+};
+
+/* Looks for node in PATH and for the script and its node_modules under
+ * srcdir (npm ci done); fills p->why when they are missing. */
+int bench_peer_find(struct bench_peer *p, const char *srcdir);
+/* Starts the peer on db and bootstrap, reading the binlog from file:pos
+ * (file NULL: from the binlog's end). 0 or -1. */
+int bench_peer_spawn(struct bench_peer *p, struct th_proc *proc,
+                     const char *dir, const struct th_mariadb *db,
+                     const char *bootstrap, const char *file,
+                     unsigned long long pos);
+/* Waits until the peer started last says it streams; seconds from t0_ns,
+ * or -1. */
+double bench_peer_await(const struct bench_peer *p, struct th_proc *proc,
+                        int64_t t0_ns);
+/* utime + stime of a process (all its threads) in seconds, or -1. */
+double bench_cpu_s(int pid);
 
 /* ---- MariaDB (bench_db.c) ---------------------------------------------- */
 

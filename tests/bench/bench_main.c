@@ -12,10 +12,15 @@
  *   4. latency: paced one-row commits, seen by a consumer; then the same
  *      with a producer writing directly to the mock (the baseline).
  *
- * The relay's RSS is sampled through phases 3 and 4, the baseline
- * producer's through phase 2.
+ * The peer relay (tests/bench/peer: zongji + kafkajs under node) drains
+ * each backlog between phases 2 and 3, and runs the latency workload
+ * after the relay; "not run" with the reason when node or its packages
+ * are missing. The relay's and the peer's RSS are sampled while they
+ * run, the baseline producer's through phase 2; their CPU time is read
+ * from /proc/PID/stat at the start and the end of each timed phase.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,15 +50,19 @@ static const char *const LAT_TOPIC[] = {"bench.latency:48", NULL};
 
 struct drain {
     double load_s, binlog_s, base_s, start_s, relay_s, first_s;
+    double relay_cpu_s;
+    double peer_start_s, peer_s, peer_first_s, peer_cpu_s; /* peer_s 0: none */
     long long binlog_bytes;
-    long base_rss_kb, relay_rss_kb, relay_hwm_kb;
-    int64_t delivered;
+    long base_rss_kb, relay_rss_kb, relay_hwm_kb, peer_hwm_kb;
+    int64_t delivered, peer_delivered;
 };
 
 struct latency {
-    struct bench_latency relay, base, binlog;
-    double relay_rate, base_rate, binlog_rate;
-    long relay_rss_kb, relay_hwm_kb;
+    struct bench_latency relay, base, binlog, peer;
+    double relay_rate, base_rate, binlog_rate, peer_rate;
+    double relay_cpu_s, peer_cpu_s;
+    long relay_rss_kb, relay_hwm_kb, peer_hwm_kb;
+    int peer_ran;
 };
 
 struct run {
@@ -61,8 +70,11 @@ struct run {
     struct relay_env e;
     struct bench_rss rss;
     rd_kafka_t *admin; /* asks for end offsets */
-    char props_yaml[2048], self[512], perf[512], logs[512];
+    char props_yaml[2048], self[512], perf[512], logs[512], data[512];
     int file_store;
+    int no_peer;              /* --no-peer */
+    struct bench_peer peer;   /* peer.ok: it runs; else peer.why */
+    struct th_proc peer_proc;
     struct drain d;                   /* the round under way */
     struct drain rounds[MAX_ROUNDS];  /* every round, for the summary */
     int nrounds;
@@ -80,7 +92,8 @@ static void usage(void)
             "         [--keys N] [--rate N] [--seconds N] [--warmup-ms N]\n"
             "         [--fetch-wait-ms N] [--writers N] [--prop KEY=VALUE]... [--perf FILE]\n"
             "         [--logs DIR] [--checkpoint kafka|file] [--rounds N]\n"
-            "         [--skip-drain] [--skip-latency]\n");
+            "         [--skip-drain] [--skip-latency] [--peer | --no-peer]\n"
+            "         [--data DIR]   (plot data: drain.dat, cdf-*.dat)\n");
 }
 
 static int parse(struct run *r, int argc, char **argv)
@@ -90,7 +103,8 @@ static int parse(struct run *r, int argc, char **argv)
         {"keys", 1, 0, 'k'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 's'},
         {"warmup-ms", 1, 0, 'w'}, {"fetch-wait-ms", 1, 0, 'f'}, {"writers", 1, 0, 'W'},
         {"prop", 1, 0, 'P'}, {"perf", 1, 0, 'g'}, {"logs", 1, 0, 'l'}, {"checkpoint", 1, 0, 'c'},
-        {"rounds", 1, 0, 'R'},
+        {"rounds", 1, 0, 'R'}, {"peer", 0, 0, 'e'}, {"no-peer", 0, 0, 'E'},
+        {"data", 1, 0, 'd'},
         {"skip-drain", 0, 0, 'D'},
         {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct bench_opts *o = &r->o;
@@ -119,6 +133,9 @@ static int parse(struct run *r, int argc, char **argv)
         case 'R': r->nrounds = atoi(optarg); break;
         case 'c': r->file_store = !strcmp(optarg, "file"); break;
         case 'l': snprintf(r->logs, sizeof r->logs, "%s", optarg); break;
+        case 'e': r->no_peer = 0; break;
+        case 'E': r->no_peer = 1; break;
+        case 'd': snprintf(r->data, sizeof r->data, "%s", optarg); break;
         case 'D': o->skip_drain = 1; break;
         case 'L': o->skip_latency = 1; break;
         default: return -1;
@@ -168,6 +185,13 @@ static int setup(struct run *r)
     static const char *const mariadb[] = {"--innodb-buffer-pool-size=256M",
                                           NULL};
     props_yaml(r);
+    if (r->no_peer)
+        snprintf(r->peer.why, sizeof r->peer.why, "--no-peer");
+    else if (bench_peer_find(&r->peer, OUTBOX_BENCH_SOURCE_DIR) < 0)
+        fprintf(stderr, "bench: the peer relay will not run: %s\n",
+                r->peer.why);
+    if (r->data[0] && mkdir(r->data, 0755) < 0 && errno != EEXIST)
+        return -1;
     if (relay_env_start(&r->e, "at_least_once", mariadb) < 0 ||
         relay_env_configure(&r->e, r->props_yaml, checkpoint_yaml(r)) < 0 ||
         th_kafka_cmd(&r->e.kafka, "topic bench.baseline %d", BASE_PARTITIONS) ||
@@ -297,21 +321,22 @@ static void perf_start(struct run *r, struct th_proc *perf)
 
 /* Polls the end offsets until `want` more records are in the relay's
  * topics. 0, or -1 when the relay died or time ran out. */
-static int await_records(struct run *r, int64_t base, int64_t want,
-                         int64_t t0)
+static int await_records(struct run *r, struct th_proc *who, int64_t base,
+                         int64_t want, int64_t t0, double *first_s,
+                         int64_t *delivered)
 {
     for (int64_t next = bench_now_ns();; next += POLL_NS) {
         bench_sleep_until(next);
         int64_t got = bench_end_offsets(r->admin, RELAY_TOPICS) - base;
-        if (got > 0 && r->d.first_s == 0)
-            r->d.first_s = secs(bench_now_ns() - t0);
-        r->d.delivered = got;
+        if (got > 0 && *first_s == 0)
+            *first_s = secs(bench_now_ns() - t0);
+        *delivered = got;
         if (got >= want)
             return 0;
-        if (!th_alive(&r->e.relay) || secs(bench_now_ns() - t0) > DRAIN_TIMEOUT_S) {
-            fprintf(stderr, "bench: relay delivered %lld of %lld\n",
+        if (!th_alive(who) || secs(bench_now_ns() - t0) > DRAIN_TIMEOUT_S) {
+            fprintf(stderr, "bench: %s delivered %lld of %lld\n", who->name,
                     (long long)got, (long long)want);
-            th_dump_log(&r->e.relay, 20);
+            th_dump_log(who, 20);
             return -1;
         }
     }
@@ -345,9 +370,12 @@ static int relay_drain(struct run *r)
     perf_start(r, &perf);
     if ((r->d.start_s = await_streaming(r, spawn)) < 0)
         return -1;
+    double cpu0 = bench_cpu_s(r->e.relay.pid);
     int64_t t0 = bench_now_ns();
-    int rc = await_records(r, base, r->o.events, t0);
+    int rc = await_records(r, &r->e.relay, base, r->o.events, t0,
+                           &r->d.first_s, &r->d.delivered);
     r->d.relay_s = secs(bench_now_ns() - t0);
+    r->d.relay_cpu_s = bench_cpu_s(r->e.relay.pid) - cpu0;
     if (perf.pid > 0)
         th_stop(&perf, 30000, NULL);
     r->d.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
@@ -355,8 +383,45 @@ static int relay_drain(struct run *r)
     return rc;
 }
 
+/* The peer stops being measured (and shows "not run" with the reason)
+ * when it fails: the relay's figures go on. */
+static void peer_failed(struct run *r, const char *where)
+{
+    snprintf(r->peer.why, sizeof r->peer.why, "failed during %s (its log: "
+             "--logs DIR keeps peer.log)", where);
+    r->peer.ok = 0;
+    if (r->peer_proc.pid > 0)
+        th_stop(&r->peer_proc, 10000, NULL);
+}
+
+/* The peer drains the same backlog, from the same binlog position, into
+ * the relay's topics; timed like the relay, from "streaming" until the
+ * end offsets have grown by the backlog size. */
+static int peer_drain(struct run *r, const char *file, unsigned long long pos)
+{
+    struct th_proc *p = &r->peer_proc;
+    int64_t base = bench_end_offsets(r->admin, RELAY_TOPICS);
+    int64_t spawn = bench_now_ns();
+    if (base < 0 || bench_peer_spawn(&r->peer, p, r->e.dir, &r->e.db,
+                                     r->e.kafka.bootstrap, file, pos) < 0)
+        return -1;
+    bench_rss_watch(&r->rss, p->pid);
+    if ((r->d.peer_start_s = bench_peer_await(&r->peer, p, spawn)) < 0)
+        return -1;
+    double cpu0 = bench_cpu_s(p->pid);
+    int64_t t0 = bench_now_ns();
+    int rc = await_records(r, p, base, r->o.events, t0, &r->d.peer_first_s,
+                           &r->d.peer_delivered);
+    r->d.peer_s = secs(bench_now_ns() - t0);
+    r->d.peer_cpu_s = bench_cpu_s(p->pid) - cpu0;
+    r->d.peer_hwm_kb = atomic_load(&r->rss.hwm_kb);
+    bench_rss_watch(&r->rss, 0);
+    th_stop(p, 10000, NULL);
+    return rc;
+}
+
 /* One round: a backlog of events first.. loaded while the relay is down,
- * the two baselines, then the relay's drain. */
+ * the two baselines, the peer's drain, then the relay's drain. */
 static int drain_round(struct run *r, long first)
 {
     char file[256];
@@ -374,6 +439,14 @@ static int drain_round(struct run *r, long first)
     fprintf(stderr, "bench: baselines: mariadb-binlog, producer\n");
     if (binlog_baseline(r, file, pos) < 0 || producer_baseline(r) < 0)
         return -1;
+    if (r->peer.ok) {
+        fprintf(stderr, "bench: the peer (zongji + kafkajs) drains the "
+                "backlog\n");
+        if (peer_drain(r, file, pos) < 0) {
+            r->d.peer_s = 0;
+            peer_failed(r, "a drain");
+        }
+    }
     fprintf(stderr, "bench: relay drains the backlog\n");
     return relay_drain(r);
 }
@@ -460,12 +533,18 @@ static void observer_free(struct observer *ob)
 
 /* Waits for the last events to arrive (5 s at most), then the verdict. */
 static int settle(struct run *r, struct observer *ob, int64_t *commit, long n,
-                  struct bench_latency *out)
+                  struct bench_latency *out, const char *cdf)
 {
     for (int i = 0; i < 500 && observed(ob) < n; i++)
         bench_sleep_until(bench_now_ns() + 10000000L);
     int64_t *seen = observer_stop(ob);
     long warm = (long)r->o.rate * r->o.warmup_ms / 1000;
+    if (r->data[0] && cdf) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/cdf-%s.dat", r->data, cdf);
+        if (bench_latency_cdf(commit, seen, warm < n ? warm : 0, n, path) < 0)
+            fprintf(stderr, "bench: cannot write %s\n", path);
+    }
     return bench_latency_of(commit, seen, warm < n ? warm : 0, n, out);
 }
 
@@ -519,9 +598,11 @@ static long write_paced(struct run *r, enum lat_mode m, long first, long n,
     return done;
 }
 
-/* One latency run of events first.. in the given mode. */
+/* One latency run of events first.. in the given mode; its CDF goes to
+ * --data's cdf-NAME.dat. */
 static int latency_run(struct run *r, enum lat_mode m, long first,
-                       struct bench_latency *out, double *rate)
+                       struct bench_latency *out, double *rate,
+                       const char *cdf)
 {
     long n = (long)r->o.rate * r->o.seconds;
     int64_t *commit = calloc((size_t)n, sizeof *commit), elapsed = 0;
@@ -531,7 +612,7 @@ static int latency_run(struct run *r, enum lat_mode m, long first,
     bench_sleep_until(bench_now_ns() + 1000000000L); /* reading started */
     long done = write_paced(r, m, first, n, commit, &elapsed);
     *rate = elapsed > 0 ? (double)done / secs(elapsed) : 0;
-    int rc = done == n ? settle(r, &ob, commit, n, out) : -1;
+    int rc = done == n ? settle(r, &ob, commit, n, out, cdf) : -1;
     if (done != n)
         observer_stop(&ob);
     observer_free(&ob);
@@ -550,7 +631,10 @@ static int relay_latency(struct run *r, long first)
     bench_rss_watch(&r->rss, r->e.relay.pid);
     fprintf(stderr, "bench: latency through the relay, %d/s for %d s\n",
             r->o.rate, r->o.seconds);
-    int rc = latency_run(r, LAT_RELAY, first, &r->l.relay, &r->l.relay_rate);
+    double cpu0 = bench_cpu_s(r->e.relay.pid);
+    int rc = latency_run(r, LAT_RELAY, first, &r->l.relay, &r->l.relay_rate,
+                         "relay");
+    r->l.relay_cpu_s = bench_cpu_s(r->e.relay.pid) - cpu0;
     r->l.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
     r->l.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
     bench_rss_watch(&r->rss, 0);
@@ -560,19 +644,46 @@ static int relay_latency(struct run *r, long first)
     return rc;
 }
 
+/* The same paced commits through the peer, started at the binlog's end
+ * once the relay has stopped. */
+static int peer_latency(struct run *r, long first)
+{
+    struct th_proc *p = &r->peer_proc;
+    int64_t spawn = bench_now_ns();
+    if (bench_peer_spawn(&r->peer, p, r->e.dir, &r->e.db,
+                         r->e.kafka.bootstrap, NULL, 0) < 0 ||
+        bench_peer_await(&r->peer, p, spawn) < 0)
+        return -1;
+    bench_rss_watch(&r->rss, p->pid);
+    fprintf(stderr, "bench: latency through the peer, %d/s for %d s\n",
+            r->o.rate, r->o.seconds);
+    double cpu0 = bench_cpu_s(p->pid);
+    int rc = latency_run(r, LAT_RELAY, first, &r->l.peer, &r->l.peer_rate,
+                         "peer");
+    r->l.peer_cpu_s = bench_cpu_s(p->pid) - cpu0;
+    r->l.peer_hwm_kb = atomic_load(&r->rss.hwm_kb);
+    bench_rss_watch(&r->rss, 0);
+    th_stop(p, 10000, NULL);
+    r->l.peer_ran = rc == 0;
+    return rc;
+}
+
 static int latency(struct run *r)
 {
-    /* ids apart from the backlogs' */
+    /* ids apart from the backlogs'; relay, binlog, twin, peer */
     long first = r->o.events * r->nrounds + 1000000;
     long n = (long)r->o.rate * r->o.seconds;
     if (relay_latency(r, first) < 0)
         return -1;
+    if (r->peer.ok && peer_latency(r, first + 3 * n) < 0)
+        peer_failed(r, "the latency run");
     fprintf(stderr, "bench: latency baselines: binlog reader; producer "
             "straight to the mock\n");
     if (latency_run(r, LAT_BINLOG, first + n, &r->l.binlog,
-                    &r->l.binlog_rate) < 0)
+                    &r->l.binlog_rate, "binlog") < 0)
         return -1;
-    return latency_run(r, LAT_KAFKA, first, &r->l.base, &r->l.base_rate);
+    return latency_run(r, LAT_KAFKA, first, &r->l.base, &r->l.base_rate,
+                       "kafka");
 }
 
 /* ---- the summary --------------------------------------------------------- */
@@ -586,6 +697,19 @@ static double relay_rate(const struct run *r, const struct drain *d)
     return (double)r->o.events / d->relay_s;
 }
 
+static double peer_rate(const struct run *r, const struct drain *d)
+{
+    return d->peer_s > 0 ? (double)r->o.events / d->peer_s : 0;
+}
+
+/* CPU seconds per million events */
+static double cpu_per_m(double cpu_s, double events)
+{
+    return cpu_s >= 0 && events > 0 ? cpu_s * 1e6 / events : 0;
+}
+
+static double mb(long kb) { return (double)kb * 1024 / 1e6; }
+
 static void print_round(const struct run *r, int i)
 {
     const struct drain *d = &r->rounds[i];
@@ -595,6 +719,16 @@ static void print_round(const struct run *r, int i)
            "%.2f s, first record +%.2f s)\n", i + 1, relay, d->relay_s,
            n / d->binlog_s, n / d->base_s, ratio(relay, n / d->binlog_s),
            ratio(relay, n / d->base_s), n / d->load_s, d->start_s, d->first_s);
+    printf("           relay CPU %.2f s (%.2f s per million events), peak RSS "
+           "%.1f MB\n", d->relay_cpu_s, cpu_per_m(d->relay_cpu_s, n),
+           mb(d->relay_hwm_kb));
+    if (d->peer_s > 0)
+        printf("           peer  %9.0f/s (%.2f s)  relay/peer %.2f  peer CPU "
+               "%.2f s (%.2f s per million events), peak RSS %.1f MB "
+               "(start-up %.2f s, first record +%.2f s)\n", peer_rate(r, d),
+               d->peer_s, ratio(relay, peer_rate(r, d)), d->peer_cpu_s,
+               cpu_per_m(d->peer_cpu_s, n), mb(d->peer_hwm_kb),
+               d->peer_start_s, d->peer_first_s);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -625,20 +759,73 @@ static double to_kafka(const struct run *r, const struct drain *d)
     return ratio(relay_rate(r, d), (double)r->o.events / d->base_s);
 }
 
+static double to_peer(const struct run *r, const struct drain *d)
+{
+    return ratio(relay_rate(r, d), peer_rate(r, d));
+}
+
+static double binlog_rate(const struct run *r, const struct drain *d)
+{
+    return (double)r->o.events / d->binlog_s;
+}
+
+static double kafka_rate(const struct run *r, const struct drain *d)
+{
+    return (double)r->o.events / d->base_s;
+}
+
+static double relay_cpu(const struct run *r, const struct drain *d)
+{
+    return cpu_per_m(d->relay_cpu_s, (double)r->o.events);
+}
+
+static double peer_cpu(const struct run *r, const struct drain *d)
+{
+    return d->peer_s > 0 ? cpu_per_m(d->peer_cpu_s, (double)r->o.events) : 0;
+}
+
+/* The peer's figures count only when it drained in every round. */
+static int peer_drained(const struct run *r)
+{
+    for (int i = 0; i < r->nrounds; i++)
+        if (r->rounds[i].peer_s <= 0)
+            return 0;
+    return r->nrounds > 0 && !r->o.skip_drain;
+}
+
+static long max_kb(const struct run *r, long (*f)(const struct drain *))
+{
+    long m = 0;
+    for (int i = 0; i < r->nrounds && !r->o.skip_drain; i++)
+        m = f(&r->rounds[i]) > m ? f(&r->rounds[i]) : m;
+    return m;
+}
+
+static long relay_hwm(const struct drain *d) { return d->relay_hwm_kb; }
+static long peer_hwm(const struct drain *d) { return d->peer_hwm_kb; }
+static long base_hwm(const struct drain *d) { return d->base_rss_kb; }
+static long relay_rss(const struct drain *d) { return d->relay_rss_kb; }
+
 static void print_drain(const struct run *r)
 {
     printf("backlog drain: %d rounds of %ld events, %d-byte payloads, %d rows "
-           "per transaction; relay timed from /healthz streaming to the last "
-           "record in Kafka\n", r->nrounds, r->o.events, r->o.payload,
-           r->o.txn_rows);
+           "per transaction; relay and peer timed from streaming to the last "
+           "record in Kafka (end offsets)\n", r->nrounds, r->o.events,
+           r->o.payload, r->o.txn_rows);
     printf("  baselines: binlog = mariadb-binlog --raw reading the backlog; "
-           "kafka = a librdkafka producer with the relay's settings\n");
+           "kafka = a librdkafka producer with the relay's settings; peer = "
+           "zongji + kafkajs under node (tests/bench/peer)\n");
     for (int i = 0; i < r->nrounds; i++)
         print_round(r, i);
     double relay = median(r, relay_rate);
     printf("  medians over the rounds: relay %.0f events/s  relay/binlog %.2f"
-           "  relay/kafka %.2f\n", relay, median(r, to_binlog),
+           "  relay/kafka %.2f", relay, median(r, to_binlog),
            median(r, to_kafka));
+    if (peer_drained(r))
+        printf("  peer %.0f events/s  relay/peer %.2f\n", median(r, peer_rate),
+               median(r, to_peer));
+    else
+        printf("  peer not run: %s\n", r->peer.why);
     printf("  target >= %.0f events/s (median relay rate): %s\n", TARGET_DRAIN,
            verdict(relay >= TARGET_DRAIN));
 }
@@ -651,6 +838,11 @@ static void print_pct(const char *name, const struct bench_latency *l,
            l->p99_ms, l->p999_ms, l->max_ms, l->count, rate, l->lost, l->early);
 }
 
+static double lat_events(const struct run *r)
+{
+    return (double)r->o.rate * r->o.seconds;
+}
+
 static void print_latency(const struct run *r)
 {
     const struct latency *l = &r->l;
@@ -659,6 +851,10 @@ static void print_latency(const struct run *r)
            "fetch.wait.max.ms=%d\n", r->o.rate, r->o.seconds, r->o.warmup_ms,
            r->o.fetch_wait_ms);
     print_pct("relay", &l->relay, l->relay_rate);
+    if (l->peer_ran)
+        print_pct("peer", &l->peer, l->peer_rate);
+    else
+        printf("  %-15s not run: %s\n", "peer", r->peer.why);
     print_pct("baseline kafka", &l->base, l->base_rate);
     print_pct("baseline binlog", &l->binlog, l->binlog_rate);
     printf("  baseline kafka: a producer with the relay's settings straight "
@@ -669,32 +865,126 @@ static void print_latency(const struct run *r)
            "the binlog line, is near 0: a ratio to it means nothing)\n",
            ratio(l->relay.p50_ms, l->base.p50_ms),
            ratio(l->relay.p99_ms, l->base.p99_ms));
-    printf("  target p50 <= %.0f ms: %s   target p99 <= %.0f ms: %s\n",
+    if (l->peer_ran)
+        printf("  relay/peer: p50 %.2f  p99 %.2f  p99.9 %.2f\n",
+               ratio(l->relay.p50_ms, l->peer.p50_ms),
+               ratio(l->relay.p99_ms, l->peer.p99_ms),
+               ratio(l->relay.p999_ms, l->peer.p999_ms));
+    printf("  CPU through the latency run: relay %.2f s (%.1f s per million "
+           "events)", l->relay_cpu_s, cpu_per_m(l->relay_cpu_s, lat_events(r)));
+    if (l->peer_ran)
+        printf(", peer %.2f s (%.1f s per million events), relay/peer %.2f",
+               l->peer_cpu_s, cpu_per_m(l->peer_cpu_s, lat_events(r)),
+               ratio(l->relay_cpu_s, l->peer_cpu_s));
+    printf("\n  target p50 <= %.0f ms: %s   target p99 <= %.0f ms: %s\n",
            TARGET_P50_MS, verdict(l->relay.p50_ms <= TARGET_P50_MS),
            TARGET_P99_MS, verdict(l->relay.p99_ms <= TARGET_P99_MS));
 }
 
 static void print_rss(const struct run *r)
 {
-    long drain_hwm = 0, drain_rss = 0, base_hwm = 0;
-    for (int i = 0; i < r->nrounds && !r->o.skip_drain; i++) {
-        const struct drain *d = &r->rounds[i];
-        drain_hwm = d->relay_hwm_kb > drain_hwm ? d->relay_hwm_kb : drain_hwm;
-        drain_rss = d->relay_rss_kb > drain_rss ? d->relay_rss_kb : drain_rss;
-        base_hwm = d->base_rss_kb > base_hwm ? d->base_rss_kb : base_hwm;
-    }
+    long drain_hwm = max_kb(r, relay_hwm), drain_rss = max_kb(r, relay_rss);
+    long bhwm = max_kb(r, base_hwm);
     long peak = r->l.relay_hwm_kb > drain_hwm ? r->l.relay_hwm_kb : drain_hwm;
-    double mb = (double)peak * 1024 / 1e6;
     printf("relay RSS (MB = 10^6 bytes): drain max sample %.1f MB, latency max "
-           "sample %.1f MB, peak (VmHWM) %.1f MB\n",
-           (double)drain_rss * 1024 / 1e6,
-           (double)r->l.relay_rss_kb * 1024 / 1e6, mb);
-    if (base_hwm)
+           "sample %.1f MB, peak (VmHWM) %.1f MB\n", mb(drain_rss),
+           mb(r->l.relay_rss_kb), mb(peak));
+    if (bhwm)
         printf("  baseline producer peak (VmHWM) %.1f MB   relay/baseline = "
-               "%.2f\n", (double)base_hwm * 1024 / 1e6,
-               ratio((double)peak, (double)base_hwm));
+               "%.2f\n", mb(bhwm), ratio((double)peak, (double)bhwm));
+    long ppeak = peer_drained(r) ? max_kb(r, peer_hwm) : 0;
+    if (r->l.peer_ran && r->l.peer_hwm_kb > ppeak)
+        ppeak = r->l.peer_hwm_kb;
+    if (ppeak)
+        printf("  peer peak (VmHWM) %.1f MB (drain %.1f MB, latency %.1f MB)"
+               "   relay/peer = %.2f\n", mb(ppeak), mb(max_kb(r, peer_hwm)),
+               mb(r->l.peer_hwm_kb), ratio((double)peak, (double)ppeak));
+    else
+        printf("  peer not run: %s\n", r->peer.why);
     printf("  target <= %.0f MB: %s\n", TARGET_RSS_MB,
-           verdict(peak > 0 && mb <= TARGET_RSS_MB));
+           verdict(peak > 0 && mb(peak) <= TARGET_RSS_MB));
+}
+
+/* One markdown table of the figures that docs/BENCHMARKS.md quotes. */
+static void print_table(const struct run *r)
+{
+    int drained = !r->o.skip_drain, peer = peer_drained(r);
+    int lat = !r->o.skip_latency, lpeer = lat && r->l.peer_ran;
+    char v[64];
+#define CELL(ok, ...) (ok ? (snprintf(v, sizeof v, __VA_ARGS__), v) : "not run")
+    printf("\n| figure | outbox-relay | peer (zongji+kafkajs) | binlog ceiling "
+           "| kafka ceiling | relay / binlog | relay / kafka | relay / peer |\n"
+           "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    if (drained) {
+        printf("| drain, events/s (median) | %.0f |", median(r, relay_rate));
+        printf(" %s |", CELL(peer, "%.0f", median(r, peer_rate)));
+        printf(" %.0f | %.0f | %.2f | %.2f |", median(r, binlog_rate),
+               median(r, kafka_rate), median(r, to_binlog), median(r, to_kafka));
+        printf(" %s |\n", CELL(peer, "%.2f", median(r, to_peer)));
+        printf("| drain, CPU s per million events (median) | %.2f |",
+               median(r, relay_cpu));
+        printf(" %s | | | | |", CELL(peer, "%.2f", median(r, peer_cpu)));
+        printf(" %s |\n", CELL(peer, "%.2f", ratio(median(r, relay_cpu),
+                                                   median(r, peer_cpu))));
+        long rh = max_kb(r, relay_hwm), ph = max_kb(r, peer_hwm);
+        printf("| drain, peak RSS MB (VmHWM) | %.1f |", mb(rh));
+        printf(" %s | | %.1f | | %.2f |", CELL(peer, "%.1f", mb(ph)),
+               mb(max_kb(r, base_hwm)),
+               ratio((double)rh, (double)max_kb(r, base_hwm)));
+        printf(" %s |\n", CELL(peer, "%.2f", ratio((double)rh, (double)ph)));
+    }
+    if (lat) {
+        const struct latency *l = &r->l;
+        const char *name[] = {"p50", "p99", "p99.9"};
+        double rv[] = {l->relay.p50_ms, l->relay.p99_ms, l->relay.p999_ms};
+        double pv[] = {l->peer.p50_ms, l->peer.p99_ms, l->peer.p999_ms};
+        double kv[] = {l->base.p50_ms, l->base.p99_ms, l->base.p999_ms};
+        for (int i = 0; i < 3; i++) {
+            printf("| latency %s ms at %d/s | %.2f |", name[i], r->o.rate, rv[i]);
+            printf(" %s | | %.2f | | %.2f |", CELL(lpeer, "%.2f", pv[i]), kv[i],
+                   ratio(rv[i], kv[i]));
+            printf(" %s |\n", CELL(lpeer, "%.2f", ratio(rv[i], pv[i])));
+        }
+        printf("| latency run, CPU s per million events | %.1f |",
+               cpu_per_m(l->relay_cpu_s, lat_events(r)));
+        printf(" %s | | | | |", CELL(lpeer, "%.1f",
+                                     cpu_per_m(l->peer_cpu_s, lat_events(r))));
+        printf(" %s |\n", CELL(lpeer, "%.2f", ratio(l->relay_cpu_s,
+                                                   l->peer_cpu_s)));
+        printf("| latency run, peak RSS MB (VmHWM) | %.1f |",
+               mb(l->relay_hwm_kb));
+        printf(" %s | | | | |", CELL(lpeer, "%.1f", mb(l->peer_hwm_kb)));
+        printf(" %s |\n", CELL(lpeer, "%.2f", ratio((double)l->relay_hwm_kb,
+                                                   (double)l->peer_hwm_kb)));
+    }
+#undef CELL
+    if (!r->peer.ok && r->peer.why[0])
+        printf("(peer not run: %s)\n", r->peer.why);
+}
+
+/* --data DIR: drain.dat (median events/s per system) for the plots; the
+ * latency CDFs were written by settle(). */
+static void write_data(const struct run *r)
+{
+    char path[600];
+    if (!r->data[0] || r->o.skip_drain)
+        return;
+    snprintf(path, sizeof path, "%s/drain.dat", r->data);
+    FILE *fp = fopen(path, "w");
+    if (!fp) {
+        fprintf(stderr, "bench: cannot write %s\n", path);
+        return;
+    }
+    fprintf(fp, "# system events_per_s (median of %d rounds of %ld)\n",
+            r->nrounds, r->o.events);
+    fprintf(fp, "\"outbox-relay\" %.0f\n", median(r, relay_rate));
+    if (peer_drained(r))
+        fprintf(fp, "\"peer (zongji+kafkajs)\" %.0f\n", median(r, peer_rate));
+    fprintf(fp, "\"binlog ceiling\" %.0f\n",
+            median(r, binlog_rate));
+    fprintf(fp, "\"kafka ceiling\" %.0f\n",
+            median(r, kafka_rate));
+    fclose(fp);
 }
 
 static void summary(const struct run *r, int argc, char **argv)
@@ -716,7 +1006,9 @@ static void summary(const struct run *r, int argc, char **argv)
     if (!r->o.skip_latency)
         print_latency(r);
     print_rss(r);
+    print_table(r);
     printf("==== end ====\n");
+    write_data(r);
 }
 
 /* The servers' directories go when the bench ends; their logs may stay. */

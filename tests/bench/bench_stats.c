@@ -181,3 +181,27 @@ int bench_latency_of(const int64_t *commit, const int64_t *seen, long from,
     free(lat);
     return out->count > 0 ? 0 : -1;
 }
+
+int bench_latency_cdf(const int64_t *commit, const int64_t *seen, long from,
+                      long n, const char *path)
+{
+    long count = 0;
+    int64_t *lat = malloc(sizeof *lat * (size_t)(n > from ? n - from : 1));
+    FILE *fp = lat ? fopen(path, "w") : NULL;
+    if (!fp) {
+        free(lat);
+        return -1;
+    }
+    for (long i = from; i < n; i++)
+        if (seen[i] && commit[i])
+            lat[count++] = seen[i] > commit[i] ? seen[i] - commit[i] : 0;
+    qsort(lat, (size_t)count, sizeof *lat, cmp_i64);
+    fprintf(fp, "# latency_ms fraction (%ld events)\n", count);
+    /* 0.1 % steps to 99 %, then 0.01 % steps, then the maximum */
+    for (int k = 0; count > 0 && k <= 1090; k++) {
+        double q = k <= 990 ? k / 1000.0 : 0.99 + (k - 990) / 10000.0;
+        fprintf(fp, "%.4f %.4f\n", pct_ms(lat, count, q), q);
+    }
+    free(lat);
+    return fclose(fp) == 0 ? 0 : -1;
+}
