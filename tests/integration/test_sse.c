@@ -105,7 +105,8 @@ static void test_tokens_and_bad_requests(void **state)
     (void)state;
     struct sse_env e;
     char tok[TOKEN_MAX], path[1024], resp[4096];
-    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    assert_int_equal(sse_env_start(&e, "  cors_origins: [\"http://shop.example\"]\n",
+                                   NULL), 0);
     assert_int_equal(sse_env_redis(&e, "ZADD queue:q1:waiting 1 alice 2 bob"), 2);
 
     assert_int_equal(poll_status(&e, "/v1/queues/q1/users/bob"), 401);
@@ -158,6 +159,30 @@ static void test_tokens_and_bad_requests(void **state)
     snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
     assert_int_equal(poll_status(&e, path), 200); /* still serving */
     assert_int_equal(sse_env_metric(&e, "sse_http_responses_total{code=\"401\"}"), 3);
+
+    /* CORS: the listed origin is allowed, another is not; preflight. */
+    snprintf(path, sizeof path, "GET /v1/queues/q1/users/bob?token=%s HTTP/1.0\r\n"
+             "Origin: http://shop.example\r\n\r\n", tok);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
+    assert_non_null(strstr(resp, "Access-Control-Allow-Origin: http://shop.example\r\n"));
+    snprintf(path, sizeof path, "GET /v1/queues/q1/users/bob?token=%s HTTP/1.0\r\n"
+             "Origin: http://evil.example\r\n\r\n", tok);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
+    assert_null(strstr(resp, "Access-Control-Allow-Origin"));
+    assert_int_equal(sse_env_raw(&e, "OPTIONS /v1/queues/q1/events HTTP/1.0\r\n"
+                                     "Origin: http://shop.example\r\n\r\n",
+                                 resp, sizeof resp), 204);
+    assert_non_null(strstr(resp, "Access-Control-Allow-Headers: Last-Event-ID"));
+
+    /* Last-Event-ID on reconnect: accepted (the stream starts with the
+     * current state anyway); one that is no event id of ours is not. */
+    snprintf(path, sizeof path, "GET /v1/queues/q1/events?user=bob&token=%s HTTP/1.0\r\n"
+             "Last-Event-ID: 1796071461410246\r\n\r\n", tok);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
+    assert_non_null(strstr(resp, "text/event-stream"));
+    snprintf(path, sizeof path, "GET /v1/queues/q1/events?user=bob&token=%s"
+             "&lastEventId=%%zz HTTP/1.0\r\n\r\n", tok);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 400);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
