@@ -113,7 +113,10 @@ static void chaos(const char *delivery, int exactly_once)
         between_segments(&c, seg);
     }
     /* The faults are over: the relay catches up and stays caught up. */
-    assert_int_equal(relay_env_wait_caught_up(&c.e, 300000), 0);
+    int caught_up = relay_env_wait_caught_up(&c.e, 300000);
+    if (caught_up != 0)
+        th_dump_log(&c.e.relay, 60); /* why it stopped short */
+    assert_int_equal(caught_up, 0);
     double lag = -1;
     for (int i = 0; i < 100 && !(lag >= 0 && lag < 1); i++) {
         watch(&c, 100);
