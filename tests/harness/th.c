@@ -49,18 +49,62 @@ static void rm_tree(const char *path)
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-int th_free_port(void)
+/* The lowest port the kernel hands out to outgoing connections. */
+static int ephemeral_low(void)
+{
+    int lo = 32768, hi;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2)
+            lo = 32768;
+        fclose(f);
+    }
+    return lo;
+}
+
+/* Can a server (SO_REUSEADDR, as MariaDB, Redis and evhttp set it) listen
+ * on 127.0.0.1:port now?  port 0 asks the kernel for one; returns it. */
+static int try_port(int port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0), got = -1;
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        listen(fd, 1) == 0 &&
         getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+        got = ntohs(a.sin_port);
+    close(fd);
+    return got;
+}
+
+/* Ports come from below the ephemeral range: a port the kernel picked
+ * (bind to 0) is one it may give next to an outgoing connection (the
+ * relay's, a Kafka client's) before our server binds it, which once failed
+ * the demo test in CI.  Ports handed out are remembered, since a test
+ * often asks for several before starting anything. */
+int th_free_port(void)
+{
+    static int given[256], n_given;
+    static unsigned seed;
+    int lo = 20000, hi = ephemeral_low();
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)time(NULL) * 2654435761u;
+    for (int tries = 0; hi - lo > 1000 && tries < 200; tries++) {
+        int port = lo + (int)(rand_r(&seed) % (unsigned)(hi - lo)), dup = 0;
+        for (int i = 0; i < n_given; i++)
+            dup |= given[i] == port;
+        if (dup || try_port(port) != port)
+            continue;
+        if (n_given < (int)(sizeof given / sizeof *given))
+            given[n_given++] = port;
+        return port;
+    }
+    return try_port(0);
 }
 
 /* ---- cleanup ---------------------------------------------------------- */

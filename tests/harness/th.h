@@ -52,7 +52,8 @@ struct th_kafka {
     FILE *out; /* its standard output (answers) */
 };
 
-/* A free TCP port on 127.0.0.1 (bound and released: a small race). */
+/* A free TCP port on 127.0.0.1, below the kernel's ephemeral range and not
+ * given before by this process (checked by binding it: a small race). */
 int th_free_port(void);
 
 /* A new directory under the run's temporary root. */
