@@ -155,6 +155,8 @@ void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
     snprintf(p->file, sizeof p->file, "%s", file ? file : "");
     p->src = src;
     p->dedupe = dedupe;
+    if (p->in_txn) /* cut by the lost connection: the new one repeats it */
+        sink_txn_abandon(p->sink);
     p->in_txn = p->txn_begun = p->txn_outbox = 0;
     for (int i = 0; i < CACHE_SLOTS; i++)
         forget_slot(&p->cache[i]);

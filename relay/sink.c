@@ -23,6 +23,7 @@ struct slot {
     uint32_t pending;
     uint8_t kind;
     uint8_t ended;
+    uint8_t abandoned; /* TXN cut by a lost connection: moves nothing */
     char *file; /* ROTATE only */
     struct sink_gtid gtid;
 };
@@ -73,6 +74,8 @@ static void apply_slot(struct sink *s, struct slot *sl)
         sl->file = NULL;
         return;
     }
+    if (sl->abandoned)
+        return;
     s->committed.offset = sl->offset;
     const struct sink_gtid *g = &sl->gtid;
     int rc = 0;
@@ -137,6 +140,21 @@ int sink_txn_end(struct sink *s, uint64_t next_offset,
         sl->gtid = *gtid;
     advance(s);
     return s->failed ? -1 : 0;
+}
+
+void sink_txn_abandon(struct sink *s)
+{
+    if (s->head == s->tail)
+        return;
+    struct slot *sl = slot_of(s, s->tail - 1);
+    if (sl->kind != SLOT_TXN || sl->ended)
+        return;
+    /* Ended, so that the slots behind it can move the position once its
+     * records are acknowledged; abandoned, so that it moves nothing
+     * itself: the transaction is read again from its start. */
+    sl->ended = 1;
+    sl->abandoned = 1;
+    advance(s);
 }
 
 int sink_rotate(struct sink *s, const char *file, uint64_t offset)
@@ -423,6 +441,11 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf)
 {
     (void)rk;
+    /* We set it on purpose (a gap would break the checkpoint's promise);
+     * librdkafka's reminder that it is experimental is no news to the
+     * operator at every start. */
+    if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "enable.gapless.guarantee"))
+        level = 7;
     if (level <= 3)
         log_error("kafka", "%s: %s", fac, buf);
     else if (level <= 4)

@@ -89,6 +89,12 @@ int sink_produce(struct sink *s, const struct sink_record *r,
  * in the current file. */
 int sink_txn_end(struct sink *s, uint64_t next_offset,
                  const struct sink_gtid *gtid);
+/* The open transaction will not end: the connection to the source was
+ * lost in its middle, and it will be read again from its start. Its
+ * records still count until acknowledged, but it moves the committed
+ * position nowhere. Without this the committed position would wait for
+ * it forever, and the ring would fill. No-op when none is open. */
+void sink_txn_abandon(struct sink *s);
 /* The binlog moved to another file (ROTATE). */
 int sink_rotate(struct sink *s, const char *file, uint64_t offset);
 

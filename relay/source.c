@@ -369,9 +369,13 @@ int source_start_dump(struct source *s, const struct relay_position *from)
     mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_FLAGS, flags);
     if (mariadb_rpl_open(s->rpl) != 0)
         return fail_mysql(s, "requesting the binlog");
-    log_info("binlog", "streaming from %s%s%" PRIu64 " (server %s)",
-             by_gtid ? "GTID " : file, by_gtid ? "" : ":",
-             by_gtid ? 0 : from->offset, s->info.version);
+    char at[POS_TEXT_MAX];
+    if (by_gtid)
+        pos_format_gtid(from, at, sizeof at);
+    else
+        snprintf(at, sizeof at, "%s:%" PRIu64, file, from->offset);
+    log_info("binlog", "streaming from %s%s (server %s)", by_gtid ? "GTID " : "",
+             at, s->info.version);
     return 0;
 }
 

@@ -95,6 +95,18 @@ static double lag_seconds(struct relay_env *e)
     return p ? atof(p + strlen("\noutbox_replication_lag_seconds ")) : -1;
 }
 
+/* The relay's own view (state, lag, queue), for a failure report. */
+static void dump_metrics(struct relay_env *e)
+{
+    char body[1 << 15];
+    if (th_http_get(e->metrics_port, "/metrics", body, sizeof body) != 200)
+        return;
+    fprintf(stderr, "---- relay metrics ----\n");
+    for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n"))
+        if (line[0] != '#')
+            fprintf(stderr, "%s\n", line);
+}
+
 static void chaos(const char *delivery, int exactly_once)
 {
     struct chaos c = {0};
@@ -114,8 +126,11 @@ static void chaos(const char *delivery, int exactly_once)
     }
     /* The faults are over: the relay catches up and stays caught up. */
     int caught_up = relay_env_wait_caught_up(&c.e, 300000);
-    if (caught_up != 0)
-        th_dump_log(&c.e.relay, 60); /* why it stopped short */
+    if (caught_up != 0) { /* why it stopped short */
+        th_dump_log(&c.e.relay, 60);
+        dump_metrics(&c.e);
+        th_dump_stacks(&c.e.relay);
+    }
     assert_int_equal(caught_up, 0);
     double lag = -1;
     for (int i = 0; i < 100 && !(lag >= 0 && lag < 1); i++) {

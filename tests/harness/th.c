@@ -333,6 +333,16 @@ void th_dump_log(const struct th_proc *p, int lines)
         fprintf(stderr, "(no log)\n");
 }
 
+void th_dump_stacks(const struct th_proc *p)
+{
+    char cmd[200];
+    fprintf(stderr, "---- threads of %s (pid %d) ----\n", p->name, (int)p->pid);
+    snprintf(cmd, sizeof cmd, "gdb -p %d -batch -nx -ex 'thread apply all bt' "
+             "2>/dev/null | grep -E '^(Thread|#)' >&2", (int)p->pid);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no gdb, or it could not attach)\n");
+}
+
 const char *th_build_path(const char *rel, char *buf, size_t len)
 {
     const char *b = getenv("OUTBOX_BUILD_DIR");

@@ -116,5 +116,8 @@ int th_log_contains(const struct th_proc *p, const char *needle);
 
 /* Prints the last lines of a process's log on stderr (on failure). */
 void th_dump_log(const struct th_proc *p, int lines);
+/* Every thread's stack of a running process (gdb), to stderr: where a
+ * daemon that stopped making progress is waiting. */
+void th_dump_stacks(const struct th_proc *p);
 
 #endif

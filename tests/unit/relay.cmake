@@ -25,3 +25,5 @@ outbox_unit_test(test_crc32 SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_crc32.c
                  LIBS outbox_relay_core)
 outbox_unit_test(test_row_format SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_row_format.c
                  LIBS outbox_relay_core)
+outbox_unit_test(test_sink SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sink.c
+                 LIBS outbox_relay_core outbox_config)
