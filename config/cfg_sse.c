@@ -109,6 +109,36 @@ static const struct cfg_schema kafka_schema = {
     "kafka", sizeof(struct sse_kafka_cfg), kafka_fields, kafka_validate,
 };
 
+static int redis_tls_validate(void *obj, const char **key, char *err,
+                              size_t errlen)
+{
+    struct sse_redis_tls_cfg *t = obj;
+    *key = t->cert ? "key" : "cert";
+    if (!t->cert != !t->key) {
+        snprintf(err, errlen, "'cert' and 'key' go together");
+        return -1;
+    }
+    return 0;
+}
+
+static const struct cfg_field redis_tls_fields[] = {
+    {"enabled", CFG_BOOL, F(sse_redis_tls_cfg, enabled), 0, "false", 0, 0,
+     NULL, NULL, "TLS to Redis (the server certificate is always verified)"},
+    {"ca", CFG_STR, F(sse_redis_tls_cfg, ca), 0, NULL, 0, 0, NULL, NULL,
+     "CA bundle (PEM) to verify the server with; default: the system's"},
+    {"cert", CFG_STR, F(sse_redis_tls_cfg, cert), 0, NULL, 0, 0, NULL, NULL,
+     "client certificate (PEM), for Redis's tls-auth-clients"},
+    {"key", CFG_STR, F(sse_redis_tls_cfg, key), 0, NULL, 0, 0, NULL, NULL,
+     "its private key (PEM)"},
+    {"server_name", CFG_STR, F(sse_redis_tls_cfg, server_name), 0, NULL, 0, 0,
+     NULL, NULL, "name or IP the certificate must carry; default: host"},
+    {NULL},
+};
+static const struct cfg_schema redis_tls_schema = {
+    "tls", sizeof(struct sse_redis_tls_cfg), redis_tls_fields,
+    redis_tls_validate,
+};
+
 static const struct cfg_field redis_fields[] = {
     {"host", CFG_STR, F(sse_redis_cfg, host), 0, "127.0.0.1", 0, 0, NULL,
      NULL, "Redis server"},
@@ -129,6 +159,8 @@ static const struct cfg_field redis_fields[] = {
      "2s", 10, 600000, NULL, NULL, "TCP connect"},
     {"reconnect", CFG_SECTION, F(sse_redis_cfg, reconnect), 0, NULL, 0, 0,
      NULL, &cfg_backoff_schema, "backoff between reconnect attempts"},
+    {"tls", CFG_SECTION, F(sse_redis_cfg, tls), 0, NULL, 0, 0, NULL,
+     &redis_tls_schema, "TLS to Redis"},
     {NULL},
 };
 static const struct cfg_schema redis_schema = {

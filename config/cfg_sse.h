@@ -21,6 +21,13 @@ struct sse_kafka_cfg {
     struct cfg_map properties;
 };
 
+struct sse_redis_tls_cfg {
+    bool enabled;
+    char *ca;          /* CA bundle; NULL: the system's */
+    char *cert, *key;  /* client certificate, both or neither */
+    char *server_name; /* checked against the certificate; NULL: host */
+};
+
 struct sse_redis_cfg {
     char *host;
     int64_t port;
@@ -31,6 +38,7 @@ struct sse_redis_cfg {
     int admitted_type;  /* enum sse_admitted_type */
     int64_t connect_timeout_ms;
     struct cfg_backoff reconnect;
+    struct sse_redis_tls_cfg tls;
 };
 
 struct sse_http_cfg {

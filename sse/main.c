@@ -123,9 +123,11 @@ static void register_metrics(struct app *a)
 
 static int start(struct app *a, char *err, size_t errlen)
 {
-    if (!(a->ranks = ranks_new(a->base, &a->cfg.redis, on_redis_up, a)) ||
-        !(a->hub = hub_new(a->base, &a->cfg.queues, a->ranks, a->metrics))) {
-        snprintf(err, errlen, "cannot set up the Redis client");
+    if (!(a->ranks = ranks_new(a->base, &a->cfg.redis, on_redis_up, a, err,
+                               errlen)))
+        return -1;
+    if (!(a->hub = hub_new(a->base, &a->cfg.queues, a->ranks, a->metrics))) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     if (!(a->feed = feed_new(a->base, &a->cfg, DISCOVERY_MS, on_change, a, err,

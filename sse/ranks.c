@@ -9,6 +9,7 @@
 
 #include "common/backoff.h"
 #include "common/log.h"
+#include "sse/redis_tls.h"
 
 #define KEY_MAX 512
 
@@ -16,11 +17,12 @@ struct ranks {
     struct event_base *base;
     const struct sse_redis_cfg *cfg;
     redisAsyncContext *ac;
+    struct rtls *tls; /* NULL without redis.tls */
     struct event *retry;
     struct backoff backoff;
     void (*on_up)(void *);
     void *arg;
-    int up;
+    int up, stopping;
     struct ranks_stats stats;
 };
 
@@ -207,10 +209,20 @@ static void on_connect(const redisAsyncContext *ac, int status)
                  (long long)r->cfg->port, ac->errstr);
         r->ac = NULL; /* hiredis frees a context that failed to connect */
         schedule_retry(r);
-        return;
     }
-    log_info("redis", "connected to %s:%lld", r->cfg->host,
-             (long long)r->cfg->port);
+}
+
+/* The PING sent after AUTH and SELECT: Redis answers, so it is up. (With
+ * TLS, hiredis's own connect only reached our Unix socket.) */
+static void on_ready(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct ranks *r = ac->data;
+    redisReply *rep = reply;
+    (void)privdata;
+    if (!rep || rep->type != REDIS_REPLY_STATUS)
+        return; /* the connection failed: on_disconnect follows */
+    log_info("redis", "connected to %s:%lld%s", r->cfg->host,
+             (long long)r->cfg->port, r->tls ? " over TLS" : "");
     r->up = 1;
     atomic_store(&r->stats.up, 1);
     backoff_reset(&r->backoff);
@@ -221,16 +233,21 @@ static void on_connect(const redisAsyncContext *ac, int status)
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     struct ranks *r = ac->data;
+    int was_up = r->up;
     r->ac = NULL;
-    if (!r->up && status == REDIS_OK)
-        return;
     r->up = 0;
     atomic_store(&r->stats.up, 0);
-    if (status == REDIS_OK)
-        return; /* we asked for it: shutting down */
-    log_warn("redis", "connection lost: %s", ac->errstr);
-    atomic_fetch_add(&r->stats.reconnects, 1);
-    schedule_retry(r);
+    if (r->stopping)
+        return;
+    if (was_up) {
+        log_warn("redis", "connection lost: %s",
+                 status == REDIS_OK ? "closed by us" : ac->errstr);
+        atomic_fetch_add(&r->stats.reconnects, 1);
+    } else if (status != REDIS_OK) {
+        log_warn("redis", "connection to %s:%lld failed before it was ready: "
+                 "%s", r->cfg->host, (long long)r->cfg->port, ac->errstr);
+    }
+    schedule_retry(r); /* also after a refused AUTH: it may be fixed */
 }
 
 /* AUTH and SELECT go out first; replies to them only matter on error. */
@@ -246,7 +263,8 @@ static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 static void connect_now(struct ranks *r)
 {
-    r->ac = redisAsyncConnect(r->cfg->host, (int)r->cfg->port);
+    r->ac = r->tls ? redisAsyncConnectUnix(rtls_path(r->tls))
+                   : redisAsyncConnect(r->cfg->host, (int)r->cfg->port);
     if (!r->ac || r->ac->err) {
         log_warn("redis", "cannot connect: %s",
                  r->ac ? r->ac->errstr : "out of memory");
@@ -266,17 +284,27 @@ static void connect_now(struct ranks *r)
     if (r->cfg->db)
         redisAsyncCommand(r->ac, on_setup_reply, NULL, "SELECT %lld",
                           (long long)r->cfg->db);
+    redisAsyncCommand(r->ac, on_ready, NULL, "PING");
 }
 
 struct ranks *ranks_new(struct event_base *base, const struct sse_redis_cfg *cfg,
-                        void (*on_up)(void *arg), void *arg)
+                        void (*on_up)(void *arg), void *arg, char *err,
+                        size_t errlen)
 {
     struct ranks *r = calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
+    }
     *r = (struct ranks){.base = base, .cfg = cfg, .on_up = on_up, .arg = arg};
     backoff_init(&r->backoff, cfg->reconnect.initial_ms, cfg->reconnect.max_ms);
+    if (cfg->tls.enabled && !(r->tls = rtls_new(base, cfg, err, errlen))) {
+        free(r);
+        return NULL;
+    }
     if (!(r->retry = evtimer_new(base, on_retry, r))) {
+        snprintf(err, errlen, "out of memory");
+        rtls_free(r->tls);
         free(r);
         return NULL;
     }
@@ -288,9 +316,10 @@ void ranks_free(struct ranks *r)
 {
     if (!r)
         return;
-    r->up = 0;
+    r->stopping = 1;
     if (r->ac)
         redisAsyncFree(r->ac); /* pending callbacks get NULL replies */
+    rtls_free(r->tls);
     event_free(r->retry);
     free(r);
 }

@@ -53,8 +53,11 @@ struct ranks_stats {
 
 struct ranks;
 
+/* Connects (over TLS with redis.tls) and keeps reconnecting. NULL with a
+ * message when TLS cannot be set up (files) or memory ran out. */
 struct ranks *ranks_new(struct event_base *base, const struct sse_redis_cfg *cfg,
-                        void (*on_up)(void *arg), void *arg);
+                        void (*on_up)(void *arg), void *arg, char *err,
+                        size_t errlen);
 void ranks_free(struct ranks *r);
 
 /* 0 when sent (fn will be called exactly once), -1 when Redis is down or

@@ -485,11 +485,19 @@ int th_mariadb_restart(struct th_mariadb *m)
 
 static int redis_launch(struct th_redis *r)
 {
-    char port[16];
+    char port[16], tls_port[16], cert[300], key[300], ca[300];
     snprintf(port, sizeof port, "%d", r->port);
+    snprintf(tls_port, sizeof tls_port, "%d", r->tls_port);
+    snprintf(cert, sizeof cert, "%s/server.pem", r->certs);
+    snprintf(key, sizeof key, "%s/server.key", r->certs);
+    snprintf(ca, sizeof ca, "%s/ca.pem", r->certs);
     char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--dir", r->dir,
-                    "--daemonize", "no", NULL};
+                    "--daemonize", "no", "--tls-port", tls_port,
+                    "--tls-cert-file", cert, "--tls-key-file", key,
+                    "--tls-ca-cert-file", ca, NULL};
+    if (!r->tls_port)
+        argv[13] = NULL; /* no TLS: the options stop before --tls-port */
     if (spawn_io(&r->proc, "redis", r->dir, argv, -1, -1) < 0)
         return -1;
     for (int waited = 0; waited < 10000; waited += 50) {
@@ -520,6 +528,43 @@ int th_redis_start(struct th_redis *r)
         (r->port = th_free_port()) < 0)
         return -1;
     return redis_launch(r);
+}
+
+int th_redis_start_tls(struct th_redis *r, const char *certs)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->certs, sizeof r->certs, "%s", certs);
+    if (th_tempdir("redis", r->dir, sizeof r->dir) < 0 ||
+        (r->port = th_free_port()) < 0 || (r->tls_port = th_free_port()) < 0)
+        return -1;
+    return redis_launch(r);
+}
+
+int th_make_certs(char *dir, size_t len)
+{
+    char cmd[4096];
+    if (th_tempdir("certs", dir, len) < 0)
+        return -1;
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && exec >openssl.log 2>&1 && "
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca "
+             "  -keyout ca.key -out ca.pem && "
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=evil-ca "
+             "  -keyout evil.key -out evil.pem && "
+             "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
+             "for who in server client; do "
+             "  openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
+             "    -keyout $who.key -out $who.csr && "
+             "  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key "
+             "    -CAcreateserial -days 2 -extfile san.ext -out $who.pem || exit 1; "
+             "done && chmod 644 server.key client.key",
+             dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "th: cannot make certificates (see %s/openssl.log)\n",
+                dir);
+        return -1;
+    }
+    return 0;
 }
 
 int th_redis_stop(struct th_redis *r)

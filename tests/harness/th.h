@@ -42,6 +42,8 @@ struct th_redis {
     struct th_proc proc;
     char dir[256];
     int port;
+    int tls_port;     /* 0 without TLS */
+    char certs[256];  /* th_make_certs's directory, with TLS */
 };
 
 struct th_kafka {
@@ -72,6 +74,13 @@ struct st_mysql *th_mariadb_connect(const struct th_mariadb *m);
 int th_mariadb_exec(const struct th_mariadb *m, const char *sql);
 
 int th_redis_start(struct th_redis *r);
+/* Also listening with TLS on r->tls_port (server.pem from `certs`, made by
+ * th_make_certs), asking clients for a certificate signed by ca.pem. */
+int th_redis_start_tls(struct th_redis *r, const char *certs);
+/* A throwaway CA (ca.pem, ca.key), a server certificate it signs for
+ * 127.0.0.1 (server.pem, server.key), a client certificate (client.pem,
+ * client.key), and an unrelated CA (evil.pem), in a new directory. */
+int th_make_certs(char *dir, size_t len);
 int th_redis_stop(struct th_redis *r);
 /* Stops Redis, keeping its directory (and a dump.rdb in it) for... */
 int th_redis_halt(struct th_redis *r);

@@ -11,3 +11,8 @@ outbox_integration_test(test_sse_hostile TIMEOUT 300
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_sse_hostile.c
   LIBS outbox_sse_env outbox_sse_core)
 add_dependencies(test_sse_hostile outbox-sse kafka-mock)
+
+outbox_integration_test(test_sse_tls TIMEOUT 300
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_sse_tls.c
+  LIBS outbox_sse_env outbox_sse_core)
+add_dependencies(test_sse_tls outbox-sse kafka-mock)

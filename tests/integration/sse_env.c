@@ -21,21 +21,37 @@ int64_t sse_env_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The daemon's redis section: the plain port, or the TLS one with the
+ * CA named by e->tls_ca and the client certificate. */
+static void redis_section(const struct sse_env *e, char *buf, size_t len)
+{
+    const char *c = e->redis.certs;
+    if (!e->redis.tls_port)
+        snprintf(buf, len, "  port: %d\n", e->redis.port);
+    else
+        snprintf(buf, len, "  port: %d\n  tls:\n    enabled: true\n"
+                 "    ca: %s/%s\n    cert: %s/client.pem\n"
+                 "    key: %s/client.key\n", e->redis.tls_port, c, e->tls_ca,
+                 c, c);
+}
+
 static int write_config(struct sse_env *e, const char *http_extra,
                         const char *sections)
 {
+    char redis[1600];
     FILE *fp = fopen(e->config, "w");
     if (!fp)
         return -1;
+    redis_section(e, redis, sizeof redis);
     fprintf(fp,
             "name: test-sse\n"
             "kafka:\n  brokers: %s\n  topics: [outbox.event.queue]\n"
-            "redis:\n  port: %d\n  reconnect:\n    initial: 50ms\n    max: 300ms\n"
+            "redis:\n%s  reconnect:\n    initial: 50ms\n    max: 300ms\n"
             "http:\n  listen: 127.0.0.1:%d\n%s"
             "auth:\n  secret: test-secret-0123456789abcdef\n"
             "%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
-            e->kafka.bootstrap, e->redis.port, e->http_port,
+            e->kafka.bootstrap, redis, e->http_port,
             http_extra ? http_extra : "", sections ? sections : "",
             e->metrics_port);
     return fclose(fp);
@@ -78,12 +94,13 @@ int sse_env_run_sse(struct sse_env *e)
     return -1;
 }
 
-int sse_env_start(struct sse_env *e, const char *http_extra,
-                  const char *sections)
+static int env_start(struct sse_env *e, const char *http_extra,
+                     const char *sections, const char *certs)
 {
-    memset(e, 0, sizeof *e);
     if (th_tempdir("sse-env", e->dir, sizeof e->dir) < 0 ||
-        th_redis_start(&e->redis) < 0 || th_kafka_start(&e->kafka, 1, TOPICS) < 0)
+        (certs ? th_redis_start_tls(&e->redis, certs)
+               : th_redis_start(&e->redis)) < 0 ||
+        th_kafka_start(&e->kafka, 1, TOPICS) < 0)
         return -1;
     snprintf(e->config, sizeof e->config, "%s/sse.yaml", e->dir);
     e->http_port = th_free_port();
@@ -96,6 +113,20 @@ int sse_env_start(struct sse_env *e, const char *http_extra,
     if (!e->rc || e->rc->err)
         return -1;
     return sse_env_run_sse(e);
+}
+
+int sse_env_start(struct sse_env *e, const char *http_extra,
+                  const char *sections)
+{
+    memset(e, 0, sizeof *e);
+    return env_start(e, http_extra, sections, NULL);
+}
+
+int sse_env_start_tls(struct sse_env *e, const char *certs, const char *ca)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->tls_ca, sizeof e->tls_ca, "%s", ca);
+    return env_start(e, NULL, NULL, certs);
 }
 
 int sse_env_stop(struct sse_env *e)

@@ -30,6 +30,7 @@ struct sse_env {
     rd_kafka_t *producer;
     redisContext *rc;
     struct event_base *base; /* the clients' loop */
+    char tls_ca[64]; /* with TLS to Redis: the CA file the daemon trusts */
 };
 
 /* Servers up, config written (extra YAML appended: later keys of a section
@@ -37,6 +38,11 @@ struct sse_env {
  * leaves out: queues, auth), outbox-sse started and serving. */
 int sse_env_start(struct sse_env *e, const char *http_extra,
                   const char *sections);
+/* The same with Redis over TLS (certificates from th_make_certs): the
+ * daemon trusts `ca` (a file name in `certs`) and shows client.pem. With
+ * the wrong CA the daemon never becomes healthy: the call then fails
+ * after its wait, leaving everything running for the test to look at. */
+int sse_env_start_tls(struct sse_env *e, const char *certs, const char *ca);
 /* Stops everything; returns outbox-sse's exit status (0: clean, which
  * in the sanitizer build also means no leak). */
 int sse_env_stop(struct sse_env *e);
