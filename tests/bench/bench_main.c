@@ -196,13 +196,29 @@ static void yaml_props(char *out, size_t len, const char *const *props, int n)
     }
 }
 
+static int same_key(const char *a, const char *b)
+{
+    size_t n = (size_t)(strchr(a, '=') - a);
+    return n == (size_t)(strchr(b, '=') - b) && !strncmp(a, b, n);
+}
+
 /* The --prop pairs as the relay's YAML properties; --alt-prop's line has
- * them and its own after them (librdkafka: the last one set wins). */
+ * them less the keys that --alt-prop sets, and then --alt-prop's (the
+ * configuration refuses a key twice). */
 static void props_yaml(struct run *r)
 {
-    r->props_yaml[0] = '\0';
+    const char *keep[BENCH_MAX_PROPS];
+    int nkeep = 0;
+    r->props_yaml[0] = r->alt_yaml[0] = '\0';
     yaml_props(r->props_yaml, sizeof r->props_yaml, r->o.props, r->o.nprops);
-    snprintf(r->alt_yaml, sizeof r->alt_yaml, "%s", r->props_yaml);
+    for (int i = 0; i < r->o.nprops; i++) {
+        int over = 0;
+        for (int j = 0; j < r->nalt; j++)
+            over |= same_key(r->o.props[i], r->alt_props[j]);
+        if (!over)
+            keep[nkeep++] = r->o.props[i];
+    }
+    yaml_props(r->alt_yaml, sizeof r->alt_yaml, keep, nkeep);
     yaml_props(r->alt_yaml, sizeof r->alt_yaml, r->alt_props, r->nalt);
 }
 
@@ -784,7 +800,7 @@ static int relay_latency(struct run *r, long first)
     return rc;
 }
 
-/* --alt-prop: the relay restarted with those properties added, the same
+/* --alt-prop: the relay restarted with those properties set, the same
  * paced commits (other ids); then the configuration is put back. */
 static int alt_latency(struct run *r, long first)
 {
@@ -1035,7 +1051,7 @@ static void print_latency(const struct run *r)
         printf("  relay-alt: the relay restarted with");
         for (int i = 0; i < r->nalt; i++)
             printf(" %s", r->alt_props[i]);
-        printf(" added\n");
+        printf(" set\n");
         print_pct("relay-alt", &l->alt, l->alt_rate);
         print_split(&l->alt_split);
         printf("  relay-alt/relay: p50 %.2f  p99 %.2f\n",
