@@ -14,3 +14,14 @@ target_compile_definitions(outbox-bench PRIVATE
   OUTBOX_BENCH_BUILD_DIR="${CMAKE_BINARY_DIR}"
   OUTBOX_BENCH_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(outbox-bench outbox-relay outbox-load kafka-mock)
+
+# --split: an LD_PRELOAD library loaded into the relay during the latency
+# run, noting when each event was read, produced and acknowledged
+# (tests/bench/bench_tap.c). Headers only: it calls the real functions
+# through dlsym(RTLD_NEXT).
+add_library(outbox-bench-tap SHARED ${CMAKE_SOURCE_DIR}/tests/bench/bench_tap.c)
+target_include_directories(outbox-bench-tap PRIVATE ${MARIADB_INCLUDE_DIRS}
+  ${RDKAFKA_INCLUDE_DIRS})
+target_link_libraries(outbox-bench-tap PRIVATE ${CMAKE_DL_LIBS})
+set_target_properties(outbox-bench-tap PROPERTIES PREFIX "")
+add_dependencies(outbox-bench outbox-bench-tap)

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,9 +59,22 @@ struct drain {
     int64_t delivered, peer_delivered;
 };
 
+/* --split: one relay latency line cut at the relay's own steps, from the
+ * times tests/bench/bench_tap.c notes inside it (LD_PRELOAD). */
+struct split {
+    int ran;
+    struct bench_latency read;     /* commit returned -> relay read it */
+    struct bench_latency produce;  /* relay read it -> rd_kafka_produceva */
+    struct bench_latency ack;      /* produce -> delivery report served */
+    struct bench_latency consumed; /* delivery report -> consumer saw it */
+    struct bench_latency to_ack;   /* commit returned -> delivery report */
+};
+
 struct latency {
-    struct bench_latency relay, base, binlog, peer;
-    double relay_rate, base_rate, binlog_rate, peer_rate;
+    struct bench_latency relay, base, binlog, peer, alt;
+    double relay_rate, base_rate, binlog_rate, peer_rate, alt_rate;
+    struct split relay_split, alt_split;
+    int alt_ran;
     double relay_cpu_s, peer_cpu_s;
     long relay_rss_kb, relay_hwm_kb, peer_hwm_kb;
     int peer_ran;
@@ -71,6 +86,11 @@ struct run {
     struct bench_rss rss;
     rd_kafka_t *admin; /* asks for end offsets */
     char props_yaml[2048], self[512], perf[512], logs[512], data[512];
+    char perf_all[512];      /* --perf-all: perf record -a beside --perf's */
+    char alt_yaml[2048];     /* props_yaml and the --alt-prop pairs */
+    const char *alt_props[BENCH_MAX_PROPS];
+    int nalt;                /* --alt-prop: a second relay latency line */
+    int split;               /* --split */
     int file_store;
     int no_peer;              /* --no-peer */
     struct bench_peer peer;   /* peer.ok: it runs; else peer.why */
@@ -91,9 +111,15 @@ static void usage(void)
             "usage: outbox-bench [--events N] [--payload BYTES] [--txn-rows N]\n"
             "         [--keys N] [--rate N] [--seconds N] [--warmup-ms N]\n"
             "         [--fetch-wait-ms N] [--writers N] [--prop KEY=VALUE]... [--perf FILE]\n"
+            "         [--perf-all FILE]  (perf record -a -g, every process, same phase)\n"
             "         [--logs DIR] [--checkpoint kafka|file] [--rounds N]\n"
             "         [--skip-drain] [--skip-latency] [--peer | --no-peer]\n"
-            "         [--data DIR]   (plot data: drain.dat, cdf-*.dat)\n");
+            "         [--data DIR]   (plot data: drain.dat, cdf-*.dat)\n"
+            "         [--split]      (the relay's latency cut at its own steps:\n"
+            "                         read, produce, acknowledged; LD_PRELOAD tap)\n"
+            "         [--alt-prop KEY=VALUE]...  (a second relay latency line, the\n"
+            "                         relay restarted with these librdkafka\n"
+            "                         properties added, e.g. linger.ms=0)\n");
 }
 
 static int parse(struct run *r, int argc, char **argv)
@@ -104,7 +130,7 @@ static int parse(struct run *r, int argc, char **argv)
         {"warmup-ms", 1, 0, 'w'}, {"fetch-wait-ms", 1, 0, 'f'}, {"writers", 1, 0, 'W'},
         {"prop", 1, 0, 'P'}, {"perf", 1, 0, 'g'}, {"logs", 1, 0, 'l'}, {"checkpoint", 1, 0, 'c'},
         {"rounds", 1, 0, 'R'}, {"peer", 0, 0, 'e'}, {"no-peer", 0, 0, 'E'},
-        {"data", 1, 0, 'd'},
+        {"data", 1, 0, 'd'}, {"split", 0, 0, 'S'}, {"perf-all", 1, 0, 'G'}, {"alt-prop", 1, 0, 'A'},
         {"skip-drain", 0, 0, 'D'},
         {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct bench_opts *o = &r->o;
@@ -130,6 +156,13 @@ static int parse(struct run *r, int argc, char **argv)
             o->props[o->nprops++] = optarg;
             break;
         case 'g': snprintf(r->perf, sizeof r->perf, "%s", optarg); break;
+        case 'S': r->split = 1; break;
+        case 'G': snprintf(r->perf_all, sizeof r->perf_all, "%s", optarg); break;
+        case 'A':
+            if (r->nalt == BENCH_MAX_PROPS || !strchr(optarg, '='))
+                return -1;
+            r->alt_props[r->nalt++] = optarg;
+            break;
         case 'R': r->nrounds = atoi(optarg); break;
         case 'c': r->file_store = !strcmp(optarg, "file"); break;
         case 'l': snprintf(r->logs, sizeof r->logs, "%s", optarg); break;
@@ -150,17 +183,43 @@ static int parse(struct run *r, int argc, char **argv)
                    r->nrounds >= 1 && r->nrounds <= MAX_ROUNDS ? 0 : -1;
 }
 
-/* The --prop pairs as the relay's YAML properties. */
+/* KEY=VALUE pairs as the relay's YAML properties, appended to out. */
+static void yaml_props(char *out, size_t len, const char *const *props, int n)
+{
+    size_t at = strlen(out);
+    for (int i = 0; i < n; i++) {
+        const char *p = props[i], *eq = strchr(p, '=');
+        at += (size_t)snprintf(out + at, len - at, "    %.*s: \"%s\"\n",
+                               (int)(eq - p), p, eq + 1);
+        if (at >= len)
+            at = len - 1;
+    }
+}
+
+static int same_key(const char *a, const char *b)
+{
+    size_t n = (size_t)(strchr(a, '=') - a);
+    return n == (size_t)(strchr(b, '=') - b) && !strncmp(a, b, n);
+}
+
+/* The --prop pairs as the relay's YAML properties; --alt-prop's line has
+ * them less the keys that --alt-prop sets, and then --alt-prop's (the
+ * configuration refuses a key twice). */
 static void props_yaml(struct run *r)
 {
-    size_t at = 0;
+    const char *keep[BENCH_MAX_PROPS];
+    int nkeep = 0;
+    r->props_yaml[0] = r->alt_yaml[0] = '\0';
+    yaml_props(r->props_yaml, sizeof r->props_yaml, r->o.props, r->o.nprops);
     for (int i = 0; i < r->o.nprops; i++) {
-        const char *p = r->o.props[i], *eq = strchr(p, '=');
-        at += (size_t)snprintf(r->props_yaml + at, sizeof r->props_yaml - at,
-                               "    %.*s: \"%s\"\n", (int)(eq - p), p, eq + 1);
-        if (at >= sizeof r->props_yaml)
-            at = sizeof r->props_yaml - 1;
+        int over = 0;
+        for (int j = 0; j < r->nalt; j++)
+            over |= same_key(r->o.props[i], r->alt_props[j]);
+        if (!over)
+            keep[nkeep++] = r->o.props[i];
     }
+    yaml_props(r->alt_yaml, sizeof r->alt_yaml, keep, nkeep);
+    yaml_props(r->alt_yaml, sizeof r->alt_yaml, r->alt_props, r->nalt);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -306,6 +365,19 @@ static int producer_baseline(struct run *r)
 
 /* ---- the relay's drain --------------------------------------------------- */
 
+/* --perf-all: every process (frame-pointer stacks: enough to tell the
+ * processes and libraries apart), into perf[1]. */
+static void perf_all_start(struct run *r, struct th_proc *perf)
+{
+    if (!r->perf_all[0])
+        return;
+    char *argv[] = {"perf", "record", "-a", "-g", "-F", "499", "-o",
+                    r->perf_all, NULL};
+    if (th_spawn(&perf[1], "perf-all", r->e.dir, argv) < 0)
+        fprintf(stderr, "bench: perf -a did not start\n");
+}
+
+/* --perf: the relay alone, into perf[0]. */
 static void perf_start(struct run *r, struct th_proc *perf)
 {
     char pid[16];
@@ -317,6 +389,13 @@ static void perf_start(struct run *r, struct th_proc *perf)
                     "-o", r->perf, "-p", pid, NULL};
     if (th_spawn(perf, "perf", r->e.dir, argv) < 0)
         fprintf(stderr, "bench: perf did not start\n");
+}
+
+static void perf_stop(struct th_proc *perf)
+{
+    for (int i = 0; i < 2; i++)
+        if (perf[i].pid > 0)
+            th_stop(&perf[i], 30000, NULL);
 }
 
 /* Polls the end offsets until `want` more records are in the relay's
@@ -361,23 +440,25 @@ static double await_streaming(struct run *r, int64_t t0)
  * take 10 s (see checkpoint_yaml). */
 static int relay_drain(struct run *r)
 {
-    struct th_proc perf = {0};
+    struct th_proc perf[2] = {{0}};
     int64_t base = bench_end_offsets(r->admin, RELAY_TOPICS);
     int64_t spawn = bench_now_ns();
     if (base < 0 || relay_env_spawn_relay(&r->e) < 0)
         return -1;
     bench_rss_watch(&r->rss, r->e.relay.pid);
-    perf_start(r, &perf);
     if ((r->d.start_s = await_streaming(r, spawn)) < 0)
         return -1;
+    /* once it streams: perf -p follows the threads that exist then
+     * (librdkafka's broker threads too), and the start-up stays out */
+    perf_start(r, perf);
+    perf_all_start(r, perf);
     double cpu0 = bench_cpu_s(r->e.relay.pid);
     int64_t t0 = bench_now_ns();
     int rc = await_records(r, &r->e.relay, base, r->o.events, t0,
                            &r->d.first_s, &r->d.delivered);
     r->d.relay_s = secs(bench_now_ns() - t0);
     r->d.relay_cpu_s = bench_cpu_s(r->e.relay.pid) - cpu0;
-    if (perf.pid > 0)
-        th_stop(&perf, 30000, NULL);
+    perf_stop(perf);
     r->d.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
     r->d.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
     return rc;
@@ -598,13 +679,80 @@ static long write_paced(struct run *r, enum lat_mode m, long first, long n,
     return done;
 }
 
+/* ---- --split: the tap inside the relay (tests/bench/bench_tap.c) -------- */
+
+static long lat_n(const struct run *r) { return (long)r->o.rate * r->o.seconds; }
+
+static void tap_path(const struct run *r, long first, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/tap-%ld.bin", r->e.dir, first);
+}
+
+/* Starts the relay for a latency line, with the tap preloaded for events
+ * first.. when --split: the file it writes into is made here. */
+static int relay_start_tapped(struct run *r, long first)
+{
+    if (!r->split)
+        return relay_env_run_relay(&r->e);
+    char path[600], lib[512], sfirst[32], sn[32];
+    tap_path(r, first, path, sizeof path);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ftruncate(fd, (off_t)(3 * lat_n(r) * sizeof(int64_t))) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    snprintf(sfirst, sizeof sfirst, "%ld", first);
+    snprintf(sn, sizeof sn, "%ld", lat_n(r));
+    setenv("LD_PRELOAD", th_build_path("tests/outbox-bench-tap.so", lib,
+                                       sizeof lib), 1);
+    setenv("OUTBOX_BENCH_TAP", path, 1);
+    setenv("OUTBOX_BENCH_TAP_FIRST", sfirst, 1);
+    setenv("OUTBOX_BENCH_TAP_N", sn, 1);
+    int rc = relay_env_run_relay(&r->e); /* only the relay inherits these */
+    unsetenv("LD_PRELOAD");
+    unsetenv("OUTBOX_BENCH_TAP");
+    unsetenv("OUTBOX_BENCH_TAP_FIRST");
+    unsetenv("OUTBOX_BENCH_TAP_N");
+    return rc;
+}
+
+/* Cuts the line at the tap's times. 0, or -1 without a tap file. */
+static int split_of(const struct run *r, long first, const int64_t *commit,
+                    const int64_t *seen, struct split *sp)
+{
+    char path[600];
+    long n = lat_n(r), warm = (long)r->o.rate * r->o.warmup_ms / 1000;
+    size_t bytes = 3 * (size_t)n * sizeof(int64_t);
+    tap_path(r, first, path, sizeof path);
+    int fd = open(path, O_RDONLY);
+    int64_t *t = fd < 0 ? MAP_FAILED
+                        : mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    if (fd >= 0)
+        close(fd);
+    if (t == MAP_FAILED)
+        return -1;
+    const int64_t *rd = t, *pr = t + n, *ack = t + 2 * n;
+    if (warm >= n)
+        warm = 0;
+    bench_latency_of(commit, rd, warm, n, &sp->read);
+    bench_latency_of(rd, pr, warm, n, &sp->produce);
+    bench_latency_of(pr, ack, warm, n, &sp->ack);
+    bench_latency_of(ack, seen, warm, n, &sp->consumed);
+    bench_latency_of(commit, ack, warm, n, &sp->to_ack);
+    sp->ran = 1;
+    munmap(t, bytes);
+    return 0;
+}
+
 /* One latency run of events first.. in the given mode; its CDF goes to
- * --data's cdf-NAME.dat. */
+ * --data's cdf-NAME.dat; with sp, the line cut at the tap's times. */
 static int latency_run(struct run *r, enum lat_mode m, long first,
                        struct bench_latency *out, double *rate,
-                       const char *cdf)
+                       const char *cdf, struct split *sp)
 {
-    long n = (long)r->o.rate * r->o.seconds;
+    long n = lat_n(r);
     int64_t *commit = calloc((size_t)n, sizeof *commit), elapsed = 0;
     struct observer ob = {.mode = m};
     if (!commit || observe(r, &ob, first, n) < 0)
@@ -615,6 +763,9 @@ static int latency_run(struct run *r, enum lat_mode m, long first,
     int rc = done == n ? settle(r, &ob, commit, n, out, cdf) : -1;
     if (done != n)
         observer_stop(&ob);
+    if (rc == 0 && sp && m == LAT_RELAY &&
+        split_of(r, first, commit, ob.c.seen, sp) < 0)
+        fprintf(stderr, "bench: --split: no tap file\n");
     observer_free(&ob);
     free(commit);
     return rc;
@@ -622,25 +773,48 @@ static int latency_run(struct run *r, enum lat_mode m, long first,
 
 static int relay_latency(struct run *r, long first)
 {
-    struct th_proc perf = {0};
+    struct th_proc perf[2] = {{0}};
+    /* --split: the relay of the drain has no tap; this one has */
+    if (r->split && r->e.relay.pid > 0 && th_stop(&r->e.relay, 10000, NULL))
+        return -1;
     if (r->e.relay.pid <= 0) { /* --skip-drain: --perf profiles this phase */
-        if (relay_env_run_relay(&r->e) < 0)
+        if (relay_start_tapped(r, first) < 0)
             return -1;
-        perf_start(r, &perf);
+        if (r->o.skip_drain) {
+            perf_start(r, perf);
+            perf_all_start(r, perf);
+        }
     }
     bench_rss_watch(&r->rss, r->e.relay.pid);
     fprintf(stderr, "bench: latency through the relay, %d/s for %d s\n",
             r->o.rate, r->o.seconds);
     double cpu0 = bench_cpu_s(r->e.relay.pid);
     int rc = latency_run(r, LAT_RELAY, first, &r->l.relay, &r->l.relay_rate,
-                         "relay");
+                         "relay", r->split ? &r->l.relay_split : NULL);
     r->l.relay_cpu_s = bench_cpu_s(r->e.relay.pid) - cpu0;
     r->l.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
     r->l.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
     bench_rss_watch(&r->rss, 0);
-    if (perf.pid > 0)
-        th_stop(&perf, 30000, NULL);
+    perf_stop(perf);
     th_stop(&r->e.relay, 10000, NULL);
+    return rc;
+}
+
+/* --alt-prop: the relay restarted with those properties set, the same
+ * paced commits (other ids); then the configuration is put back. */
+static int alt_latency(struct run *r, long first)
+{
+    if (relay_env_configure(&r->e, r->alt_yaml, checkpoint_yaml(r)) < 0 ||
+        relay_start_tapped(r, first) < 0)
+        return -1;
+    fprintf(stderr, "bench: latency through the relay with --alt-prop, %d/s "
+            "for %d s\n", r->o.rate, r->o.seconds);
+    int rc = latency_run(r, LAT_RELAY, first, &r->l.alt, &r->l.alt_rate,
+                         "relay-alt", r->split ? &r->l.alt_split : NULL);
+    th_stop(&r->e.relay, 10000, NULL);
+    r->l.alt_ran = rc == 0;
+    if (relay_env_configure(&r->e, r->props_yaml, checkpoint_yaml(r)) < 0)
+        return -1;
     return rc;
 }
 
@@ -659,7 +833,7 @@ static int peer_latency(struct run *r, long first)
             r->o.rate, r->o.seconds);
     double cpu0 = bench_cpu_s(p->pid);
     int rc = latency_run(r, LAT_RELAY, first, &r->l.peer, &r->l.peer_rate,
-                         "peer");
+                         "peer", NULL);
     r->l.peer_cpu_s = bench_cpu_s(p->pid) - cpu0;
     r->l.peer_hwm_kb = atomic_load(&r->rss.hwm_kb);
     bench_rss_watch(&r->rss, 0);
@@ -670,20 +844,22 @@ static int peer_latency(struct run *r, long first)
 
 static int latency(struct run *r)
 {
-    /* ids apart from the backlogs'; relay, binlog, twin, peer */
+    /* ids apart from the backlogs'; relay, binlog, twin, peer, alt */
     long first = r->o.events * r->nrounds + 1000000;
     long n = (long)r->o.rate * r->o.seconds;
     if (relay_latency(r, first) < 0)
+        return -1;
+    if (r->nalt && alt_latency(r, first + 4 * n) < 0)
         return -1;
     if (r->peer.ok && peer_latency(r, first + 3 * n) < 0)
         peer_failed(r, "the latency run");
     fprintf(stderr, "bench: latency baselines: binlog reader; producer "
             "straight to the mock\n");
     if (latency_run(r, LAT_BINLOG, first + n, &r->l.binlog,
-                    &r->l.binlog_rate, "binlog") < 0)
+                    &r->l.binlog_rate, "binlog", NULL) < 0)
         return -1;
     return latency_run(r, LAT_KAFKA, first, &r->l.base, &r->l.base_rate,
-                       "kafka");
+                       "kafka", NULL);
 }
 
 /* ---- the summary --------------------------------------------------------- */
@@ -838,6 +1014,25 @@ static void print_pct(const char *name, const struct bench_latency *l,
            l->p99_ms, l->p999_ms, l->max_ms, l->count, rate, l->lost, l->early);
 }
 
+/* --split's lines: where one relay line's time goes. */
+static void print_split(const struct split *sp)
+{
+    static const char *const name[] = {
+        "commit->read", "read->produce", "produce->ack", "ack->consumed",
+        "commit->ack"};
+    if (!sp->ran)
+        return;
+    const struct bench_latency *seg[] = {&sp->read, &sp->produce, &sp->ack,
+                                         &sp->consumed, &sp->to_ack};
+    printf("    split (tap in the relay: read = its binlog read returned the "
+           "event, produce = rd_kafka_produceva, ack = its delivery report):\n");
+    for (int i = 0; i < 5; i++)
+        printf("    %-15s p50 %7.3f ms  p99 %7.3f ms  p99.9 %7.3f ms  max "
+               "%7.3f ms  (%ld, %ld missing, %ld negative)\n", name[i],
+               seg[i]->p50_ms, seg[i]->p99_ms, seg[i]->p999_ms,
+               seg[i]->max_ms, seg[i]->count, seg[i]->lost, seg[i]->early);
+}
+
 static double lat_events(const struct run *r)
 {
     return (double)r->o.rate * r->o.seconds;
@@ -851,6 +1046,18 @@ static void print_latency(const struct run *r)
            "fetch.wait.max.ms=%d\n", r->o.rate, r->o.seconds, r->o.warmup_ms,
            r->o.fetch_wait_ms);
     print_pct("relay", &l->relay, l->relay_rate);
+    print_split(&l->relay_split);
+    if (l->alt_ran) {
+        printf("  relay-alt: the relay restarted with");
+        for (int i = 0; i < r->nalt; i++)
+            printf(" %s", r->alt_props[i]);
+        printf(" set\n");
+        print_pct("relay-alt", &l->alt, l->alt_rate);
+        print_split(&l->alt_split);
+        printf("  relay-alt/relay: p50 %.2f  p99 %.2f\n",
+               ratio(l->alt.p50_ms, l->relay.p50_ms),
+               ratio(l->alt.p99_ms, l->relay.p99_ms));
+    }
     if (l->peer_ran)
         print_pct("peer", &l->peer, l->peer_rate);
     else

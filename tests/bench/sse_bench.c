@@ -80,6 +80,8 @@ static const char USAGE[] =
     "  --perf PREFIX     perf record -g the daemon during the full-size\n"
     "                    broadcasts (PREFIX.broadcast.data) and the latency\n"
     "                    phase (PREFIX.latency.data)\n"
+    "  --perf-all        with --perf: also perf record -a -g (every process,\n"
+    "                    PREFIX.all.broadcast.data, PREFIX.all.latency.data)\n"
     "  --skip-latency    memory and broadcast only\n"
     "  --system S        outbox-sse (default), nchan, or both: one after the\n"
     "                    other on the same N and workload, then a table\n"
@@ -94,6 +96,7 @@ struct opts {
     int reps, queues, events, rate, fetch_wait_ms, window, skip_latency;
     int system, pub_conns;
     const char *perf;
+    int perf_all;
 };
 
 static int64_t now_ns(void)
@@ -586,29 +589,46 @@ static long publish(struct sse_env *e, const char *queue, int64_t *t0)
 
 /* ---- perf --------------------------------------------------------------- */
 
-static pid_t perf_start(const char *prefix, const char *what, pid_t target)
+/* target 0: every process (--perf-all), into PREFIX.all.WHAT.data */
+static pid_t perf_one(const char *prefix, const char *what, pid_t target)
 {
     char out[512], p[16];
-    if (!prefix)
-        return -1;
-    snprintf(out, sizeof out, "%s.%s.data", prefix, what);
+    snprintf(out, sizeof out, "%s.%s%s.data", prefix, target ? "" : "all.",
+             what);
     snprintf(p, sizeof p, "%d", (int)target);
     pid_t pid = fork();
     if (pid == 0) {
-        execlp("perf", "perf", "record", "-q", "-g", "-p", p, "-o", out,
-               (char *)NULL);
+        if (target)
+            execlp("perf", "perf", "record", "-q", "-g", "-p", p, "-o", out,
+                   (char *)NULL);
+        else
+            execlp("perf", "perf", "record", "-q", "-a", "-g", "-F", "999",
+                   "-o", out, (char *)NULL);
         _exit(127);
     }
-    usleep(500000); /* perf attaches */
     return pid;
 }
 
-static void perf_stop(pid_t pid)
+/* perf of the daemon, and of every process with --perf-all; pids[2]. */
+static void perf_start(const struct opts *o, const char *what, pid_t target,
+                       pid_t *pids)
 {
-    if (pid <= 0)
+    pids[0] = pids[1] = -1;
+    if (!o->perf)
         return;
-    kill(pid, SIGINT);
-    waitpid(pid, NULL, 0);
+    pids[0] = perf_one(o->perf, what, target);
+    if (o->perf_all)
+        pids[1] = perf_one(o->perf, what, 0);
+    usleep(500000); /* perf attaches */
+}
+
+static void perf_stop(const pid_t *pids)
+{
+    for (int i = 0; i < 2; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGINT);
+            waitpid(pids[i], NULL, 0);
+        }
 }
 
 /* ---- the phases --------------------------------------------------------- */
@@ -966,7 +986,8 @@ static int phases(struct sys *s, struct fleet *f, const struct opts *o,
         r->zone_kb = nchan_status(s->srv, "shared memory used");
         r->channels = nchan_status(s->srv, "channels");
     }
-    pid_t perf = perf_start(o->perf, s->nchan ? "nchan.broadcast" : "broadcast", pid);
+    pid_t perf[2];
+    perf_start(o, s->nchan ? "nchan.broadcast" : "broadcast", pid, perf);
     int rc = broadcast(s, f, o->reps, &r->full);
     perf_stop(perf);
     if (rc < 0)
@@ -993,7 +1014,7 @@ static int phases(struct sys *s, struct fleet *f, const struct opts *o,
     if (fleet_open(f, (size_t)o->subs, who_latency, o->window) < 0)
         return -1;
     fleet_pump(f, 500);
-    perf = perf_start(o->perf, s->nchan ? "nchan.latency" : "latency", pid);
+    perf_start(o, s->nchan ? "nchan.latency" : "latency", pid, perf);
     rc = latency(s, f, o, &r->lat);
     perf_stop(perf);
     fleet_close(f);
@@ -1089,6 +1110,7 @@ static void parse(int argc, char **argv, struct opts *o)
         {"fetch-wait-ms", required_argument, NULL, 'f'},
         {"window", required_argument, NULL, 'w'},
         {"perf", required_argument, NULL, 'p'},
+        {"perf-all", no_argument, NULL, 'A'},
         {"skip-latency", no_argument, NULL, 'L'},
         {"system", required_argument, NULL, 'S'},
         {"pub-conns", required_argument, NULL, 'P'},
@@ -1109,6 +1131,7 @@ static void parse(int argc, char **argv, struct opts *o)
         case 'f': o->fetch_wait_ms = atoi(optarg); break;
         case 'w': o->window = atoi(optarg); break;
         case 'p': o->perf = optarg; break;
+        case 'A': o->perf_all = 1; break;
         case 'L': o->skip_latency = 1; break;
         case 'P': o->pub_conns = atoi(optarg); break;
         case 'S':
