@@ -134,23 +134,8 @@ static double loadavg(void)
     return l;
 }
 
-/* A "Field:  N kB" line of /proc/PID/status, -1 when missing. */
-static long status_kb(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    size_t fl = strlen(field);
-    long kb = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *fp = fopen(path, "r");
-    while (fp && fgets(line, sizeof line, fp))
-        if (!strncmp(line, field, fl) && line[fl] == ':')
-            kb = atol(line + fl + 1);
-    if (fp)
-        fclose(fp);
-    return kb;
-}
-
-static long rss_kb(pid_t pid) { return status_kb(pid, "VmRSS"); }
+/* VmRSS in kB (-1 when unreadable), through the test harness. */
+static long rss_kb(pid_t pid) { return th_proc_status_kb(pid, "VmRSS"); }
 
 /* ---- the clients -------------------------------------------------------- */
 
@@ -962,7 +947,7 @@ static int phases(struct sys *s, struct fleet *f, const struct opts *o,
     fleet_pump(f, 500);
     r->rss_full = rss_kb(pid);
     if (s->nchan) {
-        r->shm_full = status_kb(pid, "RssShmem");
+        r->shm_full = th_proc_status_kb(pid, "RssShmem");
         r->zone_kb = nchan_status(s->srv, "shared memory used");
         r->channels = nchan_status(s->srv, "channels");
     }
@@ -1055,7 +1040,7 @@ static int run_nchan(const struct opts *o, struct fleet *f, struct result *r)
     f->port = n.port;
     f->nchan = 1;
     fleet_pump(f, 300);
-    r->shm0 = status_kb(n.worker, "RssShmem");
+    r->shm0 = th_proc_status_kb(n.worker, "RssShmem");
     if (phases(&s, f, o, n.worker, r) < 0)
         goto out;
     r->pub_errors = npub_errors(s.pub);
