@@ -44,8 +44,8 @@ struct batch {
     size_t n, outstanding;
     int failed;
     struct ranks_totals totals;
-    char *queue;
-    const char **users;
+    const char *queue;        /* borrowed, see ranks.h */
+    const char *const *users; /* borrowed, see ranks.h */
     struct ranks_answer *answers;
     struct tag *tags; /* FIXED_TAGS + 2 * n */
 };
@@ -61,30 +61,20 @@ int ranks_key(const char *tpl, const char *queue, char *buf, size_t len)
 
 /* ---- batches ---------------------------------------------------------- */
 
-/* One allocation: the struct, its arrays and copies of the names. */
+/* One allocation: the struct and its arrays. The names are borrowed. */
 static struct batch *batch_new(const char *queue, const char *const *users,
                                size_t n)
 {
-    size_t names = strlen(queue) + 1;
-    for (size_t i = 0; i < n; i++)
-        names += strlen(users[i]) + 1;
-    size_t size = sizeof(struct batch) + n * sizeof(char *) +
-                  n * sizeof(struct ranks_answer) +
-                  (FIXED_TAGS + 2 * n) * sizeof(struct tag) + names;
+    size_t size = sizeof(struct batch) + n * sizeof(struct ranks_answer) +
+                  (FIXED_TAGS + 2 * n) * sizeof(struct tag);
     struct batch *b = calloc(1, size);
     if (!b)
         return NULL;
     b->n = n;
-    b->users = (const char **)(b + 1);
-    b->answers = (struct ranks_answer *)(b->users + n);
+    b->queue = queue;
+    b->users = users;
+    b->answers = (struct ranks_answer *)(b + 1);
     b->tags = (struct tag *)(b->answers + n);
-    char *p = (char *)(b->tags + FIXED_TAGS + 2 * n);
-    b->queue = strcpy(p, queue);
-    p += strlen(queue) + 1;
-    for (size_t i = 0; i < n; i++) {
-        b->users[i] = strcpy(p, users[i]);
-        p += strlen(users[i]) + 1;
-    }
     return b;
 }
 

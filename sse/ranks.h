@@ -13,8 +13,10 @@
  * queries fail at once, the client reconnects with backoff, and `on_up`
  * fires when it is back so that the caller can recompute everything.
  *
- * Loop thread only. A batch copies the names it is given: the caller may
- * free them as soon as ranks_query returns.
+ * Loop thread only. A batch borrows the queue name, the users array and
+ * the names in it: they must stay valid until fn has been called (hiredis
+ * copies each command as it is sent; the batch keeps the pointers only to
+ * hand them to fn and to name the queue in a log line).
  */
 #ifndef OUTBOX_SSE_RANKS_H
 #define OUTBOX_SSE_RANKS_H
