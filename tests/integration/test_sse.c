@@ -100,6 +100,18 @@ static int poll_status(struct sse_env *e, const char *path_and_query)
     return sse_env_raw(e, req, resp, sizeof resp);
 }
 
+/* The same with a subscribe token added to the target's query. */
+static int poll_with_token(struct sse_env *e, const char *target,
+                           const char *tok)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s%ctoken=%s", target,
+             strchr(target, '?') ? '&' : '?', tok);
+    return poll_status(e, path);
+}
+
+#define BOB "/v1/queues/q1/users/bob" /* bob's state, for polling clients */
+
 static void test_tokens_and_bad_requests(void **state)
 {
     (void)state;
@@ -109,23 +121,19 @@ static void test_tokens_and_bad_requests(void **state)
                                    NULL), 0);
     assert_int_equal(sse_env_redis(&e, "ZADD queue:q1:waiting 1 alice 2 bob"), 2);
 
-    assert_int_equal(poll_status(&e, "/v1/queues/q1/users/bob"), 401);
+    assert_int_equal(poll_status(&e, BOB), 401);
     assert_int_equal(sse_env_token(&e, "q1", "bob", 60, tok, sizeof tok), 0);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 200);
+    assert_int_equal(poll_with_token(&e, BOB, tok), 200);
     tok[strlen(tok) - 2] ^= 1; /* a signature that is not ours */
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 401);
+    assert_int_equal(poll_with_token(&e, BOB, tok), 401);
     assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q1", "bob",
                            (int64_t)time(NULL) - 1, tok, sizeof tok) > 0);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 401); /* expired */
+    assert_int_equal(poll_with_token(&e, BOB, tok), 401); /* expired */
     token_for("q1", "alice", 60, tok);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 403); /* another user */
+    assert_int_equal(poll_with_token(&e, BOB, tok), 403); /* another user */
     token_for("q2", "bob", 60, tok);
-    snprintf(path, sizeof path, "/v1/queues/q1/events?user=bob&token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 403); /* another queue */
+    assert_int_equal(poll_with_token(&e, "/v1/queues/q1/events?user=bob", tok),
+                     403); /* another queue */
 
     /* The state itself, for polling clients. */
     token_for("q1", "bob", 60, tok);
@@ -156,8 +164,7 @@ static void test_tokens_and_bad_requests(void **state)
     free(huge);
     assert_true(code >= 400 && code < 500);
     assert_int_equal(sse_env_raw(&e, "GARBAGE\r\n\r\n", resp, sizeof resp), 400);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 200); /* still serving */
+    assert_int_equal(poll_with_token(&e, BOB, tok), 200); /* still serving */
     assert_int_equal(sse_env_metric(&e, "sse_http_responses_total{code=\"401\"}"), 3);
 
     /* CORS: the listed origin is allowed, another is not; preflight. */
