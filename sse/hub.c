@@ -50,6 +50,7 @@ struct job {
     struct hq *q;
     int full; /* a recompute of the queue, not a new watch's question */
     size_t n;
+    const char **users; /* w[i]->user, lent to ranks_query (see ask) */
     struct hub_watch *w[];
 };
 
@@ -145,9 +146,9 @@ static void watch_unref(struct hub_watch *w)
 
 static struct job *job_new(struct hub *h, struct hq *q, int full, size_t n)
 {
-    struct job *j = malloc(sizeof *j + n * sizeof j->w[0]);
+    struct job *j = malloc(sizeof *j + n * (sizeof j->w[0] + sizeof(char *)));
     if (j)
-        *j = (struct job){h, q, full, n};
+        *j = (struct job){h, q, full, n, (const char **)(j->w + n)};
     return j;
 }
 
@@ -221,19 +222,22 @@ static void on_failed(evutil_socket_t fd, short what, void *arg)
     on_answer(j, j->q->name, 0, &none, NULL, NULL, 0);
 }
 
-/* Sends the job's question; the job is freed by the answer, or here. */
+/* Sends the job's question; the job is freed by the answer, or here.
+ *
+ * The batch borrows the queue's name and the users' names instead of
+ * copying them; that is safe because the job outlives the batch and keeps
+ * them alive: it holds a reference on every watch it asks about
+ * (w->refs), so a watch dropped meanwhile (hub_unwatch) keeps its name
+ * until job_free, and it counts in q->jobs, which keeps the queue and its
+ * name from hq_release. The job is freed by on_answer, the batch's fn,
+ * which ranks calls exactly once and after which it no longer reads the
+ * names; when Redis goes away, or at shutdown (ranks_free runs before
+ * hub_free), hiredis still calls it, with failed replies. */
 static void ask(struct job *j)
 {
-    const char *stack[64] = {0};
-    const char **users = j->n <= 64 ? stack : malloc(j->n * sizeof *users);
-    int rc = -1;
-    if (users) {
-        for (size_t i = 0; i < j->n; i++)
-            users[i] = j->w[i]->user;
-        rc = ranks_query(j->h->ranks, j->q->name, users, j->n, on_answer, j);
-        if (users != stack)
-            free(users);
-    }
+    for (size_t i = 0; i < j->n; i++)
+        j->users[i] = j->w[i]->user;
+    int rc = ranks_query(j->h->ranks, j->q->name, j->users, j->n, on_answer, j);
     /* The failure is reported from the loop, never from inside hub_watch,
      * whose caller does not hold the watch yet. */
     static const struct timeval now = {0, 0};

@@ -21,8 +21,8 @@
  * schedules another look one coalescing interval later.
  *
  * A new watch gets its own one-user question at once: the state must
- * reach the browser even if no change ever follows. Redis answers on one
- * connection in order, so an older answer never overwrites a newer one.
+ * reach the browser even if no change ever follows. ranks hands answers
+ * over in the order asked, so an older answer never overwrites a newer one.
  *
  * Loop thread only. The notify callback may call hub_unwatch on its own
  * watch (or any other).

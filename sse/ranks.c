@@ -24,6 +24,8 @@ struct ranks {
     void *arg;
     int up, stopping;
     struct ranks_stats stats;
+    /* Batches not yet handed to their fn, in the order asked. */
+    struct batch *head, **tail;
 };
 
 enum tag_kind { TAG_COUNT, TAG_ADMITTED_COUNT, TAG_RANK, TAG_ADMITTED };
@@ -41,15 +43,19 @@ struct tag {
 
 struct batch {
     struct ranks *r;
+    struct batch *next; /* in r's list of batches not handed over yet */
     ranks_done_fn fn;
     void *arg;
     size_t n, outstanding;
-    int failed;
+    int failed, done;
     struct ranks_totals totals;
-    char *queue;
-    const char **users;
+    const char *queue;        /* borrowed, see ranks.h */
+    const char *const *users; /* borrowed, see ranks.h */
+    const char *adm;          /* ZSCORE or SISMEMBER */
+    char *akey;               /* the admitted set's key */
     struct ranks_answer *answers;
-    struct tag *tags; /* FIXED_TAGS + 2 * n */
+    struct tag *tags; /* FIXED_TAGS + 2 * n: the counts, then per user
+                       * ZRANK and the admitted question next to it */
 };
 
 int ranks_key(const char *tpl, const char *queue, char *buf, size_t len)
@@ -63,30 +69,22 @@ int ranks_key(const char *tpl, const char *queue, char *buf, size_t len)
 
 /* ---- batches ---------------------------------------------------------- */
 
-/* One allocation: the struct, its arrays and copies of the names. */
+/* One allocation: the struct, its arrays and the admitted key. The names
+ * are borrowed. */
 static struct batch *batch_new(const char *queue, const char *const *users,
-                               size_t n)
+                               size_t n, const char *akey)
 {
-    size_t names = strlen(queue) + 1;
-    for (size_t i = 0; i < n; i++)
-        names += strlen(users[i]) + 1;
-    size_t size = sizeof(struct batch) + n * sizeof(char *) +
-                  n * sizeof(struct ranks_answer) +
-                  (FIXED_TAGS + 2 * n) * sizeof(struct tag) + names;
+    size_t size = sizeof(struct batch) + n * sizeof(struct ranks_answer) +
+                  (FIXED_TAGS + 2 * n) * sizeof(struct tag) + strlen(akey) + 1;
     struct batch *b = calloc(1, size);
     if (!b)
         return NULL;
     b->n = n;
-    b->users = (const char **)(b + 1);
-    b->answers = (struct ranks_answer *)(b->users + n);
+    b->queue = queue;
+    b->users = users;
+    b->answers = (struct ranks_answer *)(b + 1);
     b->tags = (struct tag *)(b->answers + n);
-    char *p = (char *)(b->tags + FIXED_TAGS + 2 * n);
-    b->queue = strcpy(p, queue);
-    p += strlen(queue) + 1;
-    for (size_t i = 0; i < n; i++) {
-        b->users[i] = strcpy(p, users[i]);
-        p += strlen(users[i]) + 1;
-    }
+    b->akey = strcpy((char *)(b->tags + FIXED_TAGS + 2 * n), akey);
     return b;
 }
 
@@ -105,40 +103,60 @@ static void batch_reply(struct batch *b, const struct tag *t,
     } else if (t->kind == TAG_RANK && rep->type == REDIS_REPLY_INTEGER) {
         a->state = RANKS_WAITING;
         a->rank = rep->integer + 1;
-    } else if (t->kind == TAG_ADMITTED && a->state != RANKS_WAITING) {
+    } else if (t->kind == TAG_ADMITTED) {
         int in = (rep->type == REDIS_REPLY_INTEGER && rep->integer) ||
                  rep->type == REDIS_REPLY_STRING;
         a->state = in ? RANKS_ADMITTED : RANKS_GONE;
     }
 }
 
-/* The batch ends when its last reply is in. */
+/* The batch ends when its last reply is in; it is handed over once every
+ * batch asked before it has been. A batch whose users all wait needs one
+ * round trip, another two (see on_reply), so a later batch can end first:
+ * holding it back keeps the promise that answers come in the order asked,
+ * which the hub relies on (an older answer never overwrites a newer). */
 static void batch_release(struct batch *b)
 {
+    struct ranks *r = b->r;
     if (--b->outstanding > 0)
         return;
-    if (b->failed)
-        atomic_fetch_add(&b->r->stats.errors, 1);
-    b->fn(b->arg, b->queue, !b->failed, &b->totals, b->users, b->answers,
-          b->n);
-    free(b);
+    b->done = 1;
+    while (r->head && r->head->done) {
+        b = r->head;
+        if (!(r->head = b->next)) /* unlinked first: fn may ask again */
+            r->tail = &r->head;
+        if (b->failed)
+            atomic_fetch_add(&r->stats.errors, 1);
+        b->fn(b->arg, b->queue, !b->failed, &b->totals, b->users, b->answers,
+              b->n);
+        free(b);
+    }
 }
+
+static int send_cmd(redisAsyncContext *ac, struct tag *t, const char *cmd,
+                    const char *key, const char *member);
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    (void)ac;
     struct tag *t = privdata;
-    batch_reply(t->b, t, reply);
-    batch_release(t->b);
+    struct batch *b = t->b;
+    batch_reply(b, t, reply);
+    /* Only a user ZRANK did not find needs the admitted set asked; the
+     * question goes out from here, a round trip later. */
+    if (t->kind == TAG_RANK && !b->failed &&
+        b->answers[t->index].state != RANKS_WAITING &&
+        send_cmd(ac, t + 1, b->adm, b->akey, b->users[t->index]) < 0)
+        b->failed = 1;
+    batch_release(b);
 }
 
-static int send_cmd(struct ranks *r, struct tag *t, const char *cmd,
+static int send_cmd(redisAsyncContext *ac, struct tag *t, const char *cmd,
                     const char *key, const char *member)
 {
     const char *argv[3] = {cmd, key, member};
     size_t lens[3] = {strlen(cmd), strlen(key), member ? strlen(member) : 0};
-    if (redisAsyncCommandArgv(r->ac, on_reply, t, member ? 3 : 2, argv,
-                              lens) != REDIS_OK)
+    if (redisAsyncCommandArgv(ac, on_reply, t, member ? 3 : 2, argv, lens) !=
+        REDIS_OK)
         return -1;
     t->b->outstanding++;
     return 0;
@@ -151,31 +169,31 @@ int ranks_query(struct ranks *r, const char *queue, const char *const *users,
     if (!r->up || ranks_key(r->cfg->waiting_key, queue, wkey, sizeof wkey) < 0 ||
         ranks_key(r->cfg->admitted_key, queue, akey, sizeof akey) < 0)
         return -1;
-    struct batch *b = batch_new(queue, users, n);
+    struct batch *b = batch_new(queue, users, n, akey);
     if (!b)
         return -1;
     b->r = r;
     b->fn = fn;
     b->arg = arg;
     int set = r->cfg->admitted_type == SSE_ADMITTED_SET;
-    const char *adm = set ? "SISMEMBER" : "ZSCORE";
+    b->adm = set ? "SISMEMBER" : "ZSCORE";
+    *r->tail = b;
+    r->tail = &b->next;
     /* Counted up as commands go out; the batch is freed by the last
      * reply, which hiredis delivers even when the link drops (NULL). The
      * hold keeps a reply that comes early from ending it too soon. */
     b->outstanding = 1;
     b->tags[0] = (struct tag){b, 0, TAG_COUNT};
     b->tags[1] = (struct tag){b, 0, TAG_ADMITTED_COUNT};
-    int rc = send_cmd(r, &b->tags[0], "ZCARD", wkey, NULL);
+    int rc = send_cmd(r->ac, &b->tags[0], "ZCARD", wkey, NULL);
     if (rc == 0)
-        rc = send_cmd(r, &b->tags[1], set ? "SCARD" : "ZCARD", akey, NULL);
+        rc = send_cmd(r->ac, &b->tags[1], set ? "SCARD" : "ZCARD", akey, NULL);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct tag *t = &b->tags[FIXED_TAGS + 2 * i];
         b->answers[i].state = RANKS_GONE;
         t[0] = (struct tag){b, (uint32_t)i, TAG_RANK};
         t[1] = (struct tag){b, (uint32_t)i, TAG_ADMITTED};
-        rc = send_cmd(r, &t[0], "ZRANK", wkey, b->users[i]);
-        if (rc == 0)
-            rc = send_cmd(r, &t[1], adm, akey, b->users[i]);
+        rc = send_cmd(r->ac, &t[0], "ZRANK", wkey, b->users[i]);
     }
     atomic_fetch_add(&r->stats.queries, 1);
     b->failed |= rc < 0;
@@ -297,6 +315,7 @@ struct ranks *ranks_new(struct event_base *base, const struct sse_redis_cfg *cfg
         return NULL;
     }
     *r = (struct ranks){.base = base, .cfg = cfg, .on_up = on_up, .arg = arg};
+    r->tail = &r->head;
     backoff_init(&r->backoff, cfg->reconnect.initial_ms, cfg->reconnect.max_ms);
     if (cfg->tls.enabled && !(r->tls = rtls_new(base, cfg, err, errlen))) {
         free(r);

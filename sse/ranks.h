@@ -5,16 +5,21 @@
  * redis.admitted_key): a ZSET of waiting users scored by join time, and a
  * ZSET or SET of admitted users. A user's rank is ZRANK + 1.
  *
- * ranks_query asks about a batch of users of one queue in one pipelined
- * round trip (ZCARD of both sets, then ZRANK and ZSCORE/SISMEMBER per
- * user; SCARD when admitted users are a SET) on hiredis's
- * async client, attached to the daemon's libevent loop. The answer comes
- * to a callback once every reply is in. While Redis is unreachable,
+ * ranks_query asks about a batch of users of one queue, pipelined on
+ * hiredis's async client attached to the daemon's libevent loop: ZCARD of
+ * both sets (SCARD when admitted users are a SET) and ZRANK per user; then,
+ * as each ZRANK reply comes, ZSCORE (SISMEMBER) for a user ZRANK did not
+ * find, the only one whose admission matters. A batch whose users all
+ * wait takes one round trip, another two. The answer comes to a callback
+ * once every reply is in, and the callbacks come in the order the batches
+ * were asked. While Redis is unreachable,
  * queries fail at once, the client reconnects with backoff, and `on_up`
  * fires when it is back so that the caller can recompute everything.
  *
- * Loop thread only. A batch copies the names it is given: the caller may
- * free them as soon as ranks_query returns.
+ * Loop thread only. A batch borrows the queue name, the users array and
+ * the names in it: they must stay valid until fn has been called (hiredis
+ * copies each command as it is sent; the batch keeps the pointers only to
+ * hand them to fn and to name the queue in a log line).
  */
 #ifndef OUTBOX_SSE_RANKS_H
 #define OUTBOX_SSE_RANKS_H

@@ -24,6 +24,7 @@
 #define DRAIN_TICK_MS 20
 #define TRIM_AFTER 1000 /* connections gone before memory is trimmed */
 #define HEARTBEAT_TICK_MS 100
+#define STATUS_CODES 600 /* HTTP status codes are 100..599 */
 
 /* One request being served: a stream, or a poll waiting for its answer. */
 struct conn {
@@ -63,6 +64,9 @@ struct server {
     struct mseries *sent_rank, *sent_confirm, *sent_gone, *pings, *dropped,
         *streams_total, *refused;
     struct mfamily *responses;
+    /* responses' series by status code, each looked up once, on its first
+     * response, so that /metrics still lists only the codes answered */
+    struct mseries *response_series[STATUS_CODES];
     struct mseries *header_timeouts;
 };
 
@@ -70,9 +74,16 @@ struct server {
 
 static void count_response(struct server *s, int code)
 {
-    char label[8];
-    snprintf(label, sizeof label, "%d", code);
-    mseries_add(metrics_series(s->responses, label), 1);
+    int known = code >= 0 && code < STATUS_CODES;
+    struct mseries *ser = known ? s->response_series[code] : NULL;
+    if (!ser) {
+        char label[8];
+        snprintf(label, sizeof label, "%d", code);
+        ser = metrics_series(s->responses, label);
+        if (known)
+            s->response_series[code] = ser;
+    }
+    mseries_add(ser, 1);
 }
 
 static void cors(struct server *s, struct evhttp_request *req)

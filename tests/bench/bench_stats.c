@@ -1,4 +1,5 @@
 #include "tests/bench/bench.h"
+#include "tests/harness/th.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -87,19 +88,11 @@ long bench_payload_seq(const void *payload, size_t len)
 
 static void rss_sample(struct bench_rss *r, int pid)
 {
-    char path[64], line[256];
-    long kb;
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *fp = fopen(path, "r");
-    while (fp && fgets(line, sizeof line, fp)) {
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1 &&
-            kb > atomic_load(&r->max_rss_kb))
-            atomic_store(&r->max_rss_kb, kb);
-        else if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-            atomic_store(&r->hwm_kb, kb);
-    }
-    if (fp)
-        fclose(fp);
+    long kb = th_proc_status_kb(pid, "VmRSS");
+    if (kb > atomic_load(&r->max_rss_kb))
+        atomic_store(&r->max_rss_kb, kb);
+    if ((kb = th_proc_status_kb(pid, "VmHWM")) >= 0)
+        atomic_store(&r->hwm_kb, kb);
 }
 
 static void *rss_thread(void *arg)

@@ -10,18 +10,13 @@
 # bench-sse-rss.png (server RSS against streams, outbox-sse and nchan);
 # a plot whose data is missing is skipped with a note. Installs
 # gnuplot-nox with apt-get when gnuplot is missing.
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-data=${1:-${OUTBOX_BENCH_BUILD:-$here/build}/bench-data}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_help "${1:-}"
+data=${1:-$build/bench-data}
 out=${2:-$here/docs}
-case "${1:-}" in
-  -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-esac
 if ! command -v gnuplot >/dev/null; then
   echo "installing gnuplot-nox" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >&2
+  bench_apt_install gnuplot-nox
 fi
 mkdir -p "$out"
 term='set terminal pngcairo size 1000,600 font "sans,11"'

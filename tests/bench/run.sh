@@ -19,16 +19,9 @@
 # The default run (three rounds of 1,000,000 events, 20 s of paced commits
 # per latency line, the peer included) takes 5 to 10 minutes on two cores.
 # OUTBOX_BENCH_BUILD picks another build directory.
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${OUTBOX_BENCH_BUILD:-$here/build}
-case "${1:-}" in
-  -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
-             "$build/tests/outbox-bench" --help 2>&1 || true; exit 0 ;;
-esac
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target outbox-bench >/dev/null
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_help "${1:-}" "$build/tests/outbox-bench"
+bench_build outbox-bench
 peer="$here/tests/bench/peer"
 case " $* " in
   *" --no-peer "*) ;;
@@ -43,6 +36,4 @@ case " $* " in
        echo "bench: node/npm not installed: the peer relay will not run" >&2
      fi ;;
 esac
-out="$build/bench-$(date +%Y%m%d-%H%M%S).txt"
-"$build/tests/outbox-bench" --data "$build/bench-data" "$@" | tee "$out"
-echo "(saved in $out)" >&2
+bench_tee bench "" "$build/tests/outbox-bench" --data "$build/bench-data" "$@"

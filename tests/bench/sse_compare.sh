@@ -17,13 +17,8 @@
 # limit is 20,000 here), 10,000 subscribers for latency, 5 waves per size.
 # About 4 to 8 minutes on two shared cores. Options after the defaults win.
 # The output goes to stdout and to build/sse-compare-DATE.txt.
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${OUTBOX_BENCH_BUILD:-$here/build}
-case "${1:-}" in
-  -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-esac
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_help "${1:-}"
 if [ ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || ! command -v nginx >/dev/null; then
   echo "installing nginx-light libnginx-mod-nchan" >&2
   # Keep the packaged service from starting where no policy says so.
@@ -33,16 +28,10 @@ if [ ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || ! command -v nginx >/d
     chmod +x /usr/sbin/policy-rc.d
     made_policy=1
   fi
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    nginx-light libnginx-mod-nchan >&2
+  bench_apt_install nginx-light libnginx-mod-nchan
   [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target outbox-sse-bench >/dev/null
-ulimit -n "$(ulimit -Hn)"
-echo "RLIMIT_NOFILE: soft $(ulimit -Sn), hard $(ulimit -Hn)" >&2
-out="$build/sse-compare-$(date +%Y%m%d-%H%M%S).txt"
-{ echo "command: tests/bench/sse_compare.sh $*"
-  "$build/tests/outbox-sse-bench" --system both --conns 9000 "$@"; } | tee "$out"
-echo "(saved in $out)" >&2
+bench_build outbox-sse-bench
+bench_raise_nofile
+bench_tee sse-compare "command: tests/bench/sse_compare.sh $*" \
+  "$build/tests/outbox-sse-bench" --system both --conns 9000 "$@"

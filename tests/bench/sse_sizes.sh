@@ -9,13 +9,8 @@
 # and writes build/bench-data/sse-rss.dat: "streams outbox-sse_MiB
 # nchan_MiB", the daemon's and the nginx worker's VmRSS with every stream
 # holding its first rank. Each run's full output stays in build/.
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${OUTBOX_BENCH_BUILD:-$here/build}
-case "${1:-}" in
-  -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-esac
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_help "${1:-}"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(2000 5000 9000)
 mkdir -p "$build/bench-data"

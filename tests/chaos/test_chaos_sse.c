@@ -35,20 +35,6 @@
 #define CLIENTS (QUEUES * PER_QUEUE)
 #define SLACK (1 << 20) /* metric series, hash tables grown on the way */
 
-static long rss_of(pid_t pid)
-{
-    char path[64], line[256];
-    long kb = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *fp = fopen(path, "r");
-    while (fp && fgets(line, sizeof line, fp))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (fp)
-        fclose(fp);
-    return kb * 1024;
-}
-
 /* Right rank while waiting; one confirm (and the end) once admitted. */
 static int agrees(struct sse_client *c)
 {
@@ -105,7 +91,7 @@ static void test_sse_chaos(void **state)
                                        "  heartbeat_interval: 1s\n",
                                    "queues:\n  refresh_interval: 1s\n"), 0);
     sse_env_pump(&e, 500);
-    long base_rss = rss_of(e.sse.pid);
+    long base_rss = th_proc_rss(e.sse.pid);
     long long base_heap = sse_env_metric(&e, "process_heap_bytes");
     for (int i = 0; i < CLIENTS; i++) {
         snprintf(q, sizeof q, "q%d", i / PER_QUEUE);
@@ -118,7 +104,7 @@ static void test_sse_chaos(void **state)
         c[i].reconnect = 1;
     }
     assert_int_equal(all_agree(&e, c, 60000), 0);
-    long peak_rss = rss_of(e.sse.pid);
+    long peak_rss = th_proc_rss(e.sse.pid);
 
     /* Redis goes away; the queues move while it is back but unannounced. */
     assert_true(sse_env_redis(&e, "SAVE") >= 0);
@@ -150,7 +136,7 @@ static void test_sse_chaos(void **state)
         assert_int_equal(c[i].foreign, 0);
 
     /* Everyone leaves: the memory the streams took goes back. */
-    long loaded = rss_of(e.sse.pid);
+    long loaded = th_proc_rss(e.sse.pid);
     long long loaded_heap = sse_env_metric(&e, "process_heap_bytes");
     for (int i = 0; i < CLIENTS; i++) {
         c[i].reconnect = 0;
@@ -165,7 +151,7 @@ static void test_sse_chaos(void **state)
     fprintf(stderr, "daemon heap: %lld KiB at start, %lld with 5,000 streams, "
             "%lld after they left; RSS %ld, %ld, %ld KiB (peak before the "
             "kill %ld)\n", base_heap >> 10, loaded_heap >> 10, heap >> 10,
-            base_rss >> 10, loaded >> 10, rss_of(e.sse.pid) >> 10, peak_rss >> 10);
+            base_rss >> 10, loaded >> 10, th_proc_rss(e.sse.pid) >> 10, peak_rss >> 10);
     if (getenv("OUTBOX_SANITIZED"))
         fprintf(stderr, "sanitizer build: malloc's count is the sanitizer's; "
                 "LeakSanitizer at the daemon's exit checks instead\n");

@@ -269,6 +269,32 @@ int th_alive(struct th_proc *p)
     return 1;
 }
 
+long th_proc_status_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    size_t fl = strlen(field);
+    long kb = -1;
+    if (pid <= 0) /* th_proc keeps an ended process's status there */
+        return -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return -1;
+    while (fgets(line, sizeof line, fp))
+        if (!strncmp(line, field, fl) && line[fl] == ':') {
+            kb = strtol(line + fl + 1, NULL, 10);
+            break;
+        }
+    fclose(fp);
+    return kb;
+}
+
+long th_proc_rss(pid_t pid)
+{
+    long kb = th_proc_status_kb(pid, "VmRSS");
+    return kb < 0 ? -1 : kb * 1024;
+}
+
 int th_stop(struct th_proc *p, int timeout_ms, int *waited_ms)
 {
     int waited = 0, st;

@@ -108,6 +108,13 @@ void th_kill(struct th_proc *p);
 /* 1 while the process runs. */
 int th_alive(struct th_proc *p);
 
+/* The "FIELD:  N kB" line of /proc/PID/status ("VmRSS", "VmHWM",
+ * "RssShmem", ...), in kB; -1 when the process or the field is missing.
+ * Touches no shared state: any thread may call it. */
+long th_proc_status_kb(pid_t pid, const char *field);
+/* A process's resident set (VmRSS) in bytes; -1 when unreadable. */
+long th_proc_rss(pid_t pid);
+
 /* Runs a program to its end (at most timeout_ms, then SIGKILL); its
  * output goes to DIR/NAME.log. Returns its exit status or -1. */
 int th_run(const char *name, const char *dir, char *const argv[],

@@ -140,16 +140,7 @@ int relay_env_load_wait(struct th_proc *p, int timeout_ms)
 
 long relay_env_relay_rss(struct relay_env *e)
 {
-    char path[64], line[256];
-    long kb = 0;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)e->relay.pid);
-    FILE *fp = fopen(path, "r");
-    while (fp && fgets(line, sizeof line, fp))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (fp)
-        fclose(fp);
-    return kb * 1024;
+    return th_proc_rss(e->relay.pid);
 }
 
 int relay_env_load(struct relay_env *e, long events, long seed, long big,

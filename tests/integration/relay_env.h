@@ -56,7 +56,7 @@ int relay_env_load_start(struct relay_env *e, struct th_proc *p, long events,
                          long seed, long big, long id_base);
 int relay_env_load_wait(struct th_proc *p, int timeout_ms);
 
-/* Resident memory of the relay in bytes (0 when unknown). */
+/* Resident memory of the relay in bytes (-1 when unknown). */
 long relay_env_relay_rss(struct relay_env *e);
 
 /* SHOW MASTER STATUS: where the binlog ends now. 0 or -1. */

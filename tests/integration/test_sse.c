@@ -100,6 +100,18 @@ static int poll_status(struct sse_env *e, const char *path_and_query)
     return sse_env_raw(e, req, resp, sizeof resp);
 }
 
+/* The same with a subscribe token added to the target's query. */
+static int poll_with_token(struct sse_env *e, const char *target,
+                           const char *tok)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s%ctoken=%s", target,
+             strchr(target, '?') ? '&' : '?', tok);
+    return poll_status(e, path);
+}
+
+#define BOB "/v1/queues/q1/users/bob" /* bob's state, for polling clients */
+
 static void test_tokens_and_bad_requests(void **state)
 {
     (void)state;
@@ -109,23 +121,19 @@ static void test_tokens_and_bad_requests(void **state)
                                    NULL), 0);
     assert_int_equal(sse_env_redis(&e, "ZADD queue:q1:waiting 1 alice 2 bob"), 2);
 
-    assert_int_equal(poll_status(&e, "/v1/queues/q1/users/bob"), 401);
+    assert_int_equal(poll_status(&e, BOB), 401);
     assert_int_equal(sse_env_token(&e, "q1", "bob", 60, tok, sizeof tok), 0);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 200);
+    assert_int_equal(poll_with_token(&e, BOB, tok), 200);
     tok[strlen(tok) - 2] ^= 1; /* a signature that is not ours */
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 401);
+    assert_int_equal(poll_with_token(&e, BOB, tok), 401);
     assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q1", "bob",
                            (int64_t)time(NULL) - 1, tok, sizeof tok) > 0);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 401); /* expired */
+    assert_int_equal(poll_with_token(&e, BOB, tok), 401); /* expired */
     token_for("q1", "alice", 60, tok);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 403); /* another user */
+    assert_int_equal(poll_with_token(&e, BOB, tok), 403); /* another user */
     token_for("q2", "bob", 60, tok);
-    snprintf(path, sizeof path, "/v1/queues/q1/events?user=bob&token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 403); /* another queue */
+    assert_int_equal(poll_with_token(&e, "/v1/queues/q1/events?user=bob", tok),
+                     403); /* another queue */
 
     /* The state itself, for polling clients. */
     token_for("q1", "bob", 60, tok);
@@ -156,8 +164,7 @@ static void test_tokens_and_bad_requests(void **state)
     free(huge);
     assert_true(code >= 400 && code < 500);
     assert_int_equal(sse_env_raw(&e, "GARBAGE\r\n\r\n", resp, sizeof resp), 400);
-    snprintf(path, sizeof path, "/v1/queues/q1/users/bob?token=%s", tok);
-    assert_int_equal(poll_status(&e, path), 200); /* still serving */
+    assert_int_equal(poll_with_token(&e, BOB, tok), 200); /* still serving */
     assert_int_equal(sse_env_metric(&e, "sse_http_responses_total{code=\"401\"}"), 3);
 
     /* CORS: the listed origin is allowed, another is not; preflight. */
@@ -279,6 +286,61 @@ static void test_burst_is_coalesced(void **state)
     for (int i = 3; i < 10; i++)
         assert_int_equal(c[i].last_rank, i - 2);
     close_clients(c, 10);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
+/* ---- waiting, admitted and gone in one batch -------------------------- */
+
+/* How often Redis ran a command since the last CONFIG RESETSTAT. */
+static long long calls(struct sse_env *e, const char *cmd)
+{
+    char key[64];
+    redisReply *r = redisCommand(e->rc, "INFO commandstats");
+    snprintf(key, sizeof key, "cmdstat_%s:calls=", cmd);
+    const char *p = r && r->str ? strstr(r->str, key) : NULL;
+    long long n = p ? atoll(p + strlen(key)) : 0;
+    if (r)
+        freeReplyObject(r);
+    return n;
+}
+
+static int told(struct sse_client *c) { return c->ranks > 0 || c->closed; }
+
+static void test_every_state(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client c[4];
+    const char *users[4] = {"w1", "w2", "in", "out"};
+    char tok[TOKEN_MAX];
+    assert_int_equal(sse_env_start(&e, NULL, "queues:\n  refresh_interval: 60s\n"), 0);
+    assert_int_equal(sse_env_redis(&e, "ZADD queue:q:waiting 1 w1 2 w2"), 2);
+    assert_int_equal(sse_env_redis(&e, "ZADD queue:q:admitted 1 in"), 1);
+    for (int i = 0; i < 4; i++) {
+        token_for("q", users[i], 600, tok);
+        assert_int_equal(sse_client_open(&e, &c[i], "q", users[i], tok, 0), 0);
+    }
+    assert_int_equal(pump_until(&e, c, 4, told, 5000), 0);
+    assert_int_equal(c[0].last_rank, 1);
+    assert_int_equal(c[1].last_rank, 2);
+    assert_true(c[2].confirms == 1 && c[2].closed && !c[2].ranks);
+    assert_true(c[3].gones == 1 && c[3].closed && !c[3].ranks);
+    sse_env_pump(&e, 100);
+
+    /* w1 is admitted: the recompute asks ZRANK of both watchers left, and
+     * the admitted set only of w1, whom ZRANK did not find. */
+    assert_true(sse_env_redis(&e, "CONFIG RESETSTAT") >= -1);
+    assert_int_equal(sse_env_redis(&e, "ZREM queue:q:waiting w1"), 1);
+    assert_int_equal(sse_env_redis(&e, "ZADD queue:q:admitted 2 w1"), 1);
+    assert_int_equal(sse_env_publish(&e, "q", 1), 0);
+    int64_t end = sse_env_now_ms() + 5000;
+    while (!(c[0].closed && c[1].last_rank == 1) && sse_env_now_ms() < end)
+        sse_env_pump(&e, 20);
+    assert_true(c[0].confirms == 1 && c[0].closed);
+    assert_int_equal(c[1].last_rank, 1);
+    assert_int_equal(calls(&e, "zrank"), 2);
+    assert_int_equal(calls(&e, "zscore"), 1);
+    close_clients(c, 4);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
@@ -404,6 +466,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tokens_and_bad_requests),
         cmocka_unit_test(test_thousand_clients),
         cmocka_unit_test(test_burst_is_coalesced),
+        cmocka_unit_test(test_every_state),
         cmocka_unit_test(test_slow_reader_cut_off),
         cmocka_unit_test(test_redis_restart),
         cmocka_unit_test(test_drain),
