@@ -1134,6 +1134,13 @@ const char *binlog_type_name(int type)
     case BL_MARIA_GTID: return "GTID";
     case BL_MARIA_GTID_LIST: return "GTID_LIST";
     case BL_MARIA_START_ENCRYPTION: return "START_ENCRYPTION";
+    case BL_MARIA_QUERY_COMPRESSED: return "QUERY_COMPRESSED";
+    case BL_MARIA_WRITE_ROWS_COMPRESSED_V1: case BL_MARIA_WRITE_ROWS_COMPRESSED:
+        return "WRITE_ROWS_COMPRESSED";
+    case BL_MARIA_UPDATE_ROWS_COMPRESSED_V1: case BL_MARIA_UPDATE_ROWS_COMPRESSED:
+        return "UPDATE_ROWS_COMPRESSED";
+    case BL_MARIA_DELETE_ROWS_COMPRESSED_V1: case BL_MARIA_DELETE_ROWS_COMPRESSED:
+        return "DELETE_ROWS_COMPRESSED";
     default: return "unknown";
     }
 }

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "relay/mariadb_zip.h"
 
 #define CACHE_SLOTS 16
 #define SCRATCH_LEN 65536
@@ -61,6 +62,7 @@ struct pipeline {
     struct outbox_cell *cells;
     size_t cells_cap;
     struct binlog_scratch scratch;
+    struct binlog_scratch inflated; /* log_bin_compress's records, opened */
     /* metrics */
     struct mfamily *events_f, *bytes_f;
     struct mseries *dlq, *skipped;
@@ -94,6 +96,7 @@ struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
     p->schema_names = calloc(p->ntables, sizeof *p->schema_names);
     p->scratch = (struct binlog_scratch){malloc(SCRATCH_LEN), SCRATCH_LEN,
                                          SCRATCH_MAX};
+    p->inflated = (struct binlog_scratch){NULL, 0, SCRATCH_MAX};
     if (!p->tables || !p->schema_names || !p->scratch.buf)
         goto fail;
     for (size_t i = 0; i < p->ntables; i++)
@@ -144,6 +147,7 @@ void pipeline_free(struct pipeline *p)
     free(p->cells);
     pos_free(&p->skip);
     binlog_scratch_free(&p->scratch);
+    binlog_scratch_free(&p->inflated);
     free(p);
 }
 
@@ -255,8 +259,16 @@ static int on_query(struct pipeline *p, const struct binlog_header *h,
                     char *err, size_t errlen)
 {
     struct binlog_query q;
+    size_t n;
     if (binlog_parse_query(&p->fmt, body, len, &q, err, errlen) < 0)
         return -1;
+    if (h->type == BL_MARIA_QUERY_COMPRESSED) {
+        if (mzip_inflate((const uint8_t *)q.sql, q.sql_len, &p->inflated, &n,
+                         err, errlen) < 0)
+            return -1;
+        q.sql = p->inflated.buf;
+        q.sql_len = n;
+    }
     if (starts_with(q.sql, q.sql_len, "BEGIN")) {
         if (!p->in_txn && txn_begin(p, h, stop) < 0)
             return -1;
@@ -429,11 +441,22 @@ static int on_rows(struct pipeline *p, const struct binlog_header *h,
                    int *fatal, char *err, size_t errlen)
 {
     struct binlog_rows r;
-    if (binlog_parse_rows(h, &p->fmt, body, len, &r, err, errlen) < 0)
+    struct binlog_header plain = *h; /* log_bin_compress: the layout's type */
+    plain.type = (uint8_t)mzip_plain_type(h->type);
+    if (binlog_parse_rows(&plain, &p->fmt, body, len, &r, err, errlen) < 0)
         return fail(fatal, 1, err, errlen, "%s", err);
     struct mapped *s = slot_for(p, r.table_id);
     if (!s || r.kind != 'w' || p->txn_skip)
         return 0; /* another table, an UPDATE/DELETE, or delivered before */
+    size_t n;
+    if (mzip_is_compressed(h->type)) {
+        if (mzip_inflate(r.p, (size_t)(r.end - r.p), &p->inflated, &n, err,
+                         errlen) < 0)
+            return fail(fatal, 1, err, errlen, "%s at %s:%u", err, p->file,
+                        h->log_pos);
+        r.p = (const uint8_t *)p->inflated.buf;
+        r.end = r.p + n;
+    }
     if (!p->in_txn && txn_begin(p, h, stop) < 0)
         return fail(fatal, 0, err, errlen, "stopped");
     int got;
@@ -447,6 +470,8 @@ static int on_rows(struct pipeline *p, const struct binlog_header *h,
         }
     if (p->scratch.cap > SCRATCH_LEN)
         binlog_scratch_free(&p->scratch); /* regrows on the next row */
+    if (p->inflated.cap > SCRATCH_LEN)
+        binlog_scratch_free(&p->inflated);
     return got < 0 ? fail(fatal, 1, err, errlen, "%s", err) : 0;
 }
 
@@ -458,8 +483,6 @@ static int on_payload(struct pipeline *p, const struct binlog_header *outer,
 
 /* ---- dispatch --------------------------------------------------------- */
 
-static int is_compressed_rows(int type) { return type >= 166 && type <= 171; }
-
 static int dispatch(struct pipeline *p, const struct binlog_header *h,
                     const uint8_t *body, size_t len, const atomic_int *stop,
                     int *fatal, char *err, size_t errlen)
@@ -470,7 +493,7 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
     case BL_MYSQL_GTID_TAGGED:
         rc = on_gtid(p, h, body, len, stop, err, errlen);
         break;
-    case BL_QUERY:
+    case BL_QUERY: case BL_MARIA_QUERY_COMPRESSED:
         rc = on_query(p, h, body, len, stop, err, errlen);
         break;
     case BL_XID:
@@ -480,6 +503,9 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
         return on_table_map(p, body, len, fatal, err, errlen);
     case BL_WRITE_ROWS_V1: case BL_UPDATE_ROWS_V1: case BL_DELETE_ROWS_V1:
     case BL_WRITE_ROWS: case BL_UPDATE_ROWS: case BL_DELETE_ROWS:
+    case BL_MARIA_WRITE_ROWS_COMPRESSED_V1: case BL_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+    case BL_MARIA_DELETE_ROWS_COMPRESSED_V1: case BL_MARIA_WRITE_ROWS_COMPRESSED:
+    case BL_MARIA_UPDATE_ROWS_COMPRESSED: case BL_MARIA_DELETE_ROWS_COMPRESSED:
         return on_rows(p, h, body, len, stop, fatal, err, errlen);
     case BL_TRANSACTION_PAYLOAD:
         return on_payload(p, h, body, len, stop, fatal, err, errlen);
@@ -496,14 +522,12 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
     case BL_MARIA_GTID_LIST: case BL_MARIA_START_ENCRYPTION:
         return 0; /* handled by the caller, or nothing to do */
     default:
-        if (p->txn_outbox || is_compressed_rows(h->type))
+        if (p->txn_outbox)
             return fail(fatal, 1, err, errlen,
                         "binlog event type %u (%s) in a transaction of an "
                         "outbox table at %s:%u cannot be decoded; nothing "
-                        "was skipped: the relay stops here%s", h->type,
-                        binlog_type_name(h->type), p->file, h->log_pos,
-                        is_compressed_rows(h->type)
-                            ? " (turn log_bin_compress off)" : "");
+                        "was skipped: the relay stops here", h->type,
+                        binlog_type_name(h->type), p->file, h->log_pos);
         log_debug("binlog", "skipping event type %u at %s:%u", h->type,
                   p->file, h->log_pos);
         return 0;

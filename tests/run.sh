@@ -34,7 +34,7 @@ done
 packages=(
   build-essential cmake pkg-config git
   libmariadb-dev librdkafka-dev libhiredis-dev libyaml-dev libevent-dev
-  libssl-dev libzstd-dev libsystemd-dev libcmocka-dev
+  libssl-dev libzstd-dev zlib1g-dev libsystemd-dev libcmocka-dev
   mariadb-server mariadb-client redis-server kcat curl procps
   chromium dpkg-dev rpm lintian systemd man-db adduser
 )

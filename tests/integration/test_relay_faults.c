@@ -179,6 +179,41 @@ static void test_minimal_metadata_and_ddl(void **state)
     relay_env_stop(&e);
 }
 
+/* Events of the given kind (SHOW BINLOG EVENTS' Event_type contains it)
+ * in the server's first binlog. */
+static int binlog_events_like(struct relay_env *e, const char *kind)
+{
+    MYSQL *db = th_mariadb_connect(&e->db);
+    int n = -1;
+    if (db && mysql_query(db, "SHOW BINLOG EVENTS") == 0) {
+        MYSQL_RES *res = mysql_store_result(db);
+        MYSQL_ROW row;
+        for (n = 0; res && (row = mysql_fetch_row(res));)
+            n += row[2] && strstr(row[2], kind) != NULL;
+        mysql_free_result(res);
+    }
+    if (db)
+        mysql_close(db);
+    return n;
+}
+
+/* MariaDB's log_bin_compress: rows (and statements) over the minimum
+ * length are written zlib-compressed; they arrive as any others. */
+static void test_compressed_binlog(void **state)
+{
+    (void)state;
+    static const char *const zip[] = {"--log-bin-compress=ON",
+                                      "--log-bin-compress-min-len=10", NULL};
+    struct relay_env e;
+    assert_int_equal(relay_env_start(&e, "at_least_once", zip), 0);
+    assert_int_equal(relay_env_run_relay(&e), 0);
+    assert_int_equal(relay_env_load(&e, 3000, 6, 2, 0), 0);
+    assert_int_equal(relay_env_wait_caught_up(&e, 120000), 0);
+    assert_int_equal(relay_env_verify(&e, 1), 0);
+    assert_true(binlog_events_like(&e, "compressed") > 100);
+    relay_env_stop(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_statement_format_refused),
         cmocka_unit_test(test_purged_binlog_refused),
         cmocka_unit_test(test_minimal_metadata_and_ddl),
+        cmocka_unit_test(test_compressed_binlog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,3 +27,5 @@ outbox_unit_test(test_row_format SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_row
                  LIBS outbox_relay_core)
 outbox_unit_test(test_sink SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sink.c
                  LIBS outbox_relay_core outbox_config)
+outbox_unit_test(test_mariadb_zip SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_mariadb_zip.c
+                 LIBS outbox_relay_core)
