@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "tests/harness/th.h"
+#include "tests/bench/bench_seq.h"
 
 #define BENCH_MAX_PROPS 16
 
@@ -52,8 +53,6 @@ size_t bench_payload(char *buf, size_t cap, long seq, int size);
 void bench_event_id(char *buf, size_t cap, long seq);
 void bench_key(char *buf, size_t cap, long seq, int keys);
 const char *bench_type(long seq);
-/* The seq of a payload, or -1. */
-long bench_payload_seq(const void *payload, size_t len);
 
 /* Calls one(arg, i) for i = from, from+step, ... below n, call i due at
  * t0 + i/rate (later when calls run late: far behind, it starts again

@@ -72,18 +72,6 @@ size_t bench_payload(char *buf, size_t cap, long seq, int size)
     return len + 2;
 }
 
-long bench_payload_seq(const void *payload, size_t len)
-{
-    static const char prefix[] = "{\"seq\":";
-    const char *p = payload;
-    if (!p || len < sizeof prefix || memcmp(p, prefix, sizeof prefix - 1))
-        return -1;
-    long seq = 0;
-    for (size_t i = sizeof prefix - 1; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-        seq = seq * 10 + (p[i] - '0');
-    return seq;
-}
-
 /* ---- RSS ---------------------------------------------------------------- */
 
 static void rss_sample(struct bench_rss *r, int pid)

@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/bench/bench_seq.h"
+
 enum { TAP_READ, TAP_PRODUCE, TAP_ACK };
 
 static _Atomic(int64_t) *tap; /* 3 * tap_n, NULL: not tapping */
@@ -70,18 +72,6 @@ __attribute__((constructor)) static void tap_init(void)
     tap = m;
 }
 
-/* The seq of a payload that begins {"seq":N, or -1. */
-static long seq_of(const char *p, size_t len)
-{
-    static const char prefix[] = "{\"seq\":";
-    if (!p || len < sizeof prefix || memcmp(p, prefix, sizeof prefix - 1))
-        return -1;
-    long seq = 0;
-    for (size_t i = sizeof prefix - 1; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-        seq = seq * 10 + (p[i] - '0');
-    return seq;
-}
-
 static void note(int what, long seq, int64_t t)
 {
     if (seq < tap_first || seq >= tap_first + tap_n)
@@ -105,7 +95,7 @@ unsigned long mysql_net_read_packet(MYSQL *mysql)
     const char *p = (const char *)mysql->net.read_pos, *end = p + n;
     /* a rows event may hold several rows; each payload starts {"seq": */
     while ((p = memmem(p, (size_t)(end - p), key, sizeof key - 1))) {
-        note(TAP_READ, seq_of(p, (size_t)(end - p)), t);
+        note(TAP_READ, bench_payload_seq(p, (size_t)(end - p)), t);
         p += sizeof key - 1;
     }
     return n;
@@ -124,7 +114,7 @@ rd_kafka_error_t *rd_kafka_produceva(rd_kafka_t *rk, const rd_kafka_vu_t *vus,
         int64_t t = now_ns();
         for (size_t i = 0; i < cnt; i++)
             if (vus[i].vtype == RD_KAFKA_VTYPE_VALUE)
-                note(TAP_PRODUCE, seq_of(vus[i].u.mem.ptr, vus[i].u.mem.size),
+                note(TAP_PRODUCE, bench_payload_seq(vus[i].u.mem.ptr, vus[i].u.mem.size),
                      t);
     }
     return real(rk, vus, cnt);
@@ -133,7 +123,7 @@ rd_kafka_error_t *rd_kafka_produceva(rd_kafka_t *rk, const rd_kafka_vu_t *vus,
 static void tap_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     if (tap && !m->err)
-        note(TAP_ACK, seq_of(m->payload, m->len), now_ns());
+        note(TAP_ACK, bench_payload_seq(m->payload, m->len), now_ns());
     real_dr(rk, m, opaque);
 }
 
