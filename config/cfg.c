@@ -768,11 +768,14 @@ int cfg_load_for_main(const struct cfg_schema *schema, const char *path,
         fprintf(stderr, "%s\n", err);
         return 2;
     }
-    if (!check_config)
-        return -1;
+    return check_config ? cfg_report_ok(schema, path, out) : -1;
+}
+
+int cfg_report_ok(const struct cfg_schema *schema, const char *path, void *obj)
+{
     printf("# %s: configuration OK; effective values:\n", path);
-    cfg_print(schema, out, stdout);
-    cfg_free(schema, out);
+    cfg_print(schema, obj, stdout);
+    cfg_free(schema, obj);
     return 0;
 }
 

@@ -118,6 +118,10 @@ int cfg_load_string(const struct cfg_schema *schema, const char *name,
 int cfg_load_for_main(const struct cfg_schema *schema, const char *path,
                       int check_config, void *out);
 
+/* --check-config's success: says so, prints the effective configuration
+ * on stdout, frees obj's contents; returns 0. */
+int cfg_report_ok(const struct cfg_schema *schema, const char *path, void *obj);
+
 /* Releases what cfg_load allocated inside `obj` (not obj itself). */
 void cfg_free(const struct cfg_schema *schema, void *obj);
 

@@ -74,15 +74,9 @@ static int auth_validate(void *obj, const char **key, char *err,
         return -1;
     }
     /* Anyone holding the secret can mint tokens for any user and forge
-     * admissions: the sample's placeholder (public, in every package) and
-     * short keys are refused rather than trusted. */
+     * admissions: short keys are refused rather than trusted (and the
+     * sample's placeholder, by sse_cfg_check_secret). */
     *key = "secret";
-    if (a->mode == SSE_AUTH_HMAC && !strcmp(a->secret, SSE_SECRET_PLACEHOLDER)) {
-        snprintf(err, errlen, "the secret is still the sample's placeholder: "
-                 "set OUTBOX_SSE_SECRET or secret_file to 32 random bytes "
-                 "(e.g. `openssl rand -base64 32`)");
-        return -1;
-    }
     if (a->mode == SSE_AUTH_HMAC && strlen(a->secret) < SSE_SECRET_MIN) {
         snprintf(err, errlen, "the secret must be at least %d bytes",
                  SSE_SECRET_MIN);
@@ -250,3 +244,14 @@ static const struct cfg_field sse_fields[] = {
 const struct cfg_schema sse_cfg_schema = {
     "sse", sizeof(struct sse_cfg), sse_fields, NULL,
 };
+
+int sse_cfg_check_secret(const struct sse_cfg *c, char *err, size_t errlen)
+{
+    if (c->auth.mode != SSE_AUTH_HMAC || !c->auth.secret ||
+        strcmp(c->auth.secret, SSE_SECRET_PLACEHOLDER) != 0)
+        return 0;
+    snprintf(err, errlen, "auth.secret is still the sample's placeholder: "
+             "set OUTBOX_SSE_SECRET or secret_file to 32 random bytes "
+             "(e.g. `openssl rand -base64 32`)");
+    return -1;
+}

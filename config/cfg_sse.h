@@ -81,4 +81,11 @@ struct sse_cfg {
 
 extern const struct cfg_schema sse_cfg_schema;
 
+/* The sample's placeholder secret is public (it ships in every package):
+ * -1 with a message when auth would trust it. Not part of loading, since
+ * --check-config only warns about it: the systemd unit supplies
+ * OUTBOX_SSE_SECRET from its EnvironmentFile, which the shell running the
+ * check may not have; starting and minting tokens refuse it. */
+int sse_cfg_check_secret(const struct sse_cfg *c, char *err, size_t errlen);
+
 #endif

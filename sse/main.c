@@ -229,6 +229,25 @@ static int token_parse(int argc, char **argv, struct token_args *t)
     return 0;
 }
 
+/* The configuration, with the placeholder secret refused (start, tokens)
+ * or only warned about (--check-config: see sse_cfg_check_secret). A
+ * return >= 0 is main's exit status; -1: go on with cfg. */
+static int load_config(const char *path, int check, struct sse_cfg *cfg)
+{
+    char err[256];
+    int rc = cfg_load_for_main(&sse_cfg_schema, path, 0, cfg);
+    if (rc >= 0)
+        return rc;
+    if (sse_cfg_check_secret(cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s%s\n", path, check ? "warning: " : "", err);
+        if (!check) {
+            cfg_free(&sse_cfg_schema, cfg);
+            return EXIT_USAGE; /* 2, as for any configuration error */
+        }
+    }
+    return check ? cfg_report_ok(&sse_cfg_schema, path, cfg) : -1;
+}
+
 static int token_main(int argc, char **argv)
 {
     struct token_args t;
@@ -239,7 +258,7 @@ static int token_main(int argc, char **argv)
         fputs(USAGE, parsed > 0 ? stdout : stderr);
         return parsed > 0 ? EXIT_OK : EXIT_USAGE;
     }
-    int rc = cfg_load_for_main(&sse_cfg_schema, t.config, 0, &cfg);
+    int rc = load_config(t.config, 0, &cfg);
     if (rc >= 0)
         return rc;
     const char *secret = cfg.auth.secret ? cfg.auth.secret : "";
@@ -265,7 +284,7 @@ int main(int argc, char **argv)
     int rc = daemon_parse_args(argc, argv, USAGE, DEFAULT_CONFIG, &o);
     if (rc >= 0)
         return rc;
-    rc = cfg_load_for_main(&sse_cfg_schema, o.config, o.check_config, &a.cfg);
+    rc = load_config(o.config, o.check_config, &a.cfg);
     if (rc >= 0)
         return rc;
     log_set_level(o.log_level >= 0 ? (enum log_level)o.log_level

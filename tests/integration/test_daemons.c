@@ -67,6 +67,37 @@ static void test_check_config(void **state)
     assert_int_equal(run(a2, out, sizeof out), 0);
     assert_null(strstr(out, "change-me")); /* the secret is masked */
     assert_non_null(strstr(out, "secret: \"***\""));
+    assert_null(strstr(out, "warning"));
+}
+
+/* The sample as it ships, without OUTBOX_SSE_SECRET (which the unit reads
+ * from its EnvironmentFile): --check-config passes with a warning, the
+ * daemon and its token command refuse to trust the public placeholder. */
+static void test_placeholder_secret(void **state)
+{
+    (void)state;
+    char bin[512], cfg[512], out[65536];
+    const char *saved = getenv("OUTBOX_SSE_SECRET");
+    char keep[256];
+    snprintf(keep, sizeof keep, "%s", saved ? saved : "");
+    unsetenv("OUTBOX_SSE_SECRET");
+    th_build_path("sse/outbox-sse", bin, sizeof bin);
+    sample("sse.yaml", cfg, sizeof cfg);
+    char *check[] = {bin, "-c", cfg, "--check-config", NULL};
+    assert_int_equal(run(check, out, sizeof out), 0);
+    assert_non_null(strstr(out, "warning: auth.secret is still the sample's "
+                                "placeholder"));
+    assert_non_null(strstr(out, "configuration OK"));
+    char *start[] = {bin, "-c", cfg, NULL};
+    assert_int_equal(run(start, out, sizeof out), 2);
+    assert_non_null(strstr(out, "sse.yaml: auth.secret is still the sample's "
+                                "placeholder"));
+    char *token[] = {bin, "token", "--queue", "q", "--user", "u", "--ttl",
+                     "60", "-c", cfg, NULL};
+    int token_rc = run(token, out, sizeof out);
+    setenv("OUTBOX_SSE_SECRET", keep, 1); /* before a failure returns */
+    assert_int_equal(token_rc, 2);
+    assert_non_null(strstr(out, "placeholder"));
 }
 
 /* A copy of relay.yaml with `brokers` misspelt `brokrs`. */
@@ -153,6 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_misspelt_key),
+        cmocka_unit_test(test_placeholder_secret),
         cmocka_unit_test(test_relay_serves_and_stops),
         cmocka_unit_test(test_sse_serves_and_stops),
     };
