@@ -177,7 +177,8 @@ int ranks_query(struct ranks *r, const char *queue, const char *const *users,
     b->arg = arg;
     int set = r->cfg->admitted_type == SSE_ADMITTED_SET;
     b->adm = set ? "SISMEMBER" : "ZSCORE";
-    *r->tail = b;
+    struct batch **link = r->tail;
+    *link = b;
     r->tail = &b->next;
     /* Counted up as commands go out; the batch is freed by the last
      * reply, which hiredis delivers even when the link drops (NULL). The
@@ -194,6 +195,14 @@ int ranks_query(struct ranks *r, const char *queue, const char *const *users,
         t[0] = (struct tag){b, (uint32_t)i, TAG_RANK};
         t[1] = (struct tag){b, (uint32_t)i, TAG_ADMITTED};
         rc = send_cmd(r->ac, &t[0], "ZRANK", wkey, b->users[i]);
+    }
+    if (b->outstanding == 1) {
+        /* Nothing went out (hiredis refuses while the link is closing):
+         * fail here, so that fn is never called from inside this call. */
+        *link = NULL; /* the last batch: nothing was linked after it */
+        r->tail = link;
+        free(b);
+        return -1;
     }
     atomic_fetch_add(&r->stats.queries, 1);
     b->failed |= rc < 0;

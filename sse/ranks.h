@@ -65,7 +65,8 @@ struct ranks *ranks_new(struct event_base *base, const struct sse_redis_cfg *cfg
                         size_t errlen);
 void ranks_free(struct ranks *r);
 
-/* 0 when sent (fn will be called exactly once), -1 when Redis is down or
+/* 0 when sent (fn will be called exactly once, from the loop, never from
+ * inside this call), -1 when Redis is down, the connection is closing or
  * memory ran out (fn is not called). */
 int ranks_query(struct ranks *r, const char *queue, const char *const *users,
                 size_t n, ranks_done_fn fn, void *arg);
