@@ -95,6 +95,10 @@ static const struct cfg_field kafka_fields[] = {
      queue_from, NULL, "queue name: the record key, or a JSON field"},
     {"queue_field", CFG_STR, F(sse_kafka_cfg, queue_field), 0, NULL, 0, 0,
      NULL, NULL, "top-level JSON field of the value naming the queue"},
+    {"discovery_interval", CFG_DURATION, F(sse_kafka_cfg, discovery_ms), 0,
+     "10s", 100, 3600000, NULL, NULL,
+     "how often the topics are checked for new partitions (and topics "
+     "that did not exist yet)"},
     {"properties", CFG_MAP, F(sse_kafka_cfg, properties), 0, NULL, 0, 0, NULL,
      NULL, "librdkafka consumer properties, passed as they are"},
     {NULL},

@@ -18,6 +18,7 @@ struct sse_kafka_cfg {
     struct cfg_strlist topics;
     int queue_from;   /* enum sse_queue_from */
     char *queue_field; /* JSON field of the value, for queue_from: field */
+    int64_t discovery_ms; /* how often topics are checked for partitions */
     struct cfg_map properties;
 };
 

@@ -290,14 +290,13 @@ fail:
 }
 
 struct feed *feed_new(struct event_base *base, const struct sse_cfg *cfg,
-                      int64_t discovery_ms, feed_change_fn fn, void *arg,
-                      char *err, size_t errlen)
+                      feed_change_fn fn, void *arg, char *err, size_t errlen)
 {
     struct feed *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     *f = (struct feed){.base = base, .cfg = cfg, .fn = fn, .arg = arg,
-                       .discovery_ms = discovery_ms, .pipe = {-1, -1}};
+                       .discovery_ms = cfg->kafka.discovery_ms, .pipe = {-1, -1}};
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     f->known = malloc((cfg->kafka.topics.count + 1) * sizeof *f->known);

@@ -6,7 +6,8 @@
  * in Redis). So the consumer belongs to no group, commits nothing and
  * starts every partition at its end. Partitions created later are noticed
  * by a discovery thread that re-reads the topics' metadata every
- * `discovery_ms` and adds the new ones from their beginning.
+ * kafka.discovery_interval and adds the new ones from their beginning
+ * (a topic that did not exist yet is read from its end once it does).
  *
  * librdkafka's consumer queue writes a byte to a pipe when it becomes
  * non-empty (rd_kafka_queue_io_event_enable); the loop drains the queue
@@ -41,8 +42,7 @@ struct feed_stats {
 struct feed;
 
 struct feed *feed_new(struct event_base *base, const struct sse_cfg *cfg,
-                      int64_t discovery_ms, feed_change_fn fn, void *arg,
-                      char *err, size_t errlen);
+                      feed_change_fn fn, void *arg, char *err, size_t errlen);
 void feed_free(struct feed *f);
 
 struct feed_stats *feed_stats(struct feed *f);

@@ -25,7 +25,6 @@
 #include "sse/server.h"
 #include "sse/token.h"
 
-#define DISCOVERY_MS 10000
 
 static const char USAGE[] =
     "usage: outbox-sse [-c FILE] [--check-config] [-l LEVEL]\n"
@@ -106,6 +105,11 @@ static double gauge_kafka_errors(void *arg)
     return (double)atomic_load(&feed_stats(arg)->errors);
 }
 
+static double gauge_kafka_partitions(void *arg)
+{
+    return (double)atomic_load(&feed_stats(arg)->partitions);
+}
+
 static double gauge_redis_up(void *arg)
 {
     return (double)atomic_load(&ranks_stats(arg)->up);
@@ -119,6 +123,9 @@ static void register_metrics(struct app *a)
                      gauge_redis_up, a->ranks);
     metrics_gauge_cb(a->metrics, "sse_kafka_errors", "Kafka consumer errors",
                      gauge_kafka_errors, a->feed);
+    metrics_gauge_cb(a->metrics, "sse_kafka_partitions",
+                     "Partitions of the change topics being read",
+                     gauge_kafka_partitions, a->feed);
 }
 
 static int start(struct app *a, char *err, size_t errlen)
@@ -130,8 +137,7 @@ static int start(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!(a->feed = feed_new(a->base, &a->cfg, DISCOVERY_MS, on_change, a, err,
-                             errlen)) ||
+    if (!(a->feed = feed_new(a->base, &a->cfg, on_change, a, err, errlen)) ||
         !(a->server = server_new(a->base, &a->cfg, a->hub, a->metrics, err,
                                  errlen)) ||
         !(a->admin = admin_http_new(a->base, a->cfg.metrics.listen, a->metrics,

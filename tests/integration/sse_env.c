@@ -22,8 +22,9 @@ int64_t sse_env_now_ms(void)
 }
 
 /* The daemon's redis section: the plain port, or the TLS one with the
- * CA named by e->tls_ca and the client certificate. */
-static void redis_section(const struct sse_env *e, char *buf, size_t len)
+ * CA named by o->tls_ca and the client certificate. */
+static void redis_section(const struct sse_env *e, const struct sse_env_opts *o,
+                          char *buf, size_t len)
 {
     const char *c = e->redis.certs;
     if (!e->redis.tls_port)
@@ -31,29 +32,30 @@ static void redis_section(const struct sse_env *e, char *buf, size_t len)
     else
         snprintf(buf, len, "  port: %d\n  tls:\n    enabled: true\n"
                  "    ca: %s/%s\n    cert: %s/client.pem\n"
-                 "    key: %s/client.key\n", e->redis.tls_port, c, e->tls_ca,
+                 "    key: %s/client.key\n", e->redis.tls_port, c, o->tls_ca,
                  c, c);
 }
 
-static int write_config(struct sse_env *e, const char *http_extra,
-                        const char *sections)
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+static int write_config(struct sse_env *e, const struct sse_env_opts *o)
 {
     char redis[1600];
     FILE *fp = fopen(e->config, "w");
     if (!fp)
         return -1;
-    redis_section(e, redis, sizeof redis);
+    redis_section(e, o, redis, sizeof redis);
     fprintf(fp,
             "name: test-sse\n"
-            "kafka:\n  brokers: %s\n  topics: [outbox.event.queue]\n"
+            "kafka:\n  brokers: %s\n  topics: [outbox.event.queue%s]\n%s"
             "redis:\n%s  reconnect:\n    initial: 50ms\n    max: 300ms\n"
             "http:\n  listen: 127.0.0.1:%d\n%s"
             "auth:\n  secret: test-secret-0123456789abcdef\n"
             "%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
-            e->kafka.bootstrap, redis, e->http_port,
-            http_extra ? http_extra : "", sections ? sections : "",
-            e->metrics_port);
+            e->kafka.bootstrap, or_empty(o->more_topics),
+            or_empty(o->kafka_extra), redis, e->http_port,
+            or_empty(o->http_extra), or_empty(o->sections), e->metrics_port);
     return fclose(fp);
 }
 
@@ -94,18 +96,18 @@ int sse_env_run_sse(struct sse_env *e)
     return -1;
 }
 
-static int env_start(struct sse_env *e, const char *http_extra,
-                     const char *sections, const char *certs)
+int sse_env_start_opts(struct sse_env *e, const struct sse_env_opts *o)
 {
+    memset(e, 0, sizeof *e);
     if (th_tempdir("sse-env", e->dir, sizeof e->dir) < 0 ||
-        (certs ? th_redis_start_tls(&e->redis, certs)
-               : th_redis_start(&e->redis)) < 0 ||
+        (o->certs ? th_redis_start_tls(&e->redis, o->certs)
+                  : th_redis_start(&e->redis)) < 0 ||
         th_kafka_start(&e->kafka, 1, TOPICS) < 0)
         return -1;
     snprintf(e->config, sizeof e->config, "%s/sse.yaml", e->dir);
     e->http_port = th_free_port();
     e->metrics_port = th_free_port();
-    if (write_config(e, http_extra, sections) < 0 ||
+    if (write_config(e, o) < 0 ||
         !(e->producer = producer(e->kafka.bootstrap)) ||
         !(e->base = event_base_new()))
         return -1;
@@ -118,15 +120,8 @@ static int env_start(struct sse_env *e, const char *http_extra,
 int sse_env_start(struct sse_env *e, const char *http_extra,
                   const char *sections)
 {
-    memset(e, 0, sizeof *e);
-    return env_start(e, http_extra, sections, NULL);
-}
-
-int sse_env_start_tls(struct sse_env *e, const char *certs, const char *ca)
-{
-    memset(e, 0, sizeof *e);
-    snprintf(e->tls_ca, sizeof e->tls_ca, "%s", ca);
-    return env_start(e, NULL, NULL, certs);
+    struct sse_env_opts o = {.http_extra = http_extra, .sections = sections};
+    return sse_env_start_opts(e, &o);
 }
 
 int sse_env_stop(struct sse_env *e)

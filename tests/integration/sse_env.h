@@ -30,7 +30,6 @@ struct sse_env {
     rd_kafka_t *producer;
     redisContext *rc;
     struct event_base *base; /* the clients' loop */
-    char tls_ca[64]; /* with TLS to Redis: the CA file the daemon trusts */
 };
 
 /* Servers up, config written (extra YAML appended: later keys of a section
@@ -38,11 +37,18 @@ struct sse_env {
  * leaves out: queues, auth), outbox-sse started and serving. */
 int sse_env_start(struct sse_env *e, const char *http_extra,
                   const char *sections);
-/* The same with Redis over TLS (certificates from th_make_certs): the
- * daemon trusts `ca` (a file name in `certs`) and shows client.pem. With
- * the wrong CA the daemon never becomes healthy: the call then fails
- * after its wait, leaving everything running for the test to look at. */
-int sse_env_start_tls(struct sse_env *e, const char *certs, const char *ca);
+/* sse_env_start with more choices; NULL or 0 fields keep the defaults. */
+struct sse_env_opts {
+    const char *http_extra, *sections; /* as for sse_env_start */
+    const char *more_topics; /* ", t2, t3" after outbox.event.queue */
+    const char *kafka_extra; /* more keys of the kafka section */
+    /* Redis over TLS (certificates from th_make_certs): the daemon trusts
+     * tls_ca (a file name in certs) and shows client.pem. With the wrong
+     * CA it never becomes healthy: the start then fails after its wait,
+     * leaving everything running for the test to look at. */
+    const char *certs, *tls_ca;
+};
+int sse_env_start_opts(struct sse_env *e, const struct sse_env_opts *o);
 /* Stops everything; returns outbox-sse's exit status (0: clean, which
  * in the sanitizer build also means no leak). */
 int sse_env_stop(struct sse_env *e);

@@ -458,6 +458,48 @@ static void test_drain(void **state)
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
+/* ---- a topic created later ------------------------------------------- */
+
+static int rank_is_one(struct sse_client *c) { return c->last_rank == 1; }
+
+/* A configured topic that does not exist at start (kafka-mock creates it
+ * on the daemon's first metadata request, as a broker with
+ * auto.create.topics.enable does): the discovery thread starts reading
+ * it, and a change event on it moves the ranks (the periodic refresh is
+ * an hour away, so only the event can). */
+static void test_late_topic_is_discovered(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client c;
+    char tok[TOKEN_MAX];
+    struct sse_env_opts o = {.more_topics = ", outbox.event.late",
+                             .kafka_extra = "  discovery_interval: 200ms\n",
+                             .sections = "queues:\n  refresh_interval: 1h\n"};
+    assert_int_equal(sse_env_start_opts(&e, &o), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:late:waiting 1 a 2 me") == 2);
+    token_for("late", "me", 600, tok);
+    assert_int_equal(sse_client_open(&e, &c, "late", "me", tok, 0), 0);
+    assert_int_equal(pump_until(&e, &c, 1, has_rank, 5000), 0);
+    assert_int_equal(c.last_rank, 2);
+    /* outbox.event.queue has 4 partitions; more are the new topic's. */
+    for (int i = 0; i < 100 && sse_env_metric(&e, "sse_kafka_partitions") <= 4; i++)
+        sse_env_pump(&e, 100);
+    assert_true(sse_env_metric(&e, "sse_kafka_partitions") > 4);
+    assert_true(th_log_contains(&e.sse, "reading outbox.event.late partitions"));
+
+    assert_true(sse_env_redis(&e, "ZREM queue:late:waiting a") == 1);
+    assert_int_equal(rd_kafka_producev(e.producer,
+                                       RD_KAFKA_V_TOPIC("outbox.event.late"),
+                                       RD_KAFKA_V_KEY("late", 4),
+                                       RD_KAFKA_V_VALUE("{}", 2), RD_KAFKA_V_END),
+                     0);
+    assert_int_equal(rd_kafka_flush(e.producer, 10000), 0);
+    assert_int_equal(pump_until(&e, &c, 1, rank_is_one, 5000), 0);
+    sse_client_close(&c);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -470,6 +512,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_slow_reader_cut_off),
         cmocka_unit_test(test_redis_restart),
         cmocka_unit_test(test_drain),
+        cmocka_unit_test(test_late_topic_is_discovered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

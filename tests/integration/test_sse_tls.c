@@ -35,6 +35,12 @@ static int setup(void **state)
     return th_make_certs(certs, sizeof certs);
 }
 
+static int start_tls(struct sse_env *e, const char *ca)
+{
+    struct sse_env_opts o = {.certs = certs, .tls_ca = ca};
+    return sse_env_start_opts(e, &o);
+}
+
 static int wait_rank(struct sse_env *e, struct sse_client *c, long long rank)
 {
     for (int64_t end = sse_env_now_ms() + 10000; sse_env_now_ms() < end;) {
@@ -53,7 +59,7 @@ static void test_tls_verified(void **state)
     struct sse_env e;
     struct sse_client c;
     char tok[TOKEN_MAX];
-    assert_int_equal(sse_env_start_tls(&e, certs, "ca.pem"), 0);
+    assert_int_equal(start_tls(&e, "ca.pem"), 0);
     assert_true(th_log_contains(&e.sse, "over TLS"));
     assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 1 a 2 b 3 me") == 3);
     assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "me",
@@ -72,7 +78,7 @@ static void test_tls_wrong_ca_refused(void **state)
 {
     (void)state;
     struct sse_env e;
-    assert_int_not_equal(sse_env_start_tls(&e, certs, "evil.pem"), 0);
+    assert_int_not_equal(start_tls(&e, "evil.pem"), 0);
     assert_true(th_alive(&e.sse)); /* waiting, retrying: not dead */
     assert_true(th_log_contains(&e.sse, "certificate verify failed"));
     assert_int_equal(sse_env_metric(&e, "sse_redis_up"), 0);
@@ -83,7 +89,7 @@ static void test_tls_missing_file_refused(void **state)
 {
     (void)state;
     struct sse_env e;
-    assert_int_not_equal(sse_env_start_tls(&e, certs, "no-such-ca.pem"), 0);
+    assert_int_not_equal(start_tls(&e, "no-such-ca.pem"), 0);
     assert_false(th_alive(&e.sse));
     assert_true(th_log_contains(&e.sse, "no-such-ca.pem"));
     sse_env_stop(&e);
