@@ -23,6 +23,7 @@
 #include "relay/binlog.h"
 #include "relay/mysql_json.h"
 #include "relay/outbox.h"
+#include "relay/mariadb_zip.h"
 
 #define ROW_TEXT_MAX (1024UL * 1024 * 1024) /* as the relay's pipeline */
 
@@ -45,6 +46,7 @@ struct dump {
     int64_t ts_ms;
     uint64_t pos; /* where the current (outer) event starts */
     struct binlog_scratch scratch;
+    struct binlog_scratch inflated; /* MariaDB log_bin_compress records */
     struct outbox_cell *cells;
     size_t cells_cap;
     struct mysql_json_out line, before; /* growable */
@@ -380,12 +382,22 @@ static int on_rows(struct dump *d, const struct binlog_header *h,
                    const uint8_t *body, size_t len)
 {
     struct binlog_rows r;
+    struct binlog_header plain = *h;
     char err[512];
-    if (binlog_parse_rows(h, &d->fmt, body, len, &r, err, sizeof err) < 0)
+    size_t n;
+    plain.type = (uint8_t)mzip_plain_type(h->type);
+    if (binlog_parse_rows(&plain, &d->fmt, body, len, &r, err, sizeof err) < 0)
         return failf(d, "%s", err);
     struct dtable *t = find_table(d, r.table_id);
     if (!t || (!d->o->all_tables && (t->outbox < 0 || r.kind != 'w')))
         return 0; /* not a table asked for, or not an outbox insert */
+    if (mzip_is_compressed(h->type)) {
+        if (mzip_inflate(r.p, (size_t)(r.end - r.p), &d->inflated, &n, err,
+                         sizeof err) < 0)
+            return failf(d, "%s", err);
+        r.p = (const uint8_t *)d->inflated.buf;
+        r.end = r.p + n;
+    }
     if (t->map.ncols > d->cells_cap) {
         free(d->cells);
         d->cells_cap = t->map.ncols;
@@ -462,6 +474,9 @@ static int on_body(struct dump *d, const struct binlog_header *h,
         return on_table_map(d, body, len);
     case BL_WRITE_ROWS_V1: case BL_UPDATE_ROWS_V1: case BL_DELETE_ROWS_V1:
     case BL_WRITE_ROWS: case BL_UPDATE_ROWS: case BL_DELETE_ROWS:
+    case BL_MARIA_WRITE_ROWS_COMPRESSED_V1: case BL_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+    case BL_MARIA_DELETE_ROWS_COMPRESSED_V1: case BL_MARIA_WRITE_ROWS_COMPRESSED:
+    case BL_MARIA_UPDATE_ROWS_COMPRESSED: case BL_MARIA_DELETE_ROWS_COMPRESSED:
         return on_rows(d, h, body, len);
     case BL_TRANSACTION_PAYLOAD:
         return inner ? failf(d, "a TRANSACTION_PAYLOAD inside another")
@@ -558,6 +573,7 @@ static void release(struct dump *d)
         outbox_table_free(&d->obx[i]);
     free(d->obx);
     binlog_scratch_free(&d->scratch);
+    binlog_scratch_free(&d->inflated);
     free(d->cells);
     free(d->line.buf);
     free(d->before.buf);
@@ -566,7 +582,7 @@ static void release(struct dump *d)
 int dump_run(const struct dump_opts *o, FILE *out, FILE *errs)
 {
     struct dump d = {.o = o, .out = out, .errs = errs, .name = base_name(o->file)};
-    d.scratch.max = ROW_TEXT_MAX;
+    d.scratch.max = d.inflated.max = ROW_TEXT_MAX;
     d.line = d.before = (struct mysql_json_out){NULL, 0, 0, 0, 1, 0};
     int fd = open(o->file, O_RDONLY | O_CLOEXEC);
     struct stat st;
