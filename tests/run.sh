@@ -7,26 +7,29 @@
 #   3. runs every CTest test in both. Integration tests start their own
 #      MariaDB, Redis and kafka-mock on 127.0.0.1 in temporary directories;
 #      test_packaging (build/ only) builds the .deb and .rpm, installs the
-#      .deb on this machine and purges it again.
-# Exit status 0 only if every test passed in both configurations.
+#      .deb on this machine and purges it again;
+#   4. builds the libFuzzer targets with clang (build-fuzz/) and fuzzes
+#      each for OUTBOX_FUZZ_SECONDS (20) seconds from its seed corpus.
+# Exit status 0 only if every test passed and no fuzzer found anything.
 #
 # Options: --no-install (skip apt-get), --install-only (only apt-get; the
-#          demo uses it), --no-asan (one configuration),
+#          demo uses it), --no-asan (one configuration), --no-fuzz,
 #          -j N (parallel CTest jobs; default 2). Extra arguments after --
 #          go to ctest (e.g. -- -R test_cfg -L unit).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-install=1 install_only=0 asan=1 jobs=2 ctest_args=()
+install=1 install_only=0 asan=1 fuzz=1 jobs=2 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-install) install=0 ;;
     --install-only) install_only=1 ;;
     --no-asan) asan=0 ;;
+    --no-fuzz) fuzz=0 ;;
     -j) jobs=$2; shift ;;
     --) shift; ctest_args=("$@"); break ;;
     -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: tests/run.sh [--no-install] [--no-asan] [-j N] [-- CTEST-ARGS]" >&2; exit 2 ;;
+    *) echo "usage: tests/run.sh [--no-install] [--no-asan] [--no-fuzz] [-j N] [-- CTEST-ARGS]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -35,6 +38,7 @@ packages=(
   build-essential cmake pkg-config git
   libmariadb-dev librdkafka-dev libhiredis-dev libyaml-dev libevent-dev
   libssl-dev libzstd-dev zlib1g-dev libsystemd-dev libcmocka-dev
+  clang libclang-rt-14-dev
   mariadb-server mariadb-client redis-server kcat curl procps
   chromium dpkg-dev rpm lintian systemd man-db adduser
 )
@@ -88,5 +92,15 @@ if [ $asan = 1 ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTBOX_SANITIZE=ON
+fi
+if [ $fuzz = 1 ]; then
+  targets=(fuzz_token fuzz_pct fuzz_feed_json fuzz_route fuzz_binlog
+           fuzz_mysql_json fuzz_cfg)
+  echo "== configure and build build-fuzz (clang, libFuzzer, ASan+UBSan)"
+  CC=clang cmake -S "$here" -B "$here/build-fuzz" -DOUTBOX_FUZZ=ON \
+    -DOUTBOX_FUZZ_SECONDS="${OUTBOX_FUZZ_SECONDS:-20}" >/dev/null
+  cmake --build "$here/build-fuzz" -j "$(nproc)" --target "${targets[@]}"
+  echo "== fuzz each target for ${OUTBOX_FUZZ_SECONDS:-20} s"
+  ctest --test-dir "$here/build-fuzz" --output-on-failure -j "$jobs" -L fuzz
 fi
 echo "== all tests passed"

@@ -25,5 +25,16 @@ foreach(entry ${outbox_fuzz_targets})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_libraries(${name} PRIVATE ${lib})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    # A bounded run (tests/run.sh, label fuzz): new inputs and any crash go
+    # to fuzz-work/ in the build folder; the seed folder is only read.
+    set(work ${CMAKE_BINARY_DIR}/fuzz-work/${name})
+    add_test(NAME ${name}_run
+             COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" '${work}' \
+                 '${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name}' \
+                 -max_total_time=${OUTBOX_FUZZ_SECONDS} -timeout=10 \
+                 -rss_limit_mb=2048 -print_final_stats=1 \
+                 -artifact_prefix='${work}-'" $<TARGET_FILE:${name}>)
+    set_tests_properties(${name}_run PROPERTIES LABELS fuzz
+                         TIMEOUT 600 ENVIRONMENT "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
   endif()
 endforeach()
