@@ -1,8 +1,10 @@
 /*
  * outbox-sse against hostile clients: trickled headers, huge request
  * lines, a flood of idle connections past the limit, odd names, injected
- * CRLFs and foreign tokens. Each gets its 4xx or is cut off, and a
- * well-behaved browser watching all along keeps getting its events.
+ * CRLFs, and a watcher's token replayed by others (for another user, for
+ * another queue, altered, as an admission). Each gets its 4xx or is cut
+ * off, nothing of the watcher leaks, and the watcher keeps getting its
+ * events.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +144,59 @@ static void test_slowloris_and_huge_lines(void **state)
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
+/* A raw GET with the token; the status, the body in resp. */
+static int get_with(struct sse_env *e, const char *target, const char *tok,
+                    char *resp, size_t len)
+{
+    char req[1024];
+    snprintf(req, sizeof req, "GET %s%ctoken=%s HTTP/1.0\r\n\r\n", target,
+             strchr(target, '?') ? '&' : '?', tok);
+    return sse_env_raw(e, req, resp, len);
+}
+
+/* The watcher's token, captured and replayed by someone else. A subscribe
+ * token names its queue and user inside the MAC, so it opens nothing but
+ * the watcher's own state. */
+static void test_replayed_tokens(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client w;
+    char tok[TOKEN_MAX], bad[TOKEN_MAX], resp[4096];
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    watch(&e, &w, "watcher");
+    assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 9 mallory") == 1);
+    assert_true(sse_env_redis(&e, "ZADD queue:q2:waiting 1 watcher") == 1);
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q",
+                           "watcher", (int64_t)time(NULL) + 600, tok,
+                           sizeof tok) > 0);
+    static const char *const others[] = {
+        "/v1/queues/q/events?user=mallory", "/v1/queues/q/users/mallory",
+        "/v1/queues/q2/events?user=watcher", "/v1/queues/q2/users/watcher"};
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        assert_int_equal(get_with(&e, others[i], tok, resp, sizeof resp), 403);
+        assert_null(strstr(resp, "rank"));
+    }
+    /* Altered in its last character: the MAC no longer holds. */
+    snprintf(bad, sizeof bad, "%s", tok);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' : 'A';
+    assert_int_equal(get_with(&e, "/v1/queues/q/users/watcher", bad, resp,
+                              sizeof resp), 401);
+    assert_null(strstr(resp, "rank"));
+    /* An admission token is no subscribe token, even for the same user. */
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_ADMISSION, "q",
+                           "watcher", (int64_t)time(NULL) + 600, bad,
+                           sizeof bad) > 0);
+    int code = get_with(&e, "/v1/queues/q/users/watcher", bad, resp, sizeof resp);
+    assert_true(code == 401 || code == 403);
+    /* The token itself still works for its owner, and the watcher is served. */
+    assert_int_equal(get_with(&e, "/v1/queues/q/users/watcher", tok, resp,
+                              sizeof resp), 200);
+    still_served(&e, &w, 1);
+    sse_client_close(&w);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
 #define IDLE 10000
 
 static void test_idle_flood_past_the_limit(void **state)
@@ -218,6 +273,7 @@ int main(int argc, char **argv)
         cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slowloris_and_huge_lines),
+        cmocka_unit_test(test_replayed_tokens),
         cmocka_unit_test(test_idle_flood_past_the_limit),
         cmocka_unit_test(test_limit_refuses_with_503),
     };
