@@ -9,7 +9,7 @@ mkdir -p "$work"
 
 # playwright-core from npm, once per build directory (Debian has no package).
 if [ ! -d "$work/node_modules/playwright-core" ]; then
-  (cd "$work" && npm install --no-audit --no-fund --silent playwright-core@1 >/dev/null)
+  (cd "$work" && npm install --no-audit --no-fund --silent playwright-core@1.65.1 >/dev/null)
 fi
 cp "$src/tests/browser/test_demo.mjs" "$work/"
 
