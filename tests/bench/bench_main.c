@@ -134,8 +134,8 @@ static int parse(struct run *r, int argc, char **argv)
         {"skip-drain", 0, 0, 'D'},
         {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct bench_opts *o = &r->o;
-    *o = (struct bench_opts){.events = 1000000, .payload = 200, .txn_rows = 500,
-                             .keys = 1000, .rate = 5000, .seconds = 20,
+    *o = (struct bench_opts){.events = 1000000, .payload = 200, .txn_rows = 100,
+                             .keys = 10000, .rate = 5000, .seconds = 20,
                              .warmup_ms = 1000, .fetch_wait_ms = 1,
                              .writers = 4};
     r->nrounds = 3;
