@@ -95,7 +95,7 @@ if [ $asan = 1 ]; then
 fi
 if [ $fuzz = 1 ]; then
   targets=(fuzz_token fuzz_pct fuzz_feed_json fuzz_route fuzz_binlog
-           fuzz_mysql_json fuzz_cfg)
+           fuzz_mysql_json fuzz_cfg fixture_seeds)
   echo "== configure and build build-fuzz (clang, libFuzzer, ASan+UBSan)"
   CC=clang cmake -S "$here" -B "$here/build-fuzz" -DOUTBOX_FUZZ=ON \
     -DOUTBOX_FUZZ_SECONDS="${OUTBOX_FUZZ_SECONDS:-20}" >/dev/null
