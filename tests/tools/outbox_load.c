@@ -12,6 +12,11 @@
  * delete-after-insert pattern); payloads carry Unicode text, optional
  * columns are sometimes NULL, and --big rows have 1 MB payloads.
  *
+ * A lost connection (MariaDB restarted under it) does not end the run: it
+ * reconnects, and whether the cut transaction committed is read from its
+ * mark in shop.load_marks, written in the same transaction; only then are
+ * its events expected (or not), and the load goes on.
+ *
  * The expect file has one line per committed event, in commit order:
  *   id TAB topic TAB key TAB type-or-\N TAB length TAB fnv
  * where fnv is the FNV-1a 64 hash of the payload; the order of lines with
@@ -24,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <getopt.h>
+#include <time.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
 
 #define NKEYS 50
 
@@ -35,6 +43,7 @@ struct opts {
 };
 
 struct gen {
+    const struct opts *o;
     MYSQL *db;
     FILE *expect;
     long id_base;
@@ -66,10 +75,66 @@ static void die_db(struct gen *g, const char *what)
     exit(1);
 }
 
+/* The server went away (restarted, killed us): not the statement's fault. */
+static int connection_lost(MYSQL *db)
+{
+    unsigned e = mysql_errno(db);
+    return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
+           e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
+           e == ER_SERVER_SHUTDOWN || e == ER_CONNECTION_KILLED;
+}
+
+/* 0, or -1 when the connection was lost; any other error ends the run. */
+static int run(struct gen *g, const char *sql)
+{
+    if (mysql_query(g->db, sql) == 0)
+        return 0;
+    if (connection_lost(g->db))
+        return -1;
+    die_db(g, sql);
+    return -1;
+}
+
 static void exec(struct gen *g, const char *sql)
 {
-    if (mysql_query(g->db, sql))
+    if (run(g, sql) < 0)
         die_db(g, sql);
+}
+
+/* Connects, retrying for two minutes while the server is away. */
+static void connect_db(struct gen *g)
+{
+    for (int waited = 0;; waited += 100) {
+        if (g->db)
+            mysql_close(g->db);
+        g->db = mysql_init(NULL);
+        if (mysql_real_connect(g->db, g->o->host, g->o->user, g->o->password,
+                               NULL, g->o->port, NULL, 0) &&
+            mysql_query(g->db, "SET NAMES utf8mb4") == 0)
+            return;
+        if (waited >= 120000 || !connection_lost(g->db))
+            die_db(g, "connect");
+        struct timespec ts = {0, 100000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* After a lost connection: did transaction `mark` commit? */
+static int committed_after_loss(struct gen *g, long mark)
+{
+    char sql[128];
+    connect_db(g);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM shop.load_marks WHERE txn = %ld",
+             mark);
+    MYSQL_RES *res = NULL;
+    if (mysql_query(g->db, sql) || !(res = mysql_store_result(g->db)))
+        die_db(g, sql);
+    MYSQL_ROW row = mysql_fetch_row(res);
+    int yes = row && row[0] && atol(row[0]) > 0;
+    mysql_free_result(res);
+    fprintf(stderr, "outbox-load: connection lost in transaction %ld, which %s\n",
+            mark, yes ? "committed" : "did not commit");
+    return yes;
 }
 
 static const char *const SCHEMA[] = {
@@ -84,6 +149,7 @@ static const char *const SCHEMA[] = {
     " DEFAULT CHARSET=utf8mb4",
     "CREATE TABLE IF NOT EXISTS shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
     " note VARCHAR(200)) DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS shop.load_marks (txn BIGINT PRIMARY KEY)",
 };
 
 static const char *const TYPES[] = {"queue", "order", "user"};
@@ -112,9 +178,10 @@ static void grow_sql(struct gen *g, size_t need)
     }
 }
 
-/* Inserts one event; returns its expect line in line (not yet written). */
-static void insert_event(struct gen *g, long n, int big, char *line,
-                         size_t linecap)
+/* Inserts one event; its expect line in line (not yet written). 0, or -1
+ * when the connection was lost. */
+static int insert_event(struct gen *g, long n, int big, char *line,
+                        size_t linecap)
 {
     static char payload[1100 * 1000];
     int key = (int)(next_rand(g) % NKEYS);
@@ -134,9 +201,32 @@ static void insert_event(struct gen *g, long n, int big, char *line,
     k += (int)mysql_real_escape_string(g->db, g->sql + k, payload, plen);
     snprintf(g->sql + k, g->cap - (size_t)k, "',%s)",
              n % 3 ? "NOW(6)" : "NULL");
-    exec(g, g->sql);
     snprintf(line, linecap, "%s\toutbox.event.%s\tk%d\t%s\t%zu\t%016" PRIx64 "\n",
              id, agg, key, null_type ? "\\N" : type, plen, fnv1a(payload, plen));
+    return run(g, g->sql);
+}
+
+/* Its statements; 0, or -1 when the connection was lost on the way. */
+static int txn_body(struct gen *g, long size, long mark, int rollback,
+                    int delete_after, int *big_left, char (*lines)[256])
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT INTO shop.load_marks VALUES (%ld)", mark);
+    if (run(g, "BEGIN") < 0 || run(g, sql) < 0 ||
+        run(g, "INSERT INTO shop.orders (note) VALUES ('not an outbox row')") < 0)
+        return -1;
+    for (long i = 0; i < size; i++) {
+        int big = *big_left > 0 && next_rand(g) % 100 == 0;
+        if (insert_event(g, g->written + i, big, lines[i], sizeof lines[i]) < 0)
+            return -1;
+        *big_left -= big;
+        if (i % 50 == 0 &&
+            run(g, "UPDATE shop.orders SET note = 'touched' ORDER BY id DESC LIMIT 1") < 0)
+            return -1;
+    }
+    if (delete_after && run(g, "DELETE FROM shop.outbox") < 0)
+        return -1; /* the app may delete its outbox rows at once */
+    return run(g, rollback ? "ROLLBACK" : "COMMIT");
 }
 
 static void one_txn(struct gen *g, long size, int *big_left)
@@ -144,21 +234,14 @@ static void one_txn(struct gen *g, long size, int *big_left)
     char (*lines)[256] = malloc((size_t)size * sizeof *lines);
     int rollback = next_rand(g) % 10 == 0;
     int delete_after = next_rand(g) % 5 == 0;
-    exec(g, "BEGIN");
-    exec(g, "INSERT INTO shop.orders (note) VALUES ('not an outbox row')");
-    for (long i = 0; i < size; i++) {
-        int big = *big_left > 0 && next_rand(g) % 100 == 0;
-        insert_event(g, g->written + i, big, lines[i], sizeof lines[i]);
-        *big_left -= big;
-        if (i % 50 == 0)
-            exec(g, "UPDATE shop.orders SET note = 'touched' ORDER BY id DESC LIMIT 1");
-    }
-    if (delete_after) /* the app may delete its outbox rows at once */
-        exec(g, "DELETE FROM shop.outbox");
-    exec(g, rollback ? "ROLLBACK" : "COMMIT");
-    if (!rollback) {
+    long mark = g->id_base + g->written;
+    int committed = !rollback;
+    if (txn_body(g, size, mark, rollback, delete_after, big_left, lines) < 0)
+        committed = !rollback && committed_after_loss(g, mark);
+    if (committed) {
         for (long i = 0; i < size; i++)
             fputs(lines[i], g->expect);
+        fflush(g->expect);
         g->committed += size;
     }
     g->written += size;
@@ -208,13 +291,10 @@ int main(int argc, char **argv)
     struct opts o;
     struct gen g = {0};
     parse(argc, argv, &o);
+    g.o = &o;
     g.id_base = o.id_base;
     g.rng = o.seed * 2654435761ULL + 88172645463325252ULL;
-    g.db = mysql_init(NULL);
-    if (!mysql_real_connect(g.db, o.host, o.user, o.password, NULL, o.port,
-                            NULL, 0))
-        die_db(&g, "connect");
-    exec(&g, "SET NAMES utf8mb4");
+    connect_db(&g);
     for (size_t i = 0; i < sizeof SCHEMA / sizeof SCHEMA[0]; i++)
         exec(&g, SCHEMA[i]);
     if (!(g.expect = fopen(o.expect, "a"))) {
