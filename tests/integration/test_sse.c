@@ -450,7 +450,9 @@ static void test_drain(void **state)
     int waited = 0;
     assert_int_equal(th_stop(&e.sse, 10000, &waited), 0); /* exit status 0 */
     fprintf(stderr, "drained 1000 streams in %d ms\n", waited);
-    assert_true(waited >= 1000 && waited <= 4000);
+    /* The 2 s window, then the exit (about 0.15 s more in the sanitizer
+     * build, whose leak check runs at exit). */
+    assert_true(waited >= 1000 && waited <= 3000);
     assert_true(th_log_contains(&e.sse, "every stream closed"));
     assert_int_equal(pump_until(&e, c, CLIENTS, ended_with_retry, 5000), 0);
     close_clients(c, CLIENTS);
