@@ -355,6 +355,10 @@ static void fleet_reopen(struct fleet *f, size_t lo, size_t hi, who_fn who)
     }
 }
 
+/* How far back fleet_open looks for streams to reopen: the streams that
+ * pushpin ended did so a few ms after their first rank. */
+#define REOPEN_BACK 256
+
 /* Opens clients [n, to), at most `window` still waiting for their first
  * rank at any time, and waits for every first rank. 0, or -1 with a
  * message. */
@@ -370,8 +374,8 @@ static int fleet_open(struct fleet *f, size_t to, who_fn who, int window)
                    (size_t)window && now_ns() < deadline) {
             event_base_loop(f->base, EVLOOP_ONCE);
             if (f->reopen)
-                fleet_reopen(f, i > from + 4 * (size_t)window ?
-                             i - 4 * (size_t)window : from, i, who);
+                fleet_reopen(f, i > from + REOPEN_BACK ? i - REOPEN_BACK : from,
+                             i, who);
         }
         who(i, queue, sizeof queue, user, sizeof user, &rank);
         f->n = i + 1;
@@ -384,8 +388,8 @@ static int fleet_open(struct fleet *f, size_t to, who_fn who, int window)
     for (int64_t settle = 0; now_ns() < deadline;) {
         event_base_loop(f->base, EVLOOP_ONCE);
         if (f->reopen)
-            fleet_reopen(f, to > from + 4 * (size_t)window ?
-                         to - 4 * (size_t)window : from, to, who);
+            fleet_reopen(f, to > from + REOPEN_BACK ? to - REOPEN_BACK : from,
+                         to, who);
         if (f->hits - hits0 + (f->errors - err0) < to - from)
             settle = 0;
         else if (!f->reopen)
