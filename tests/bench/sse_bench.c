@@ -54,6 +54,7 @@
 
 #include "sse/token.h"
 #include "tests/bench/sse_nchan.h"
+#include "tests/bench/sse_pushpin.h"
 #include "tests/harness/th.h"
 #include "tests/integration/sse_env.h"
 
@@ -84,18 +85,22 @@ static const char USAGE[] =
     "  --perf-all        with --perf: also perf record -a -g (every process,\n"
     "                    PREFIX.all.broadcast.data, PREFIX.all.latency.data)\n"
     "  --skip-latency    memory and broadcast only\n"
-    "  --system S        outbox-sse (default), nchan, or both: one after the\n"
-    "                    other on the same N and workload, then a table\n"
-    "                    (nchan: nginx-light + libnginx-mod-nchan, one worker)\n"
+    "  --system S        outbox-sse (default), nchan, pushpin, both (outbox-sse\n"
+    "                    and nchan), all, or a comma-separated list: one after\n"
+    "                    the other on the same N and workload, then a table\n"
+    "                    (nchan: nginx-light + libnginx-mod-nchan, one worker;\n"
+    "                    pushpin: Debian's pushpin, a GRIP origin thread)\n"
     "  --pub-conns N     nchan: the publisher's keep-alive connections, each\n"
-    "                    pipelined (default 8)\n";
+    "                    pipelined (default 8)\n"
+    "  --pub-batch N     pushpin: items per POST /publish/ (default 1000; each\n"
+    "                    POST has its own connection)\n";
 
-enum { SYS_OUTBOX = 1, SYS_NCHAN = 2 };
+enum { SYS_OUTBOX = 1, SYS_NCHAN = 2, SYS_PUSHPIN = 4 };
 
 struct opts {
     long conns, subs;
     int reps, queues, events, rate, fetch_wait_ms, window, skip_latency;
-    int system, pub_conns;
+    int system, pub_conns, pub_batch;
     const char *perf;
     int perf_all;
 };
@@ -153,6 +158,7 @@ struct cli {
     int64_t expect; /* the rank awaited, -1 for none, -2 for any */
     int64_t rank;
     int64_t t_hit;  /* when `expect` arrived (ns) */
+    int64_t t_open; /* when it was opened (ns) */
     int status, dead;
 };
 
@@ -160,10 +166,13 @@ struct fleet {
     struct event_base *base;
     struct event *tick;
     int port;
-    int nchan; /* GET /sub/USER (nchan) instead of outbox-sse's URL */
+    int nchan;   /* GET /sub/USER (nchan) instead of outbox-sse's URL */
+    int pushpin; /* GET /sub/QUEUE/USER (the pushpin origin) */
     struct cli *c;
     size_t cap, n;
     size_t hits, errors;
+    int reopen;     /* fleet_open reopens streams that end or stall (pushpin) */
+    size_t reopens; /* how many it reopened */
 };
 
 /* Who client i is: its queue and user; *rank is the first rank it
@@ -262,7 +271,8 @@ static int cli_open(struct fleet *f, size_t i, const char *queue,
 {
     struct cli *c = &f->c[i];
     char tok[TOKEN_MAX];
-    *c = (struct cli){.f = f, .expect = rank < 0 ? -2 : rank, .rank = -1};
+    *c = (struct cli){.f = f, .expect = rank < 0 ? -2 : rank, .rank = -1,
+                      .t_open = now_ns()};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -282,10 +292,11 @@ static int cli_open(struct fleet *f, size_t i, const char *queue,
     bufferevent_enable(c->bev, EV_READ);
     if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&dst, sizeof dst) < 0)
         return -1;
-    if (f->nchan) {
+    if (f->nchan || f->pushpin) {
         evbuffer_add_printf(bufferevent_get_output(c->bev),
-                            "GET /sub/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            "Accept: text/event-stream\r\n\r\n", user);
+                            "GET /sub/%s%s%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Accept: text/event-stream\r\n\r\n",
+                            f->pushpin ? queue : "", f->pushpin ? "/" : "", user);
         return 0;
     }
     if (token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, queue, user,
@@ -313,6 +324,41 @@ static void fleet_pump(struct fleet *f, int ms_)
         event_base_loop(f->base, EVLOOP_ONCE);
 }
 
+/* With f->reopen, as a browser's EventSource would: client k's stream,
+ * of those in [lo, hi), is opened again when it ended (before or just after
+ * its first rank) or has had no first rank for 3 s. The counts of hits and
+ * errors are put back as if the first attempt never was. */
+static void fleet_reopen(struct fleet *f, size_t lo, size_t hi, who_fn who)
+{
+    int64_t now = now_ns();
+    char queue[32], user[32];
+    int64_t rank;
+    for (size_t k = lo; k < hi; k++) {
+        struct cli *c = &f->c[k];
+        int hit = c->expect == -1;
+        if (!c->dead && (hit || now - c->t_open < 3 * (int64_t)1000000000))
+            continue;
+        if (c->dead && c->status != 0 && c->status != 200)
+            continue; /* an HTTP error: a real failure */
+        if (c->dead)
+            f->errors--;
+        if (hit)
+            f->hits--;
+        bufferevent_free(c->bev);
+        c->bev = NULL;
+        who(k, queue, sizeof queue, user, sizeof user, &rank);
+        if (cli_open(f, k, queue, user, rank) < 0) {
+            c->dead = 1;
+            f->errors++;
+        }
+        f->reopens++;
+    }
+}
+
+/* How far back fleet_open looks for streams to reopen: the streams that
+ * pushpin ended did so a few ms after their first rank. */
+#define REOPEN_BACK 256
+
 /* Opens clients [n, to), at most `window` still waiting for their first
  * rank at any time, and waits for every first rank. 0, or -1 with a
  * message. */
@@ -325,8 +371,12 @@ static int fleet_open(struct fleet *f, size_t to, who_fn who, int window)
     int64_t rank;
     for (size_t i = from; i < to; i++) {
         while ((i - from) - (f->hits - hits0) - (f->errors - err0) >=
-                   (size_t)window && now_ns() < deadline)
+                   (size_t)window && now_ns() < deadline) {
             event_base_loop(f->base, EVLOOP_ONCE);
+            if (f->reopen)
+                fleet_reopen(f, i > from + REOPEN_BACK ? i - REOPEN_BACK : from,
+                             i, who);
+        }
         who(i, queue, sizeof queue, user, sizeof user, &rank);
         f->n = i + 1;
         if (cli_open(f, i, queue, user, rank) < 0) {
@@ -335,8 +385,20 @@ static int fleet_open(struct fleet *f, size_t to, who_fn who, int window)
             return -1;
         }
     }
-    while (f->hits - hits0 + (f->errors - err0) < to - from && now_ns() < deadline)
+    for (int64_t settle = 0; now_ns() < deadline;) {
         event_base_loop(f->base, EVLOOP_ONCE);
+        if (f->reopen)
+            fleet_reopen(f, to > from + REOPEN_BACK ? to - REOPEN_BACK : from,
+                         to, who);
+        if (f->hits - hits0 + (f->errors - err0) < to - from)
+            settle = 0;
+        else if (!f->reopen)
+            break;
+        else if (!settle) /* a moment for late ends of the last streams */
+            settle = now_ns() + 200000000;
+        else if (now_ns() >= settle)
+            break;
+    }
     if (f->errors != err0 || f->hits - hits0 != to - from) {
         fprintf(stderr, "sse-bench: %zu of %zu streams got their first rank, "
                 "%zu failed\n", f->hits - hits0, to - from, f->errors - err0);
@@ -711,22 +773,31 @@ static int join_head(redisContext *rc, const char *queue)
     return ok ? 0 : -1;
 }
 
-/* One system under test: outbox-sse (change events through Kafka) or nchan
- * (the publisher told directly). Both read the same Redis data. */
+/* One system under test: outbox-sse (change events through Kafka), nchan
+ * or pushpin (the publisher told directly). All read the same Redis data. */
 struct sys {
-    int nchan;
+    int nchan, pushpin;
+    const char *name;
     redisContext *rc;
     struct sse_env *e; /* outbox-sse */
     struct kbase *kb;
-    struct npub *pub; /* nchan */
+    struct npub *pub; /* nchan, pushpin */
     struct nchan_srv *srv;
+    struct pushpin_srv *pp;
 };
 
+/* The server's VmRSS in KiB: the process `pid`, or for pushpin the sum
+ * over its runner and the services it started. */
+static long sys_rss(struct sys *s, pid_t pid)
+{
+    return s->pushpin ? pushpin_rss_kb(s->pp, NULL, 0) : rss_kb(pid);
+}
+
 /* "queue changed": the change event produced (outbox-sse), or the
- * publisher told (nchan). Its seq or wave; the time in *t0. */
+ * publisher told (nchan, pushpin). Its seq or wave; the time in *t0. */
 static long trigger(struct sys *s, const char *queue, int64_t *t0)
 {
-    if (!s->nchan)
+    if (!s->pub)
         return publish(s->e, queue, t0);
     *t0 = now_ns();
     return npub_wave(s->pub, queue, *t0);
@@ -738,7 +809,7 @@ static long trigger(struct sys *s, const char *queue, int64_t *t0)
 static int64_t hop_ns(struct sys *s, long seq)
 {
     int64_t v = 0;
-    if (!s->nchan)
+    if (!s->pub)
         return atomic_load(&s->kb->lat[seq]);
     npub_wait(s->pub, seq, now_ns() + 5 * (int64_t)1000000000, &v);
     return v > 0 ? v : 0;
@@ -805,7 +876,7 @@ static int broadcast(struct sys *s, struct fleet *f, int reps, struct bcast *out
         hop[r] = ms(hop_ns(s, seq));
         fprintf(stderr, "  broadcast %d/%d to %zu: all %.1f ms (half %.1f ms), "
                 "redis question %.1f ms, %s %.1f ms\n", r + 1, reps, f->n,
-                all[r], p50[r], red[r], s->nchan ? "publisher" : "kafka hop",
+                all[r], p50[r], red[r], s->pub ? "publisher" : "kafka hop",
                 hop[r]);
     }
     out->all_ms = median(all, reps);
@@ -879,7 +950,7 @@ static int latency(struct sys *sy, struct fleet *f, const struct opts *o,
     if (!kn)
         return -1;
     for (size_t i = 0; i < out->samples; i++)
-        if (sy->nchan)
+        if (sy->pub)
             kn[nkn++] = s[i];
         else if (kl[sseq[i]] > 0)
             kn[nkn++] = s[i] - kl[sseq[i]];
@@ -928,6 +999,8 @@ struct result {
     long shm0, shm_full;                     /* nchan: RssShmem of the worker */
     long long zone_kb, channels;             /* nchan: stub status at N */
     long pub_errors;
+    char parts0[256], parts_full[256]; /* pushpin: VmRSS per process */
+    size_t reopens;                     /* pushpin: streams opened again */
     struct bcast half, full;
     struct latency lat;
     char version[128];
@@ -949,32 +1022,37 @@ static int phases(struct sys *s, struct fleet *f, const struct opts *o,
                   pid_t pid, struct result *r)
 {
     fprintf(stderr, "== %s: memory and broadcast: %ld streams in one queue\n",
-            s->nchan ? "nchan" : "outbox-sse", o->conns);
-    r->rss0 = r->rss_chan = rss_kb(pid);
+            s->name, o->conns);
+    r->rss0 = r->rss_chan = sys_rss(s, pid);
     if (s->nchan) {
         int64_t t0, v;
         long w = trigger(s, "bq", &t0);
         if (w < 0 || npub_wait(s->pub, w, now_ns() + 60 * (int64_t)1000000000, &v) < 0)
             return -1;
         fleet_pump(f, 300);
-        r->rss_chan = rss_kb(pid);
+        r->rss_chan = sys_rss(s, pid);
     }
     if (fleet_open(f, (size_t)o->conns / 2, who_broadcast, o->window) < 0)
         return -1;
     fleet_pump(f, 500);
-    r->rss_half = rss_kb(pid);
+    r->rss_half = sys_rss(s, pid);
     if (broadcast(s, f, o->reps, &r->half) < 0 ||
         fleet_open(f, (size_t)o->conns, who_broadcast, o->window) < 0)
         return -1;
     fleet_pump(f, 500);
-    r->rss_full = rss_kb(pid);
+    r->rss_full = sys_rss(s, pid);
+    if (s->pushpin)
+        pushpin_rss_kb(s->pp, r->parts_full, sizeof r->parts_full);
     if (s->nchan) {
         r->shm_full = th_proc_status_kb(pid, "RssShmem");
         r->zone_kb = nchan_status(s->srv, "shared memory used");
         r->channels = nchan_status(s->srv, "channels");
     }
     pid_t perf[2];
-    perf_start(o, s->nchan ? "nchan.broadcast" : "broadcast", pid, perf);
+    char pn[64];
+    snprintf(pn, sizeof pn, "%s%sbroadcast", s->pub ? s->name : "",
+             s->pub ? "." : "");
+    perf_start(o, pn, pid, perf);
     int rc = broadcast(s, f, o->reps, &r->full);
     perf_stop(perf);
     if (rc < 0)
@@ -984,7 +1062,7 @@ static int phases(struct sys *s, struct fleet *f, const struct opts *o,
     if (o->skip_latency)
         return 0;
     fprintf(stderr, "== %s: latency: %ld streams over %d queues, %d events at "
-            "%d/s\n", s->nchan ? "nchan" : "outbox-sse", o->subs, o->queues,
+            "%d/s\n", s->name, o->subs, o->queues,
             o->events, o->rate);
     if (s->nchan) { /* every latency user's first rank */
         long w = -1;
@@ -1001,7 +1079,9 @@ static int phases(struct sys *s, struct fleet *f, const struct opts *o,
     if (fleet_open(f, (size_t)o->subs, who_latency, o->window) < 0)
         return -1;
     fleet_pump(f, 500);
-    perf_start(o, s->nchan ? "nchan.latency" : "latency", pid, perf);
+    snprintf(pn, sizeof pn, "%s%slatency", s->pub ? s->name : "",
+             s->pub ? "." : "");
+    perf_start(o, pn, pid, perf);
     rc = latency(s, f, o, &r->lat);
     perf_stop(perf);
     fleet_close(f);
@@ -1013,7 +1093,7 @@ static int run_outbox(const struct opts *o, struct fleet *f, struct result *r)
 {
     struct sse_env e;
     struct kbase kb;
-    struct sys s = {.e = &e, .kb = &kb};
+    struct sys s = {.name = "outbox-sse", .e = &e, .kb = &kb};
     int rc = -1;
     memset(&kb, 0, sizeof kb);
     memset(&e, 0, sizeof e);
@@ -1047,7 +1127,7 @@ static int run_nchan(const struct opts *o, struct fleet *f, struct result *r)
 {
     struct th_redis redis;
     struct nchan_srv n;
-    struct sys s = {.nchan = 1, .srv = &n};
+    struct sys s = {.nchan = 1, .name = "nchan", .srv = &n};
     int rc = -1;
     memset(&redis, 0, sizeof redis);
     memset(&n, 0, sizeof n);
@@ -1083,6 +1163,84 @@ out:
     return rc;
 }
 
+/* Streams pushpin opens at once. pushpin-handler cancels a few streams
+ * right after their first event ("zhttp server: error id=... received
+ * message out of sequence, canceling" in its log, and the client sees the
+ * stream end), more often with 20 or 100 opening at once than with 5. The
+ * fleet opens those again (f->reopen) and counts them. */
+#define PUSHPIN_WINDOW 5
+
+static int run_pushpin(const struct opts *o_, struct fleet *f, struct result *r)
+{
+    struct opts po = *o_, *o = &po;
+    struct th_redis redis;
+    struct pushpin_srv pp;
+    struct sys s = {.pushpin = 1, .name = "pushpin", .pp = &pp};
+    int rc = -1;
+    memset(&redis, 0, sizeof redis);
+    memset(&pp, 0, sizeof pp);
+    fprintf(stderr, "== pushpin: servers\n");
+    if (th_redis_start(&redis) < 0 ||
+        pushpin_start(&pp, (o->conns > o->subs ? o->conns : o->subs) + o->pub_conns,
+                      redis.port) < 0)
+        goto out;
+    s.rc = redisConnect("127.0.0.1", redis.port);
+    if (!s.rc || s.rc->err || load_queues(s.rc, o) < 0 ||
+        !(s.pub = npub_start_grip(pp.pub_port, redis.port, o->pub_batch)))
+        goto out;
+    pushpin_versions(r->version, sizeof r->version);
+    if (po.window > PUSHPIN_WINDOW)
+        po.window = PUSHPIN_WINDOW;
+    f->port = pp.port;
+    f->pushpin = 1;
+    f->reopen = 1;
+    f->reopens = 0;
+    fleet_pump(f, 300);
+    pushpin_rss_kb(&pp, r->parts0, sizeof r->parts0);
+    /* perf (--perf) follows the runner only: add --perf-all for the rest */
+    if (phases(&s, f, o, pp.proc.pid, r) < 0)
+        goto out;
+    r->pub_errors = npub_errors(s.pub);
+    r->reopens = f->reopens;
+    r->ran = 1;
+    rc = 0;
+out:
+    f->reopen = 0;
+    if (rc && pp.dir[0])
+        pushpin_dump_logs(&pp);
+    if (rc)
+        fprintf(stderr, "sse-bench: pushpin run failed; logs in %s\n",
+                pp.dir[0] ? pp.dir : "?");
+    fleet_close(f);
+    f->pushpin = 0;
+    npub_stop(s.pub);
+    if (s.rc)
+        redisFree(s.rc);
+    pushpin_stop(&pp);
+    th_redis_stop(&redis);
+    return rc;
+}
+
+/* --system's value: names, comma-separated; 0 when one is unknown. */
+static int parse_systems(const char *arg)
+{
+    char buf[128];
+    int sys = 0;
+    snprintf(buf, sizeof buf, "%s", arg);
+    for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int v = !strcmp(t, "outbox-sse") ? SYS_OUTBOX
+                : !strcmp(t, "nchan")    ? SYS_NCHAN
+                : !strcmp(t, "pushpin")  ? SYS_PUSHPIN
+                : !strcmp(t, "both")     ? SYS_OUTBOX | SYS_NCHAN
+                : !strcmp(t, "all")      ? SYS_OUTBOX | SYS_NCHAN | SYS_PUSHPIN
+                                         : 0;
+        if (!v)
+            return 0;
+        sys |= v;
+    }
+    return sys;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -1101,12 +1259,14 @@ static void parse(int argc, char **argv, struct opts *o)
         {"skip-latency", no_argument, NULL, 'L'},
         {"system", required_argument, NULL, 'S'},
         {"pub-conns", required_argument, NULL, 'P'},
+        {"pub-batch", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
     *o = (struct opts){.conns = -1, .subs = 10000, .reps = 5, .queues = 100,
                        .events = 400, .rate = 20, .fetch_wait_ms = 5,
-                       .window = 100, .system = SYS_OUTBOX, .pub_conns = 8};
+                       .window = 100, .system = SYS_OUTBOX, .pub_conns = 8,
+                       .pub_batch = 1000};
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'n': o->conns = atol(optarg); break;
@@ -1121,19 +1281,16 @@ static void parse(int argc, char **argv, struct opts *o)
         case 'A': o->perf_all = 1; break;
         case 'L': o->skip_latency = 1; break;
         case 'P': o->pub_conns = atoi(optarg); break;
-        case 'S':
-            o->system = !strcmp(optarg, "outbox-sse") ? SYS_OUTBOX
-                        : !strcmp(optarg, "nchan")    ? SYS_NCHAN
-                        : !strcmp(optarg, "both")     ? SYS_OUTBOX | SYS_NCHAN
-                                                      : 0;
-            break;
+        case 'B': o->pub_batch = atoi(optarg); break;
+        case 'S': o->system = parse_systems(optarg); break;
         case 'h': fputs(USAGE, stdout); exit(0);
         default: fputs(USAGE, stderr); exit(2);
         }
     }
     if (optind != argc || o->reps < 1 || o->reps > 64 || o->queues < 1 ||
         o->events < 1 || o->rate < 1 || o->window < 1 || o->subs < o->queues ||
-        o->fetch_wait_ms < 0 || !o->system || o->pub_conns < 1) {
+        o->fetch_wait_ms < 0 || !o->system || o->pub_conns < 1 ||
+        o->pub_batch < 1) {
         fputs(USAGE, stderr);
         exit(2);
     }
@@ -1249,57 +1406,135 @@ static void print_nchan(const struct opts *o, const struct result *r, double hpe
                r->pub_errors);
 }
 
-static void row(const char *what, double a, double b, const char *unit)
+static void print_pushpin(const struct opts *o, const struct result *r,
+                          double hper)
 {
-    char ra[32] = "-";
-    if (a > 0 && b > 0)
-        snprintf(ra, sizeof ra, "%.2f", b / a);
-    printf("| %-48s | %10.1f %-2s | %10.1f %-2s | %6s |\n", what, a, unit, b,
-           unit, ra);
+    double per = per_stream(r->rss0, r->rss_full, o->conns);
+    double marg = per_stream(r->rss_half, r->rss_full, o->conns / 2);
+    const struct latency *lat = &r->lat;
+    printf("pushpin    %s (condure, zurl, pushpin-proxy, pushpin-handler), "
+           "a GRIP origin thread, one channel per user, a publisher thread "
+           "(ZRANGE + POST /publish/, %d items per POST, a connection per "
+           "POST); its streams opened %d at a time\n", r->version,
+           o->pub_batch, o->window < PUSHPIN_WINDOW ? o->window : PUSHPIN_WINDOW);
+    printf("memory     %ld streams, each with its first rank: VmRSS of all "
+           "pushpin processes %.1f -> %.1f MiB\n", o->conns, r->rss0 / 1024.0,
+           r->rss_full / 1024.0);
+    printf("           before, MiB: %s\n", r->parts0);
+    printf("           at N, MiB:   %s\n", r->parts_full);
+    printf("           %.0f B per stream (second half alone: %.0f B); bare "
+           "libevent holder %.0f B\n", per, marg, hper);
+    printf("broadcast  one change moving every rank in one queue, median of %d:\n",
+           o->reps);
+    const struct bcast *bb[] = {&r->half, &r->full};
+    for (int i = 0; i < 2; i++)
+        printf("           %6zu streams: all delivered %.1f ms (half of them "
+               "%.1f ms); publisher told -> all POSTs answered %.1f ms\n",
+               bb[i]->n, bb[i]->all_ms, bb[i]->p50_ms, bb[i]->hop_ms);
+    printf("           at 100,000 streams (extrapolated, at least linear): "
+           "%.0f ms%s\n", at_target(r, o->conns),
+           r->full.lost || r->half.lost ? " (some clients missed a rank)" : "");
+    if (!o->skip_latency) {
+        printf("latency    %ld streams over %d queues, %zu events at %d/s, "
+               "%zu deliveries:\n", o->subs, o->queues, lat->events, o->rate,
+               lat->samples);
+        printf("           publisher told -> first byte at a waiting client: "
+               "p50 %.1f ms, p99 %.1f ms, max %.1f ms (last client of a "
+               "queue: p99 %.1f ms)%s\n", lat->p50, lat->p99, lat->max,
+               lat->last_p99, lat->late ? "; some events not delivered in 5 s" : "");
+        printf("           publisher told -> all POSTs answered: p50 %.1f ms, "
+               "p99 %.1f ms\n", lat->k_p50, lat->k_p99);
+    }
+    if (r->pub_errors)
+        printf("           publisher errors (non-2xx or closed): %ld\n",
+               r->pub_errors);
+    printf("           streams pushpin ended or stalled while opening, and "
+           "opened again: %zu\n", r->reopens);
 }
 
+/* One row: outbox-sse's figure a, then each other system's figure and its
+ * ratio to a. */
+static void row(const char *what, double a, const double *b, int nb,
+                const char *unit)
+{
+    printf("| %-48s | %10.1f %-2s |", what, a, unit);
+    for (int i = 0; i < nb; i++) {
+        char ra[32] = "-";
+        if (a > 0 && b[i] > 0)
+            snprintf(ra, sizeof ra, "%.2f", b[i] / a);
+        printf(" %10.1f %-2s | %6s |", b[i], unit, ra);
+    }
+    printf("\n");
+}
+
+/* outbox-sse (x) against the others that ran (nchan, pushpin). */
 static void print_table(const struct opts *o, const struct result *x,
-                        const struct result *y, double hper)
+                        const struct result *const *y, const char *const *yn,
+                        int ny, double hper)
 {
     char w[96];
-    printf("\n== side by side: outbox-sse vs nchan, same machine, same N and "
-           "workload (ratio = nchan / outbox-sse)\n");
-    printf("| %-48s | %13s | %13s | %6s |\n", "metric", "outbox-sse", "nchan",
-           "ratio");
-    printf("|%s|%s|%s|%s|\n", "--------------------------------------------------",
-           "---------------", "---------------", "--------");
+    double v[2], h[2] = {hper, hper};
+    printf("\n== side by side: outbox-sse vs");
+    for (int i = 0; i < ny; i++)
+        printf("%s %s", i ? " and" : "", yn[i]);
+    printf(", same machine, same N and workload (ratio = system / outbox-sse)\n");
+    printf("| %-48s | %13s |", "metric", "outbox-sse");
+    for (int i = 0; i < ny; i++)
+        printf(" %13s | %6s |", yn[i], "ratio");
+    printf("\n|--------------------------------------------------|---------------|");
+    for (int i = 0; i < ny; i++)
+        printf("---------------|--------|");
+    printf("\n");
+#define ROW(label, expr, unit)                                                 \
+    do {                                                                      \
+        for (int i_ = 0; i_ < ny; i_++) {                                     \
+            const struct result *r_ = y[i_];                                  \
+            v[i_] = (expr);                                                   \
+        }                                                                     \
+        const struct result *r_ = x;                                          \
+        row(label, (expr), v, ny, unit);                                      \
+    } while (0)
     snprintf(w, sizeof w, "server RSS per stream, %ld streams", o->conns);
-    row(w, per_stream(x->rss0, x->rss_full, o->conns),
-        per_stream(y->rss0, y->rss_full, o->conns), "B");
-    row("  (bare libevent holder, same clients)", hper, hper, "B");
+    ROW(w, per_stream(r_->rss0, r_->rss_full, o->conns), "B");
+    row("  (bare libevent holder, same clients)", hper, h, ny, "B");
     snprintf(w, sizeof w, "rank wave, %zu streams: last client", x->full.n);
-    row(w, x->full.all_ms, y->full.all_ms, "ms");
+    ROW(w, r_->full.all_ms, "ms");
     snprintf(w, sizeof w, "rank wave, %zu streams: half of them", x->full.n);
-    row(w, x->full.p50_ms, y->full.p50_ms, "ms");
+    ROW(w, r_->full.p50_ms, "ms");
     snprintf(w, sizeof w, "rank wave, %zu streams: last client", x->half.n);
-    row(w, x->half.all_ms, y->half.all_ms, "ms");
-    row("rank wave at 100,000 (extrapolated)", at_target(x, o->conns),
-        at_target(y, o->conns), "ms");
+    ROW(w, r_->half.all_ms, "ms");
+    ROW("rank wave at 100,000 (extrapolated)", at_target(r_, o->conns), "ms");
     if (!o->skip_latency) {
         snprintf(w, sizeof w, "latency p50, change known -> client, %ld subs",
                  o->subs);
-        row(w, x->lat.known_p50, y->lat.known_p50, "ms");
+        ROW(w, r_->lat.known_p50, "ms");
         snprintf(w, sizeof w, "latency p99, change known -> client, %ld subs",
                  o->subs);
-        row(w, x->lat.known_p99, y->lat.known_p99, "ms");
-        row("latency max, change known -> client", x->lat.known_max,
-            y->lat.known_max, "ms");
-        printf("| %-48s | %10.1f ms | %13s | %6s |\n",
-               "latency p99, produce -> client (incl. Kafka)", x->lat.p99, "n/a",
-               "");
+        ROW(w, r_->lat.known_p99, "ms");
+        ROW("latency max, change known -> client", r_->lat.known_max, "ms");
+        printf("| %-48s | %10.1f ms |", "latency p99, produce -> client (incl. Kafka)",
+               x->lat.p99);
+        for (int i = 0; i < ny; i++)
+            printf(" %13s | %6s |", "n/a", "");
+        printf("\n");
     }
-    printf("notes: nchan = %s, ONE nginx worker (one core's loop, like "
-           "outbox-sse); its RSS includes the shared-memory pages it touched "
-           "(%.1f MiB at the end; zone: %lld KiB used for %lld channels). "
-           "outbox-sse 'change known' = produce -> client less the same "
-           "record's Kafka hop to a plain consumer; nchan's = publisher told -> "
-           "client, which includes the publisher's ZRANGE and POSTs.\n",
-           y->version, y->shm_full / 1024.0, y->zone_kb, y->channels);
+#undef ROW
+    printf("notes: outbox-sse 'change known' = produce -> client less the same "
+           "record's Kafka hop to a plain consumer; the others' = publisher "
+           "told -> client, which includes the publisher's ZRANGE and POSTs.\n");
+    for (int i = 0; i < ny; i++) {
+        if (!strcmp(yn[i], "nchan"))
+            printf("       nchan = %s, ONE nginx worker (one core's loop, like "
+                   "outbox-sse); its RSS includes the shared-memory pages it "
+                   "touched (%.1f MiB at the end; zone: %lld KiB used for %lld "
+                   "channels).\n", y[i]->version, y[i]->shm_full / 1024.0,
+                   y[i]->zone_kb, y[i]->channels);
+        else
+            printf("       pushpin = %s, its RSS is the sum over its runner, "
+                   "condure, zurl, pushpin-proxy and pushpin-handler (%s MiB "
+                   "at N); the GRIP origin thread is not in it.\n",
+                   y[i]->version, y[i]->parts_full);
+    }
 }
 
 int main(int argc, char **argv)
@@ -1330,7 +1565,7 @@ int main(int argc, char **argv)
     int holder_port;
     pid_t holder = holder_start(&holder_port); /* before any thread starts */
     struct fleet f;
-    struct result rx = {0}, ry = {0};
+    struct result rx = {0}, ry = {0}, rz = {0};
     long h0 = -1, h1 = -1;
     int rc = 1;
     if (holder < 0 || fleet_init(&f, (size_t)(o.conns > o.subs ? o.conns : o.subs)) < 0)
@@ -1351,15 +1586,20 @@ int main(int argc, char **argv)
         goto out;
     if ((o.system & SYS_NCHAN) && run_nchan(&o, &f, &ry) < 0)
         goto out;
+    if ((o.system & SYS_PUSHPIN) && run_pushpin(&o, &f, &rz) < 0)
+        goto out;
 
     /* ---- the summary ---- */
     double hper = per_stream(h0, h1, o.conns);
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
-    printf("== %s speed (issue 4%s), %s, %ld cores, RLIMIT_NOFILE hard "
-           "limit %ld\n", o.system == SYS_NCHAN ? "nchan" : "outbox-sse",
-           o.system & SYS_NCHAN ? ", issue 6: side by side with nchan" : "",
+    printf("== %s speed (issue 4%s%s%s), %s, %ld cores, RLIMIT_NOFILE hard "
+           "limit %ld\n", o.system & SYS_OUTBOX ? "outbox-sse"
+           : o.system & SYS_NCHAN ? "nchan" : "pushpin",
+           o.system & (SYS_NCHAN | SYS_PUSHPIN) ? ", issue 6: side by side with" : "",
+           o.system & SYS_NCHAN ? " nchan" : "",
+           o.system & SYS_PUSHPIN ? (o.system & SYS_NCHAN ? " and pushpin" : " pushpin") : "",
            date, sysconf(_SC_NPROCESSORS_ONLN), hard);
     if (o.conns < TARGET_CONNS)
         printf("   (%ld streams: the 100,000 figures are extrapolated)\n", o.conns);
@@ -1367,6 +1607,8 @@ int main(int argc, char **argv)
         print_outbox(&o, &rx, hper);
     if (ry.ran)
         print_nchan(&o, &ry, hper);
+    if (rz.ran)
+        print_pushpin(&o, &rz, hper);
     printf("machine    load average %.1f at the start, %.1f at the end (%ld "
            "cores; above that, other work shared them)\n", load0, loadavg(),
            sysconf(_SC_NPROCESSORS_ONLN));
@@ -1374,8 +1616,19 @@ int main(int argc, char **argv)
            "producer linger.ms 1, coalesce_interval 100ms, refresh_interval 1h, "
            "HMAC tokens, "
            "%d connecting at once\n", o.fetch_wait_ms, o.window);
-    if (rx.ran && ry.ran)
-        print_table(&o, &rx, &ry, hper);
+    const struct result *others[2];
+    const char *names[2];
+    int no = 0;
+    if (ry.ran) {
+        others[no] = &ry;
+        names[no++] = "nchan";
+    }
+    if (rz.ran) {
+        others[no] = &rz;
+        names[no++] = "pushpin";
+    }
+    if (rx.ran && no)
+        print_table(&o, &rx, others, names, no, hper);
     rc = 0;
 out:
     fleet_free(&f);

@@ -198,6 +198,8 @@ struct npub {
     redisContext *rc;
     struct pconn *c;
     int nconns, broken;
+    int batch; /* GRIP: items per POST /publish/; 0: nchan, a POST per user */
+    int port;
     long pending, cur;
     int64_t cur_t0;
     atomic_long next_wave, errors;
@@ -209,6 +211,91 @@ static void wave_done(struct npub *p, int64_t v)
     atomic_store(&p->done[p->cur % NPUB_WAVES], v);
     p->pending = 0;
     event_add(p->cmd_ev, NULL); /* the next command */
+}
+
+static int answer(struct evbuffer *in, int *status);
+
+/* A GRIP POST's connection: pushpin-handler's HTTP endpoint answers with
+ * "Connection: close", so each POST has its own. */
+static void grip_done(struct bufferevent *bev, struct npub *p, int ok)
+{
+    bufferevent_free(bev);
+    if (!ok)
+        atomic_fetch_add(&p->errors, 1);
+    if (p->pending > 0 && --p->pending == 0)
+        wave_done(p, mono_ns() - p->cur_t0);
+}
+
+static void grip_read(struct bufferevent *bev, void *arg)
+{
+    int status;
+    if (answer(bufferevent_get_input(bev), &status))
+        grip_done(bev, arg, status >= 200 && status <= 299);
+}
+
+static void grip_event(struct bufferevent *bev, short what, void *arg)
+{
+    int status;
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+        return;
+    if (answer(bufferevent_get_input(bev), &status))
+        grip_done(bev, arg, status >= 200 && status <= 299);
+    else
+        grip_done(bev, arg, 0);
+}
+
+static void grip_post(struct npub *p, struct evbuffer *body)
+{
+    struct sockaddr_in dst = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)p->port),
+                              .sin_addr.s_addr = htonl(0x7f000001u)};
+    struct bufferevent *bev = bufferevent_socket_new(p->base, -1,
+                                                     BEV_OPT_CLOSE_ON_FREE);
+    p->pending++;
+    if (!bev) {
+        atomic_fetch_add(&p->errors, 1);
+        p->pending--;
+        return;
+    }
+    bufferevent_setcb(bev, grip_read, NULL, grip_event, p);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evbuffer_add_printf(out, "POST /publish/ HTTP/1.1\r\nHost: pushpin\r\n"
+                        "Content-Type: application/json\r\n"
+                        "Content-Length: %zu\r\n\r\n", evbuffer_get_length(body));
+    evbuffer_add_buffer(out, body);
+    if (bufferevent_socket_connect(bev, (struct sockaddr *)&dst, sizeof dst) < 0) {
+        bufferevent_free(bev);
+        atomic_fetch_add(&p->errors, 1);
+        p->pending--;
+    }
+}
+
+/* GRIP (Pushpin): the queue's ranks as items of POST /publish/, `batch`
+ * items per POST, each the SSE event text for the user's channel:
+ * {"items":[{"channel":U,"formats":{"http-stream":{"content":"event: rank\n
+ * data: {...}\n\n"}}}, ...]}. All POSTs of a wave go at once, each on its
+ * own connection; pending counts POSTs. */
+static void grip_publish(struct npub *p, const redisReply *r, const char *queue)
+{
+    size_t n = r->elements;
+    struct evbuffer *body = evbuffer_new();
+    p->pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *user = r->element[i]->str;
+        evbuffer_add_printf(body,
+                            "%s{\"channel\":\"%s\",\"formats\":{\"http-stream\":"
+                            "{\"content\":\"event: rank\\ndata: {\\\"queue\\\":"
+                            "\\\"%s\\\",\\\"user\\\":\\\"%s\\\",\\\"rank\\\":%zu,"
+                            "\\\"waiting\\\":%zu}\\n\\n\"}}}",
+                            i % (size_t)p->batch ? "," : "{\"items\":[", user,
+                            queue, user, i + 1, n);
+        if ((i + 1) % (size_t)p->batch && i + 1 < n)
+            continue;
+        evbuffer_add(body, "]}", 2);
+        grip_post(p, body);
+    }
+    evbuffer_free(body);
 }
 
 static void on_cmd(evutil_socket_t fd, short what, void *arg)
@@ -235,6 +322,13 @@ static void on_cmd(evutil_socket_t fd, short what, void *arg)
         return;
     }
     size_t n = r->elements;
+    if (p->batch > 0) {
+        grip_publish(p, r, w.queue);
+        freeReplyObject(r);
+        if (!p->pending)
+            wave_done(p, mono_ns() - p->cur_t0);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         char body[160];
         const char *user = r->element[i]->str;
@@ -252,29 +346,37 @@ static void on_cmd(evutil_socket_t fd, short what, void *arg)
         wave_done(p, mono_ns() - p->cur_t0);
 }
 
-/* Answers to pipelined POSTs: headers, then Content-Length bytes. */
+/* One whole answer at the head of `in` (headers, then Content-Length
+ * bytes): drains it, its status in *status, and 1; 0 while incomplete. */
+static int answer(struct evbuffer *in, int *status)
+{
+    struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+    if (e.pos < 0)
+        return 0;
+    size_t hl = (size_t)e.pos + 4;
+    char *h = (char *)evbuffer_pullup(in, (ev_ssize_t)hl);
+    long cl = 0;
+    *status = 0;
+    sscanf(h, "HTTP/1.%*d %d", status);
+    for (size_t i = 0; i + 16 < hl; i++)
+        if ((h[i] == '\n') && !strncasecmp(h + i + 1, "Content-Length:", 15)) {
+            cl = atol(h + i + 16);
+            break;
+        }
+    if (evbuffer_get_length(in) < hl + (size_t)cl)
+        return 0;
+    evbuffer_drain(in, hl + (size_t)cl);
+    return 1;
+}
+
+/* Answers to pipelined POSTs. */
 static void pub_read(struct bufferevent *bev, void *arg)
 {
     struct pconn *c = arg;
     struct npub *p = c->p;
     struct evbuffer *in = bufferevent_get_input(bev);
-    for (;;) {
-        struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-        if (e.pos < 0)
-            return;
-        size_t hl = (size_t)e.pos + 4;
-        char *h = (char *)evbuffer_pullup(in, (ev_ssize_t)hl);
-        int status = 0;
-        long cl = 0;
-        sscanf(h, "HTTP/1.%*d %d", &status);
-        for (size_t i = 0; i + 16 < hl; i++)
-            if ((h[i] == '\n') && !strncasecmp(h + i + 1, "Content-Length:", 15)) {
-                cl = atol(h + i + 16);
-                break;
-            }
-        if (evbuffer_get_length(in) < hl + (size_t)cl)
-            return;
-        evbuffer_drain(in, hl + (size_t)cl);
+    int status;
+    while (answer(in, &status)) {
         if (status < 200 || status > 299)
             atomic_fetch_add(&p->errors, 1);
         if (p->pending > 0 && --p->pending == 0)
@@ -311,13 +413,15 @@ static void *npub_run(void *arg)
     return NULL;
 }
 
-struct npub *npub_start(int http_port, int redis_port, int conns)
+static struct npub *start(int http_port, int redis_port, int conns, int batch)
 {
     struct npub *p = calloc(1, sizeof *p);
     if (!p || pipe(p->pipe) < 0)
         return NULL;
-    p->nconns = conns;
-    p->c = calloc((size_t)conns, sizeof *p->c);
+    p->nconns = batch ? 0 : conns; /* GRIP: a connection per POST */
+    p->batch = batch;
+    p->port = http_port;
+    p->c = calloc((size_t)conns + 1, sizeof *p->c);
     p->base = event_base_new();
     p->rc = redisConnect("127.0.0.1", redis_port);
     if (!p->c || !p->base || !p->rc || p->rc->err)
@@ -326,7 +430,7 @@ struct npub *npub_start(int http_port, int redis_port, int conns)
     struct sockaddr_in dst = {.sin_family = AF_INET,
                               .sin_port = htons((uint16_t)http_port),
                               .sin_addr.s_addr = htonl(0x7f000001u)};
-    for (int i = 0; i < conns; i++) {
+    for (int i = 0; i < p->nconns; i++) {
         p->c[i].p = p;
         p->c[i].bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
         if (!p->c[i].bev)
@@ -349,6 +453,16 @@ struct npub *npub_start(int http_port, int redis_port, int conns)
     if (pthread_create(&p->thread, NULL, npub_run, p))
         return NULL;
     return p;
+}
+
+struct npub *npub_start(int http_port, int redis_port, int conns)
+{
+    return start(http_port, redis_port, conns, 0);
+}
+
+struct npub *npub_start_grip(int publish_port, int redis_port, int batch)
+{
+    return start(publish_port, redis_port, 0, batch > 0 ? batch : 1);
 }
 
 long npub_wave(struct npub *p, const char *queue, int64_t t0)

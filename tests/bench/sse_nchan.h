@@ -44,6 +44,12 @@ struct npub;
 
 /* The publisher thread: `conns` keep-alive connections to nginx. */
 struct npub *npub_start(int http_port, int redis_port, int conns);
+/* The same publisher for Pushpin (sse_pushpin.h): the ranks go to the
+ * handler's GRIP publish endpoint, POST /publish/ on publish_port, `batch`
+ * items per POST (one per user, its channel and the SSE event text). That
+ * endpoint closes the connection after each answer, so every POST of a
+ * wave has its own connection, all opened at once. */
+struct npub *npub_start_grip(int publish_port, int redis_port, int batch);
 /* Tells it that `queue` changed (at t0, now_ns): it publishes every rank of
  * the queue, after any wave still going. Returns the wave's number. */
 long npub_wave(struct npub *p, const char *queue, int64_t t0);
