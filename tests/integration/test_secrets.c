@@ -123,12 +123,9 @@ static void test_secrets_stay_secret(void **state)
     snprintf(log, sizeof log, "%s/sse-check.log", dir);
     no_secret_in("sse --check-config", slurp(log));
 
-    /* Running: logs and /metrics. SASL is not what the mock speaks, so the
-     * property is dropped from the relay's copy: it still passes through
-     * the configuration loader and the printout above. */
-    snprintf(text, sizeof text, "sed -i '/sasl.password/d;/properties:/d' '%s' '%s'",
-             rcfg, scfg);
-    assert_int_equal(system(text), 0);
+    /* Running: logs and /metrics, with the SASL password handed to
+     * librdkafka (which keeps it unused: the mock speaks plaintext, and
+     * security.protocol is left so). */
     char bin[512];
     char *rargv[] = {(char *)th_build_path("relay/outbox-relay", bin, sizeof bin),
                      "-c", rcfg, NULL};
