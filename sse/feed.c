@@ -13,6 +13,11 @@
 
 #define DRAIN_MAX 10000 /* records per wake-up before yielding to the loop */
 
+/* feed.known[] before a topic's partitions are assigned: not looked at
+ * successfully yet, or looked at and not there (Kafka answered). */
+#define KNOWN_NEVER (-1)
+#define KNOWN_ABSENT (-2)
+
 struct feed {
     struct event_base *base;
     const struct sse_cfg *cfg;
@@ -29,7 +34,8 @@ struct feed {
     pthread_mutex_t lock; /* guards stop, for the discovery thread */
     pthread_cond_t cond;
     int stop;
-    int32_t *known; /* partitions assigned per topic (discovery thread) */
+    int32_t *known; /* partitions assigned per topic, or KNOWN_* (discovery
+                       thread) */
 };
 
 /* ---- JSON: one top-level string field, without allocation ------------- */
@@ -176,11 +182,14 @@ static void add_partitions(struct feed *f, size_t ti, const char *topic,
 {
     rd_kafka_topic_partition_list_t *l =
         rd_kafka_topic_partition_list_new(now - have);
-    /* New topics start at the end; partitions added later at their
-     * beginning, so that nothing sent to them is missed. */
+    /* A topic found at its first look begins at its end (history is no
+     * news); partitions added later, and a topic Kafka said was not there
+     * yet, begin at their beginning, so that nothing sent to them is
+     * missed. */
     for (int32_t p = have; p < now; p++)
         rd_kafka_topic_partition_list_add(l, topic, p)->offset =
-            f->known[ti] < 0 ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            f->known[ti] == KNOWN_NEVER ? RD_KAFKA_OFFSET_END
+                                        : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_error_t *e = rd_kafka_incremental_assign(f->rk, l);
     if (e) {
         log_warn("feed", "assigning %s: %s", topic, rd_kafka_error_string(e));
@@ -215,6 +224,9 @@ static void discover(struct feed *f)
             e = rd_kafka_metadata(f->rk, 0, t, &md, 250);
         rd_kafka_topic_destroy(t);
         if (e || md->topic_cnt != 1 || md->topics[0].err) {
+            if (!e && md && md->topic_cnt == 1 && f->known[i] == KNOWN_NEVER &&
+                md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+                f->known[i] = KNOWN_ABSENT; /* Kafka says: not there yet */
             if (md)
                 rd_kafka_metadata_destroy(md);
             continue; /* not there yet, or Kafka down: try again later */
@@ -303,7 +315,7 @@ struct feed *feed_new(struct event_base *base, const struct sse_cfg *cfg,
     if (!f->known || !(f->rk = make_consumer(cfg, err, errlen)))
         goto fail;
     for (size_t i = 0; i < cfg->kafka.topics.count; i++)
-        f->known[i] = -1;
+        f->known[i] = KNOWN_NEVER;
     if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;

@@ -4,10 +4,10 @@
  * Every outbox-sse instance must see every event, because each serves its
  * own browsers; and an event carries no state worth replaying (the state is
  * in Redis). So the consumer belongs to no group, commits nothing and
- * starts every partition at its end. Partitions created later are noticed
+ * starts every partition there at start at its end. Partitions created later are noticed
  * by a discovery thread that re-reads the topics' metadata every
  * kafka.discovery_interval and adds the new ones from their beginning
- * (a topic that did not exist yet is read from its end once it does).
+ * (so does a topic that did not exist at start, once it does).
  *
  * librdkafka's consumer queue writes a byte to a pipe when it becomes
  * non-empty (rd_kafka_queue_io_event_enable); the loop drains the queue

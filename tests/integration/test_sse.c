@@ -490,14 +490,21 @@ static void test_late_topic_is_discovered(void **state)
     assert_true(sse_env_metric(&e, "sse_kafka_partitions") > 4);
     assert_true(th_log_contains(&e.sse, "reading outbox.event.late partitions"));
 
+    /* A change event on it. If the topic was there at the first pass it is
+     * read from its end, which the consumer learns a moment after the
+     * assignment: an event sent before that is (rightly) not news to it,
+     * so the event is sent again until one is heard. */
     assert_true(sse_env_redis(&e, "ZREM queue:late:waiting a") == 1);
-    assert_int_equal(rd_kafka_producev(e.producer,
-                                       RD_KAFKA_V_TOPIC("outbox.event.late"),
-                                       RD_KAFKA_V_KEY("late", 4),
-                                       RD_KAFKA_V_VALUE("{}", 2), RD_KAFKA_V_END),
-                     0);
-    assert_int_equal(rd_kafka_flush(e.producer, 10000), 0);
-    assert_int_equal(pump_until(&e, &c, 1, rank_is_one, 5000), 0);
+    for (int i = 0; i < 25 && c.last_rank != 1; i++) {
+        assert_int_equal(rd_kafka_producev(e.producer,
+                                           RD_KAFKA_V_TOPIC("outbox.event.late"),
+                                           RD_KAFKA_V_KEY("late", 4),
+                                           RD_KAFKA_V_VALUE("{}", 2),
+                                           RD_KAFKA_V_END), 0);
+        assert_int_equal(rd_kafka_flush(e.producer, 10000), 0);
+        sse_env_pump(&e, 200);
+    }
+    assert_int_equal(pump_until(&e, &c, 1, rank_is_one, 1000), 0);
     sse_client_close(&c);
     assert_int_equal(sse_env_stop(&e), 0);
 }
