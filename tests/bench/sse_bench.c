@@ -1362,24 +1362,11 @@ static void print_outbox(const struct opts *o, const struct result *r, double hp
                "judged (%ld subscribers here)\n", o->subs);
 }
 
-static void print_nchan(const struct opts *o, const struct result *r, double hper)
+/* The rank waves and latency of a system fed by a publisher (nchan,
+ * Pushpin): the same lines for both. */
+static void print_published(const struct opts *o, const struct result *r)
 {
-    double per = per_stream(r->rss0, r->rss_full, o->conns);
-    double chan = per_stream(r->rss0, r->rss_chan, o->conns);
-    double subs = per_stream(r->rss_chan, r->rss_full, o->conns);
     const struct latency *lat = &r->lat;
-    printf("nchan      %s, 1 worker process, one channel per user, a "
-           "publisher thread (ZRANGE + %d pipelined keep-alive connections)\n",
-           r->version, o->pub_conns);
-    printf("memory     %ld streams, each with its first rank: nginx worker "
-           "VmRSS %.1f -> %.1f MiB (of which shared memory %.1f -> %.1f MiB)\n",
-           o->conns, r->rss0 / 1024.0, r->rss_full / 1024.0, r->shm0 / 1024.0,
-           r->shm_full / 1024.0);
-    printf("           %.0f B per stream: %.0f B per channel with its one "
-           "message, %.0f B per subscriber; bare libevent holder %.0f B\n",
-           per, chan, subs, hper);
-    printf("           nchan shared memory zone at %ld streams: %lld KiB used "
-           "(%lld channels)\n", o->conns, r->zone_kb, r->channels);
     printf("broadcast  one change moving every rank in one queue, median of %d:\n",
            o->reps);
     const struct bcast *bb[] = {&r->half, &r->full};
@@ -1406,12 +1393,31 @@ static void print_nchan(const struct opts *o, const struct result *r, double hpe
                r->pub_errors);
 }
 
+static void print_nchan(const struct opts *o, const struct result *r, double hper)
+{
+    double per = per_stream(r->rss0, r->rss_full, o->conns);
+    double chan = per_stream(r->rss0, r->rss_chan, o->conns);
+    double subs = per_stream(r->rss_chan, r->rss_full, o->conns);
+    printf("nchan      %s, 1 worker process, one channel per user, a "
+           "publisher thread (ZRANGE + %d pipelined keep-alive connections)\n",
+           r->version, o->pub_conns);
+    printf("memory     %ld streams, each with its first rank: nginx worker "
+           "VmRSS %.1f -> %.1f MiB (of which shared memory %.1f -> %.1f MiB)\n",
+           o->conns, r->rss0 / 1024.0, r->rss_full / 1024.0, r->shm0 / 1024.0,
+           r->shm_full / 1024.0);
+    printf("           %.0f B per stream: %.0f B per channel with its one "
+           "message, %.0f B per subscriber; bare libevent holder %.0f B\n",
+           per, chan, subs, hper);
+    printf("           nchan shared memory zone at %ld streams: %lld KiB used "
+           "(%lld channels)\n", o->conns, r->zone_kb, r->channels);
+    print_published(o, r);
+}
+
 static void print_pushpin(const struct opts *o, const struct result *r,
                           double hper)
 {
     double per = per_stream(r->rss0, r->rss_full, o->conns);
     double marg = per_stream(r->rss_half, r->rss_full, o->conns / 2);
-    const struct latency *lat = &r->lat;
     printf("pushpin    %s (condure, zurl, pushpin-proxy, pushpin-handler), "
            "a GRIP origin thread, one channel per user, a publisher thread "
            "(ZRANGE + POST /publish/, %d items per POST, a connection per "
@@ -1424,30 +1430,7 @@ static void print_pushpin(const struct opts *o, const struct result *r,
     printf("           at N, MiB:   %s\n", r->parts_full);
     printf("           %.0f B per stream (second half alone: %.0f B); bare "
            "libevent holder %.0f B\n", per, marg, hper);
-    printf("broadcast  one change moving every rank in one queue, median of %d:\n",
-           o->reps);
-    const struct bcast *bb[] = {&r->half, &r->full};
-    for (int i = 0; i < 2; i++)
-        printf("           %6zu streams: all delivered %.1f ms (half of them "
-               "%.1f ms); publisher told -> all POSTs answered %.1f ms\n",
-               bb[i]->n, bb[i]->all_ms, bb[i]->p50_ms, bb[i]->hop_ms);
-    printf("           at 100,000 streams (extrapolated, at least linear): "
-           "%.0f ms%s\n", at_target(r, o->conns),
-           r->full.lost || r->half.lost ? " (some clients missed a rank)" : "");
-    if (!o->skip_latency) {
-        printf("latency    %ld streams over %d queues, %zu events at %d/s, "
-               "%zu deliveries:\n", o->subs, o->queues, lat->events, o->rate,
-               lat->samples);
-        printf("           publisher told -> first byte at a waiting client: "
-               "p50 %.1f ms, p99 %.1f ms, max %.1f ms (last client of a "
-               "queue: p99 %.1f ms)%s\n", lat->p50, lat->p99, lat->max,
-               lat->last_p99, lat->late ? "; some events not delivered in 5 s" : "");
-        printf("           publisher told -> all POSTs answered: p50 %.1f ms, "
-               "p99 %.1f ms\n", lat->k_p50, lat->k_p99);
-    }
-    if (r->pub_errors)
-        printf("           publisher errors (non-2xx or closed): %ld\n",
-               r->pub_errors);
+    print_published(o, r);
     printf("           streams pushpin ended or stalled while opening, and "
            "opened again: %zu\n", r->reopens);
 }
