@@ -384,20 +384,14 @@ static int on_rows(struct dump *d, const struct binlog_header *h,
     struct binlog_rows r;
     struct binlog_header plain = *h;
     char err[512];
-    size_t n;
     plain.type = (uint8_t)mzip_plain_type(h->type);
     if (binlog_parse_rows(&plain, &d->fmt, body, len, &r, err, sizeof err) < 0)
         return failf(d, "%s", err);
     struct dtable *t = find_table(d, r.table_id);
     if (!t || (!d->o->all_tables && (t->outbox < 0 || r.kind != 'w')))
         return 0; /* not a table asked for, or not an outbox insert */
-    if (mzip_is_compressed(h->type)) {
-        if (mzip_inflate(r.p, (size_t)(r.end - r.p), &d->inflated, &n, err,
-                         sizeof err) < 0)
-            return failf(d, "%s", err);
-        r.p = (const uint8_t *)d->inflated.buf;
-        r.end = r.p + n;
-    }
+    if (mzip_open_rows(h, &r, &d->inflated, err, sizeof err) < 0)
+        return failf(d, "%s", err);
     if (t->map.ncols > d->cells_cap) {
         free(d->cells);
         d->cells_cap = t->map.ncols;

@@ -65,3 +65,16 @@ int mzip_inflate(const uint8_t *src, size_t len, struct binlog_scratch *out,
     *outlen = want;
     return 0;
 }
+
+int mzip_open_rows(const struct binlog_header *h, struct binlog_rows *r,
+                   struct binlog_scratch *buf, char *err, size_t errlen)
+{
+    size_t n;
+    if (!mzip_is_compressed(h->type))
+        return 0;
+    if (mzip_inflate(r->p, (size_t)(r->end - r->p), buf, &n, err, errlen) < 0)
+        return -1;
+    r->p = (const uint8_t *)buf->buf;
+    r->end = r->p + n;
+    return 0;
+}

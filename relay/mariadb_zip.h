@@ -36,4 +36,11 @@ int mzip_plain_type(int type);
 int mzip_inflate(const uint8_t *src, size_t len, struct binlog_scratch *out,
                  size_t *outlen, char *err, size_t errlen);
 
+/* For a *_ROWS_COMPRESSED event (h's type), inflates r's row data into
+ * buf and points r at it; other types are left as they are. 0, or -1
+ * with a message. The one step every reader of rows events takes after
+ * binlog_parse_rows, once it knows it wants the rows. */
+int mzip_open_rows(const struct binlog_header *h, struct binlog_rows *r,
+                   struct binlog_scratch *buf, char *err, size_t errlen);
+
 #endif

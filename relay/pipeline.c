@@ -448,15 +448,9 @@ static int on_rows(struct pipeline *p, const struct binlog_header *h,
     struct mapped *s = slot_for(p, r.table_id);
     if (!s || r.kind != 'w' || p->txn_skip)
         return 0; /* another table, an UPDATE/DELETE, or delivered before */
-    size_t n;
-    if (mzip_is_compressed(h->type)) {
-        if (mzip_inflate(r.p, (size_t)(r.end - r.p), &p->inflated, &n, err,
-                         errlen) < 0)
-            return fail(fatal, 1, err, errlen, "%s at %s:%u", err, p->file,
-                        h->log_pos);
-        r.p = (const uint8_t *)p->inflated.buf;
-        r.end = r.p + n;
-    }
+    if (mzip_open_rows(h, &r, &p->inflated, err, errlen) < 0)
+        return fail(fatal, 1, err, errlen, "%s at %s:%u", err, p->file,
+                    h->log_pos);
     if (!p->in_txn && txn_begin(p, h, stop) < 0)
         return fail(fatal, 0, err, errlen, "stopped");
     int got;
