@@ -21,15 +21,7 @@
 bench_help "${1:-}"
 if [ ! -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || ! command -v nginx >/dev/null; then
   echo "installing nginx-light libnginx-mod-nchan" >&2
-  # Keep the packaged service from starting where no policy says so.
-  made_policy=
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-    made_policy=1
-  fi
   bench_apt_install nginx-light libnginx-mod-nchan
-  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 bench_build outbox-sse-bench
 bench_raise_nofile
