@@ -28,6 +28,14 @@ struct dedupe {
     int any;
 };
 
+int opos_file_number(const char *file, uint64_t *out)
+{
+    const char *dot = strrchr(file, '.'); /* the binlog file's sequence */
+    char *end;
+    *out = strtoull(dot ? dot + 1 : file, &end, 10);
+    return *end ? -1 : 0;
+}
+
 int opos_parse(const char *s, size_t len, struct opos *out)
 {
     char buf[300];
@@ -43,12 +51,11 @@ int opos_parse(const char *s, size_t len, struct opos *out)
     if (!c1)
         return -1;
     *c1 = '\0';
-    char *dot = strrchr(buf, '.'); /* the binlog file's sequence number */
-    char *end1, *end2, *end3;
-    out->file = strtoull(dot ? dot + 1 : buf, &end1, 10);
+    char *end2, *end3;
     out->offset = strtoull(c1 + 1, &end2, 10);
     unsigned long row = strtoul(c2 + 1, &end3, 10);
-    if (*end1 || *end2 || *end3 || row > UINT32_MAX)
+    if (opos_file_number(buf, &out->file) < 0 || *end2 || *end3 ||
+        row > UINT32_MAX)
         return -1;
     out->row = (uint32_t)row;
     return 0;

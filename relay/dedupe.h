@@ -47,6 +47,8 @@ struct opos {
     uint32_t row;
 };
 
+/* "mysql-bin.000003" -> 3 (the digits after the last dot). 0 or -1. */
+int opos_file_number(const char *file, uint64_t *out);
 /* "mysql-bin.000003:1234:2" -> {3, 1234, 2}. 0 or -1. */
 int opos_parse(const char *s, size_t len, struct opos *out);
 /* Writes "FILE:OFFSET:ROW" for the record header. Returns its length, or

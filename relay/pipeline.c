@@ -48,6 +48,8 @@ struct pipeline {
     struct dedupe *dedupe;
     struct binlog_format fmt;
     char file[256];
+    uint64_t file_no; /* its number, for dedupe's positions */
+    int file_no_ok;
     struct outbox_table *tables;
     struct names *schema_names; /* per table */
     size_t ntables;
@@ -151,12 +153,19 @@ void pipeline_free(struct pipeline *p)
     free(p);
 }
 
+/* The current binlog file, and its number once, not per record. */
+static void set_file(struct pipeline *p, const char *file, size_t len)
+{
+    snprintf(p->file, sizeof p->file, "%.*s", (int)len, file);
+    p->file_no_ok = opos_file_number(p->file, &p->file_no) == 0;
+}
+
 void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
                     struct source *src, struct dedupe *dedupe)
 {
     binlog_format_default(&p->fmt);
     p->fmt.checksum_len = checksum_len;
-    snprintf(p->file, sizeof p->file, "%s", file ? file : "");
+    set_file(p, file ? file : "", file ? strlen(file) : 0);
     p->src = src;
     p->dedupe = dedupe;
     if (p->in_txn) /* cut by the lost connection: the new one repeats it */
@@ -409,11 +418,11 @@ static int emit_row(struct pipeline *p, struct mapped *s,
     enum outbox_verdict v = outbox_map_row(&p->tables[s->outbox], &s->layout,
                                            p->cells, topic, hdrs, &rec, &type,
                                            why, sizeof why);
-    opos_format(pos, sizeof pos, p->file, h->log_pos, p->row_seq++);
+    struct opos op = {p->file_no, h->log_pos, p->row_seq++};
+    opos_format(pos, sizeof pos, p->file, op.offset, op.row);
     rec.position = pos;
     rec.timestamp_ms = p->txn_ts_ms;
-    struct opos op = {0};
-    if (p->dedupe && opos_parse(pos, strlen(pos), &op) == 0 &&
+    if (p->dedupe && p->file_no_ok &&
         dedupe_seen(p->dedupe, v == OUTBOX_OK ? rec.topic : p->cfg->dead_letter.topic,
                     rec.key ? rec.key : pos, rec.key ? rec.key_len : strlen(pos), &op)) {
         mseries_add(p->skipped, 1);
@@ -551,7 +560,7 @@ static int on_stream_event(struct pipeline *p, const struct binlog_header *h,
     struct binlog_rotate r;
     if (binlog_parse_rotate(body, blen, &r, err, errlen) < 0)
         return fail(fatal, 1, err, errlen, "%s", err);
-    snprintf(p->file, sizeof p->file, "%.*s", (int)r.file_len, r.file);
+    set_file(p, r.file, r.file_len);
     if (sink_rotate(p->sink, p->file, r.position) < 0)
         return fail(fatal, 0, err, errlen, "stopped");
     log_debug("binlog", "now in %s at %" PRIu64, p->file, r.position);
