@@ -517,13 +517,19 @@ static int redis_launch(struct th_redis *r)
     snprintf(cert, sizeof cert, "%s/server.pem", r->certs);
     snprintf(key, sizeof key, "%s/server.key", r->certs);
     snprintf(ca, sizeof ca, "%s/ca.pem", r->certs);
-    char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", r->dir,
-                    "--daemonize", "no", "--tls-port", tls_port,
-                    "--tls-cert-file", cert, "--tls-key-file", key,
-                    "--tls-ca-cert-file", ca, NULL};
-    if (!r->tls_port)
-        argv[13] = NULL; /* no TLS: the options stop before --tls-port */
+    char *plain[] = {"redis-server", "--port", port, "--bind", "127.0.0.1",
+                     "--save", "", "--appendonly", "no", "--dir", r->dir,
+                     "--daemonize", "no"};
+    char *tls[] = {"--tls-port", tls_port, "--tls-cert-file", cert,
+                   "--tls-key-file", key, "--tls-ca-cert-file", ca};
+    char *argv[sizeof plain / sizeof *plain + sizeof tls / sizeof *tls + 1];
+    size_t n = sizeof plain / sizeof *plain;
+    memcpy(argv, plain, sizeof plain);
+    if (r->tls_port) {
+        memcpy(argv + n, tls, sizeof tls);
+        n += sizeof tls / sizeof *tls;
+    }
+    argv[n] = NULL;
     if (spawn_io(&r->proc, "redis", r->dir, argv, -1, -1) < 0)
         return -1;
     for (int waited = 0; waited < 10000; waited += 50) {
