@@ -141,12 +141,3 @@ void daemon_notify_ready(void) { sd_notify(0, "READY=1"); }
 
 void daemon_notify_stopping(void) { sd_notify(0, "STOPPING=1"); }
 
-void daemon_notify_status(const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sd_notifyf(0, "STATUS=%s", msg);
-}

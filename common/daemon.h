@@ -41,7 +41,5 @@ void daemon_free(struct daemon *d);
 
 void daemon_notify_ready(void);
 void daemon_notify_stopping(void);
-void daemon_notify_status(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -20,7 +20,6 @@
  * does not keep its memory. */
 #define SCRATCH_MAX (1024UL * 1024 * 1024)
 #define TOPIC_SERIES 32
-#define ARTIFICIAL_F 0x20
 
 /* An outbox table's current table map and its column layout. */
 struct mapped {
@@ -69,7 +68,6 @@ struct pipeline {
     struct mfamily *events_f, *bytes_f;
     struct mseries *dlq, *skipped;
     struct topic_series topics[TOPIC_SERIES];
-    struct pipeline_stats stats;
 };
 
 __attribute__((format(printf, 5, 6))) static int
@@ -181,9 +179,7 @@ int pipeline_skip_gtids(struct pipeline *p, const struct relay_position *set)
     return pos_copy(&p->skip, set);
 }
 
-int pipeline_in_txn(const struct pipeline *p) { return p->in_txn; }
 
-struct pipeline_stats *pipeline_stats(struct pipeline *p) { return &p->stats; }
 
 const struct outbox_table *pipeline_tables(const struct pipeline *p, size_t *n)
 {
@@ -426,7 +422,6 @@ static int emit_row(struct pipeline *p, struct mapped *s,
         dedupe_seen(p->dedupe, v == OUTBOX_OK ? rec.topic : p->cfg->dead_letter.topic,
                     rec.key ? rec.key : pos, rec.key ? rec.key_len : strlen(pos), &op)) {
         mseries_add(p->skipped, 1);
-        atomic_fetch_add(&p->stats.skipped_dupes, 1);
         return 0;
     }
     if (v != OUTBOX_OK) {
@@ -585,8 +580,6 @@ static int event(struct pipeline *p, const uint8_t *ev, size_t len,
         return fail(fatal, 1, err, errlen, "%s", err);
     if (h.type == BL_ROTATE)
         return on_stream_event(p, &h, ev, len, body, blen, fatal, err, errlen);
-    if (h.timestamp && !(h.flags & ARTIFICIAL_F))
-        atomic_store(&p->stats.last_event_ts, h.timestamp);
     return dispatch(p, &h, body, blen, stop, fatal, err, errlen);
 }
 

@@ -32,11 +32,6 @@
 struct metrics;
 struct pipeline;
 
-struct pipeline_stats {
-    atomic_int_fast64_t last_event_ts; /* unix seconds of the last event */
-    atomic_int_fast64_t skipped_dupes; /* exactly_once replays skipped */
-};
-
 /* Returns NULL with a message (e.g. a table that cannot be compiled). */
 struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
                               struct metrics *m, char *err, size_t errlen);
@@ -59,10 +54,7 @@ int pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
  * server can only serve from the start of a binlog file. 0 or -1. */
 int pipeline_skip_gtids(struct pipeline *p, const struct relay_position *set);
 
-/* 1 while a transaction is open (its end not seen yet). */
-int pipeline_in_txn(const struct pipeline *p);
 
-struct pipeline_stats *pipeline_stats(struct pipeline *p);
 
 /* The compiled outbox tables (for the dedupe's topic templates). */
 const struct outbox_table *pipeline_tables(const struct pipeline *p,

@@ -39,7 +39,7 @@ struct hub {
     const struct sse_queues_cfg *cfg;
     struct ranks *ranks;
     struct hq **buckets;
-    size_t nbuckets, nqueues, nwatches;
+    size_t nbuckets, nqueues;
     struct event *refresh;
     struct mseries *recomputes, *coalesced, *changes, *unknown;
 };
@@ -321,7 +321,6 @@ struct hub_watch *hub_watch(struct hub *h, const char *queue, const char *user,
     *w = (struct hub_watch){.q = q, .user = w->user, .fn = fn, .owner = owner,
                             .idx = q->n, .refs = 2};
     q->w[q->n++] = w;
-    h->nwatches++;
     j->w[0] = w;
     q->jobs++;
     ask(j);
@@ -336,7 +335,6 @@ void hub_unwatch(struct hub_watch *w)
     w->dead = 1;
     q->w[w->idx] = q->w[--q->n];
     q->w[w->idx]->idx = w->idx;
-    q->h->nwatches--;
     watch_unref(w);
     hq_release(q);
 }
@@ -366,7 +364,6 @@ static void on_refresh(evutil_socket_t fd, short what, void *arg)
     hub_refresh_all(arg);
 }
 
-size_t hub_watch_count(const struct hub *h) { return h->nwatches; }
 
 static void register_metrics(struct hub *h, struct metrics *m)
 {

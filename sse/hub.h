@@ -66,6 +66,5 @@ void hub_changed(struct hub *h, const char *queue, size_t len);
 /* Recompute every watched queue now (Redis came back). */
 void hub_refresh_all(struct hub *h);
 
-size_t hub_watch_count(const struct hub *h);
 
 #endif

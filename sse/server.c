@@ -624,4 +624,3 @@ void server_free(struct server *s)
 
 int server_port(const struct server *s) { return s->port; }
 
-size_t server_streams(const struct server *s) { return s->nstreams; }

@@ -42,7 +42,6 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
 void server_free(struct server *s);
 
 int server_port(const struct server *s);
-size_t server_streams(const struct server *s);
 
 /* Stops accepting, sends every stream a `retry:` hint and ends the
  * streams spread over http.drain_window; `done` runs on the loop once the
