@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The dead-letter topic last: read only when dead letters are expected. */
 static const char *const TOPICS[] = {"outbox.event.queue", "outbox.event.order",
-                                     "outbox.event.user"};
+                                     "outbox.event.user", "outbox.dlq"};
 
 /* The mock keeps about 5 MB per partition and drops older records: the
  * load is spread over enough partitions that nothing is dropped. */
@@ -106,26 +107,31 @@ int relay_env_run_relay(struct relay_env *e)
     return -1;
 }
 
+#define LOAD_ARGS 7
+
 static void load_argv(struct relay_env *e, char *bin, size_t binlen,
-                      char strs[5][32], long events, long seed, long big,
-                      long id_base, char **argv)
+                      char strs[LOAD_ARGS][32], long events, long seed,
+                      long big, long id_base, char **argv)
 {
     snprintf(strs[0], 32, "%d", e->db.port);
     snprintf(strs[1], 32, "%ld", events);
     snprintf(strs[2], 32, "%ld", seed);
     snprintf(strs[3], 32, "%ld", big);
     snprintf(strs[4], 32, "%ld", id_base);
+    snprintf(strs[5], 32, "%ld", e->load_tables ? e->load_tables : 2);
+    snprintf(strs[6], 32, "%ld", e->load_dlq_every);
     char *v[] = {(char *)th_build_path("tests/outbox-load", bin, binlen),
                  "--port", strs[0], "--events", strs[1], "--seed", strs[2],
-                 "--big", strs[3], "--id-base", strs[4], "--expect", e->expect,
-                 NULL};
+                 "--big", strs[3], "--id-base", strs[4], "--tables", strs[5],
+                 "--dlq-every", strs[6], "--expect", e->expect,
+                 e->load_shard_keys ? "--shard-keys" : NULL, NULL};
     memcpy(argv, v, sizeof v);
 }
 
 int relay_env_load_start(struct relay_env *e, struct th_proc *p, long events,
                          long seed, long big, long id_base)
 {
-    char bin[512], strs[5][32], *argv[14];
+    char bin[512], strs[LOAD_ARGS][32], *argv[19];
     load_argv(e, bin, sizeof bin, strs, events, seed, big, id_base, argv);
     return th_spawn(p, "load", e->dir, argv);
 }
@@ -146,7 +152,7 @@ long relay_env_relay_rss(struct relay_env *e)
 int relay_env_load(struct relay_env *e, long events, long seed, long big,
                    long id_base)
 {
-    char bin[512], strs[5][32], *argv[14];
+    char bin[512], strs[LOAD_ARGS][32], *argv[19];
     load_argv(e, bin, sizeof bin, strs, events, seed, big, id_base, argv);
     return th_run("load", e->dir, argv, 600000) == 0 ? 0 : -1;
 }
@@ -175,12 +181,18 @@ int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
 
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms)
 {
+    return relay_env_wait_checkpoint(e, e->checkpoint, timeout_ms);
+}
+
+int relay_env_wait_checkpoint(struct relay_env *e, const char *path,
+                              int timeout_ms)
+{
     char want_file[256], file[256] = "";
     unsigned long long want, pos = 0;
     if (relay_env_binlog_end(e, want_file, sizeof want_file, &want) < 0)
         return -1;
     for (int waited = 0; waited < timeout_ms; waited += 100) {
-        FILE *fp = fopen(e->checkpoint, "r");
+        FILE *fp = fopen(path, "r");
         if (fp) {
             if (fscanf(fp, "v1 file=%255s pos=%llu", file, &pos) != 2)
                 pos = 0;
@@ -209,7 +221,8 @@ int relay_env_verify(struct relay_env *e, int exactly_once)
 {
     char bin[512];
     unlink(e->dump);
-    for (size_t i = 0; i < sizeof TOPICS / sizeof TOPICS[0]; i++)
+    size_t ntopics = sizeof TOPICS / sizeof TOPICS[0] - !e->verify_dlq;
+    for (size_t i = 0; i < ntopics; i++)
         if (relay_env_kcat(e, TOPICS[i], "%t %p %o %K %S %h\\n%k%s\\n",
                            e->dump) < 0)
             return -1;

@@ -27,6 +27,12 @@ struct relay_env {
      * ("checkpoint:\n  store: kafka\n"); NULL for the file store, which
      * relay_env_wait_caught_up reads. */
     const char *checkpoint_yaml;
+    /* outbox-load's --tables, --dlq-every (0: its defaults) and
+     * --shard-keys. */
+    long load_tables, load_dlq_every;
+    int load_shard_keys;
+    /* relay_env_verify reads outbox.dlq too (dead letters expected). */
+    int verify_dlq;
 };
 
 /* Servers up, schema created, config written. 0 or -1. */
@@ -65,6 +71,9 @@ int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
 
 /* Waits until the relay's checkpoint reaches the server's binlog end. */
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);
+/* The same for the file checkpoint at `path` (another relay's). */
+int relay_env_wait_checkpoint(struct relay_env *e, const char *path,
+                              int timeout_ms);
 
 /* kcat dump of one topic in kcat's -f format (FMT), into out. */
 int relay_env_kcat(struct relay_env *e, const char *topic, const char *fmt,

@@ -3,10 +3,12 @@
  * records what Kafka must receive.
  *
  *   outbox-load --port P [--host H] [--user U] [--password X]
- *               --events N [--seed S] [--big K] --expect FILE
+ *               --events N [--seed S] [--big K] [--tables T]
+ *               [--dlq-every K] --expect FILE
  *
  * --events 0 only creates the schema.
- * Transactions of 1 to --max-txn outbox rows (in two outbox tables), mixed
+ * Transactions of 1 to --max-txn outbox rows (in --tables outbox tables:
+ * shop.outbox, shop.outbox2, shop.outbox3; default 2), mixed
  * with writes to a table the relay must ignore; about one in ten is rolled
  * back; some delete their outbox rows again in the same transaction (the
  * delete-after-insert pattern); payloads carry Unicode text, optional
@@ -17,8 +19,14 @@
  * mark in shop.load_marks, written in the same transaction; only then are
  * its events expected (or not), and the load goes on.
  *
+ * --shard-keys gives each table keys of its own ("t2-k7"), as one relay
+ * per shard has: two relays keep order per key only for keys that one of
+ * them writes.
+ * --dlq-every K makes every K-th event's aggregateid NULL: the relay must
+ * send it to outbox.dlq, whose key (the row's position) is not known here.
+ *
  * The expect file has one line per committed event, in commit order:
- *   id TAB topic TAB key TAB type-or-\N TAB length TAB fnv
+ *   id TAB topic TAB key-or-* TAB type-or-\N TAB length TAB fnv
  * where fnv is the FNV-1a 64 hash of the payload; the order of lines with
  * the same key is the order Kafka must keep. outbox-verify compares a kcat
  * dump against it. --id-base lets several runs share one database.
@@ -38,7 +46,8 @@
 struct opts {
     const char *host, *user, *password, *expect;
     unsigned port;
-    long events, big, max_txn, id_base;
+    long events, big, max_txn, id_base, tables, dlq_every;
+    int shard_keys;
     unsigned long seed;
 };
 
@@ -147,12 +156,26 @@ static const char *const SCHEMA[] = {
     " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
     " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
     " DEFAULT CHARSET=utf8mb4",
+    "CREATE TABLE IF NOT EXISTS shop.outbox3 (id CHAR(36) NOT NULL PRIMARY KEY,"
+    " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
+    " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
+    " DEFAULT CHARSET=utf8mb4",
     "CREATE TABLE IF NOT EXISTS shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
     " note VARCHAR(200)) DEFAULT CHARSET=utf8mb4",
     "CREATE TABLE IF NOT EXISTS shop.load_marks (txn BIGINT PRIMARY KEY)",
 };
 
 static const char *const TYPES[] = {"queue", "order", "user"};
+
+/* Two tables: one row in four in the second (as before there was a
+ * choice); otherwise evenly. */
+static int pick_table(struct gen *g)
+{
+    uint64_t r = next_rand(g);
+    if (g->o->tables == 2)
+        return r % 4 == 0;
+    return (int)(r % (uint64_t)g->o->tables);
+}
 
 /* One event's payload: JSON with Unicode, sized `size` bytes or so. */
 static size_t make_payload(struct gen *g, char *buf, size_t cap, long n,
@@ -186,23 +209,39 @@ static int insert_event(struct gen *g, long n, int big, char *line,
     static char payload[1100 * 1000];
     int key = (int)(next_rand(g) % NKEYS);
     const char *agg = TYPES[next_rand(g) % 3];
-    const char *table = next_rand(g) % 4 == 0 ? "outbox2" : "outbox";
+    static const char *const tables[] = {"outbox", "outbox2", "outbox3"};
+    int t = pick_table(g);
+    const char *table = tables[t];
+    int dlq = g->o->dlq_every > 0 && (g->id_base + n) % g->o->dlq_every == 0;
+    char keysql[24], topic[32], keyexp[16];
     int null_type = next_rand(g) % 7 == 0;
     size_t plen = make_payload(g, payload, sizeof payload, n,
                                big ? 1000 * 1000 : 100 + next_rand(g) % 200);
     char id[40], type[32];
     snprintf(id, sizeof id, "00000000-0000-4000-8000-%012ld", g->id_base + n);
     snprintf(type, sizeof type, "event%d", (int)(n % 5));
+    if (g->o->shard_keys)
+        snprintf(keyexp, sizeof keyexp, "t%d-k%d", t, key);
+    else
+        snprintf(keyexp, sizeof keyexp, "k%d", key);
+    snprintf(keysql, sizeof keysql, "'%s'", keyexp);
+    snprintf(topic, sizeof topic, "outbox.event.%s", agg);
+    if (dlq) { /* a NULL key: the relay's dead-letter topic must have it */
+        strcpy(keysql, "NULL");
+        strcpy(keyexp, "*");
+        strcpy(topic, "outbox.dlq");
+    }
     grow_sql(g, plen * 2 + 512);
     int k = snprintf(g->sql, g->cap,
-                     "INSERT INTO shop.%s VALUES ('%s','%s','k%d',%s%s%s,'",
-                     table, id, agg, key, null_type ? "" : "'",
+                     "INSERT INTO shop.%s VALUES ('%s','%s',%s,%s%s%s,'",
+                     table, id, agg, keysql, null_type ? "" : "'",
                      null_type ? "NULL" : type, null_type ? "" : "'");
     k += (int)mysql_real_escape_string(g->db, g->sql + k, payload, plen);
     snprintf(g->sql + k, g->cap - (size_t)k, "',%s)",
              n % 3 ? "NOW(6)" : "NULL");
-    snprintf(line, linecap, "%s\toutbox.event.%s\tk%d\t%s\t%zu\t%016" PRIx64 "\n",
-             id, agg, key, null_type ? "\\N" : type, plen, fnv1a(payload, plen));
+    snprintf(line, linecap, "%s\t%s\t%s\t%s\t%zu\t%016" PRIx64 "\n", id,
+             topic, keyexp, null_type ? "\\N" : type, plen,
+             fnv1a(payload, plen));
     return run(g, g->sql);
 }
 
@@ -252,7 +291,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: outbox-load --port P [--host H] [--user U] "
                     "[--password X] --events N [--seed S] [--big K] "
-                    "[--max-txn M] [--id-base B] --expect FILE\n");
+                    "[--max-txn M] [--id-base B] [--tables 1-3] "
+                    "[--dlq-every K] [--shard-keys] --expect FILE\n");
     exit(2);
 }
 
@@ -262,10 +302,11 @@ static void parse(int argc, char **argv, struct opts *o)
         {"host", 1, 0, 'h'}, {"port", 1, 0, 'P'}, {"user", 1, 0, 'u'},
         {"password", 1, 0, 'p'}, {"events", 1, 0, 'n'}, {"seed", 1, 0, 's'},
         {"big", 1, 0, 'b'}, {"expect", 1, 0, 'e'}, {"max-txn", 1, 0, 'm'},
-        {"id-base", 1, 0, 'i'},
+        {"id-base", 1, 0, 'i'}, {"tables", 1, 0, 't'},
+        {"dlq-every", 1, 0, 'd'}, {"shard-keys", 0, 0, 'k'},
         {0, 0, 0, 0}};
     int c;
-    *o = (struct opts){"127.0.0.1", "root", "", NULL, 0, 0, 0, 500, 0, 1};
+    *o = (struct opts){"127.0.0.1", "root", "", NULL, 0, 0, 0, 500, 0, 2, 0, 0, 1};
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'h': o->host = optarg; break;
@@ -278,11 +319,14 @@ static void parse(int argc, char **argv, struct opts *o)
         case 'e': o->expect = optarg; break;
         case 'm': o->max_txn = atol(optarg); break;
         case 'i': o->id_base = atol(optarg); break;
+        case 't': o->tables = atol(optarg); break;
+        case 'd': o->dlq_every = atol(optarg); break;
+        case 'k': o->shard_keys = 1; break;
         default: usage();
         }
     }
     if (!o->port || o->events < 0 || !o->expect || o->max_txn < 1 ||
-        o->max_txn > 500)
+        o->max_txn > 500 || o->tables < 1 || o->tables > 3 || o->dlq_every < 0)
         usage();
 }
 
