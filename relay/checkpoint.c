@@ -12,10 +12,42 @@
 #define SCAN_CHUNK 1000
 #define KAFKA_TIMEOUT_MS 10000
 
+#define OFFSETS_PREFIX "kafka="
+
+char *ckpt_format(const struct relay_position *p, const char *offsets)
+{
+    size_t olen = offsets ? strlen(offsets) : 0;
+    char *text = malloc(POS_TEXT_MAX + sizeof OFFSETS_PREFIX + olen + 2);
+    int n = text ? pos_format(p, text, POS_TEXT_MAX) : -1;
+    if (n < 0) {
+        free(text);
+        return NULL;
+    }
+    if (olen)
+        sprintf(text + n, "\n" OFFSETS_PREFIX "%s", offsets);
+    return text;
+}
+
+int ckpt_parse(const char *text, struct relay_position *p,
+               struct koffsets *offsets, char *err, size_t errlen)
+{
+    if (pos_parse(p, text, err, errlen) < 0)
+        return -1;
+    const char *nl = strchr(text, '\n');
+    if (!nl || strncmp(nl + 1, OFFSETS_PREFIX, strlen(OFFSETS_PREFIX)) != 0)
+        return 0; /* none kept (at_least_once, or an older version) */
+    const char *o = nl + 1 + strlen(OFFSETS_PREFIX);
+    char *line = strndup(o, strcspn(o, "\r\n"));
+    int rc = line ? koff_parse(offsets, line, err, errlen) : -1;
+    if (!line)
+        snprintf(err, errlen, "out of memory");
+    free(line);
+    return rc;
+}
+
 struct last_match {
     const char *key;
-    char value[POS_TEXT_MAX];
-    int found;
+    char *value; /* malloc'd */
 };
 
 static int match_key(const rd_kafka_message_t *m, void *arg)
@@ -23,10 +55,12 @@ static int match_key(const rd_kafka_message_t *m, void *arg)
     struct last_match *lm = arg;
     size_t klen = strlen(lm->key);
     if (m->key_len == klen && memcmp(m->key, lm->key, klen) == 0 &&
-        m->payload && m->len < sizeof lm->value) {
-        memcpy(lm->value, m->payload, m->len);
-        lm->value[m->len] = '\0';
-        lm->found = 1;
+        m->payload) {
+        char *v = strndup(m->payload, m->len);
+        if (v) { /* a later record under the key supersedes */
+            free(lm->value);
+            lm->value = v;
+        }
     }
     return 0;
 }
@@ -41,7 +75,7 @@ static int scan_partition(rd_kafka_t *c, const char *topic, int32_t part,
     if (kscan_watermarks(c, topic, part, &low, &high, KAFKA_TIMEOUT_MS, stop,
                          err, errlen) < 0)
         return -1;
-    for (int64_t end = high; end > low && !lm->found; end -= SCAN_CHUNK) {
+    for (int64_t end = high; end > low && !lm->value; end -= SCAN_CHUNK) {
         int64_t from = end - SCAN_CHUNK > low ? end - SCAN_CHUNK : low;
         if (kscan_range(c, topic, part, from, end, match_key, lm,
                         KAFKA_TIMEOUT_MS, stop, err, errlen) < 0)
@@ -50,56 +84,98 @@ static int scan_partition(rd_kafka_t *c, const char *topic, int32_t part,
     return 0;
 }
 
-static int load_kafka(const struct relay_cfg *cfg, struct relay_position *p,
+/* The text of the last checkpoint under the relay's name: 1 with *text,
+ * 0 when none, -2 when unreachable or stopped. */
+static int load_kafka(const struct relay_cfg *cfg, char **text,
                       const atomic_int *stop, char *err, size_t errlen)
 {
-    struct last_match *lm = calloc(1, sizeof *lm);
+    struct last_match lm = {cfg->name, NULL};
     rd_kafka_t *c = kscan_consumer_new(&cfg->kafka, err, errlen);
     int rc = -2; /* unreachable or stopped, unless we get further */
-    if (!lm || !c)
-        goto out;
-    lm->key = cfg->name;
+    if (!c)
+        return rc;
     int n = kscan_partition_count(c, cfg->checkpoint.topic, KAFKA_TIMEOUT_MS,
                                   stop, err, errlen);
-    if (n < 0)
-        goto out;
-    for (int32_t i = 0; i < n && !lm->found; i++)
-        if (scan_partition(c, cfg->checkpoint.topic, i, lm, stop, err,
-                           errlen) < 0)
-            goto out;
-    rc = 0;
-    if (lm->found) {
-        char why[256];
-        rc = pos_parse(p, lm->value, why, sizeof why) == 0 ? 1 : -1;
-        if (rc < 0)
-            snprintf(err, errlen, "checkpoint of '%s' in %s is damaged: %s",
-                     cfg->name, cfg->checkpoint.topic, why);
-    }
-out:
-    if (c) {
-        rd_kafka_consumer_close(c);
-        rd_kafka_destroy(c);
-    }
-    free(lm);
+    int32_t i = 0;
+    while (i < n && !lm.value &&
+           scan_partition(c, cfg->checkpoint.topic, i, &lm, stop, err,
+                          errlen) == 0)
+        i++;
+    if (n >= 0 && (i == n || lm.value))
+        rc = lm.value ? 1 : 0;
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    if (rc == 1)
+        *text = lm.value;
+    else
+        free(lm.value);
     return rc;
 }
 
 int ckpt_load(const struct relay_cfg *cfg, struct relay_position *p,
-              const atomic_int *stop, char *err, size_t errlen)
+              struct koffsets *offsets, const atomic_int *stop, char *err,
+              size_t errlen)
 {
-    if (cfg->checkpoint.store == RELAY_CKPT_FILE)
-        return ckpt_file_load(cfg->checkpoint.path, p, err, errlen);
-    return load_kafka(cfg, p, stop, err, errlen);
+    char *text = NULL, why[256];
+    int file = cfg->checkpoint.store == RELAY_CKPT_FILE;
+    int rc = file ? ckpt_file_load(cfg->checkpoint.path, &text, err, errlen)
+                  : load_kafka(cfg, &text, stop, err, errlen);
+    if (rc == 1 && ckpt_parse(text, p, offsets, why, sizeof why) < 0) {
+        if (file)
+            snprintf(err, errlen, "checkpoint %s is damaged (%s); restore it "
+                     "or remove it and set source.start",
+                     cfg->checkpoint.path, why);
+        else
+            snprintf(err, errlen, "checkpoint of '%s' in %s is damaged: %s",
+                     cfg->name, cfg->checkpoint.topic, why);
+        rc = -1;
+    }
+    free(text);
+    return rc;
+}
+
+/* 1 when the topic exists, 0 when not, -1 when the brokers cannot say.
+ * All topics are asked for: asking for one by name would let a broker
+ * with auto.create.topics.enable create it, uncompacted. */
+static int topic_exists(rd_kafka_t *rk, const char *topic)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 1, NULL, &md, KAFKA_TIMEOUT_MS) != 0)
+        return -1;
+    int found = 0;
+    for (int i = 0; i < md->topic_cnt && !found; i++)
+        found = md->topics[i].err == 0 && strcmp(md->topics[i].topic, topic) == 0;
+    rd_kafka_metadata_destroy(md);
+    return found;
+}
+
+static rd_kafka_resp_err_t create_result(rd_kafka_event_t *ev)
+{
+    if (!ev)
+        return RD_KAFKA_RESP_ERR__TIMED_OUT;
+    if (rd_kafka_event_error(ev))
+        return rd_kafka_event_error(ev);
+    const rd_kafka_CreateTopics_result_t *res =
+        rd_kafka_event_CreateTopics_result(ev);
+    size_t cnt = 0;
+    const rd_kafka_topic_result_t **tr =
+        res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
+    return cnt ? rd_kafka_topic_result_error(tr[0]) : RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 /* Creates the topic compacted with one partition; an existing topic is
- * left as it is (a person may have made it on purpose). */
+ * left as it is (a person may have made it on purpose). Only a missing
+ * topic costs a CreateTopics request: librdkafka's mock cluster, for
+ * one, never answers it (it does not implement the Admin API), and a
+ * start would wait out the whole timeout for nothing. */
 int ckpt_prepare(const struct relay_cfg *cfg, struct sink *sink, char *err,
                  size_t errlen)
 {
     if (cfg->checkpoint.store != RELAY_CKPT_KAFKA)
         return 0;
     rd_kafka_t *rk = sink_handle(sink);
+    if (topic_exists(rk, cfg->checkpoint.topic) == 1)
+        return 0;
     char why[256];
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(
         cfg->checkpoint.topic, 1, -1, why, sizeof why);
@@ -111,16 +187,7 @@ int ckpt_prepare(const struct relay_cfg *cfg, struct sink *sink, char *err,
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, KAFKA_TIMEOUT_MS);
-    int rc = 0;
-    const rd_kafka_CreateTopics_result_t *res =
-        ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
-    size_t cnt = 0;
-    const rd_kafka_topic_result_t **tr =
-        res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
-    rd_kafka_resp_err_t e = !ev ? RD_KAFKA_RESP_ERR__TIMED_OUT
-                            : rd_kafka_event_error(ev)
-                                ? rd_kafka_event_error(ev)
-                                : (cnt ? rd_kafka_topic_result_error(tr[0]) : 0);
+    rd_kafka_resp_err_t e = create_result(ev);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
         log_info("checkpoint", "created compacted topic %s",
                  cfg->checkpoint.topic);
@@ -133,19 +200,22 @@ int ckpt_prepare(const struct relay_cfg *cfg, struct sink *sink, char *err,
         rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_NewTopic_destroy(nt);
-    return rc;
+    return 0;
 }
 
 int ckpt_save(const struct relay_cfg *cfg, struct sink *sink,
-              const struct relay_position *p, char *err, size_t errlen)
+              const struct relay_position *p, const char *offsets, char *err,
+              size_t errlen)
 {
-    char text[POS_TEXT_MAX];
-    if (cfg->checkpoint.store == RELAY_CKPT_FILE)
-        return ckpt_file_save(cfg->checkpoint.path, p, err, errlen);
-    if (pos_format(p, text, sizeof text) < 0) {
+    char *text = ckpt_format(p, offsets);
+    if (!text) {
         snprintf(err, errlen, "checkpoint: position too long to store");
         return -1;
     }
-    return sink_produce_checkpoint(sink, cfg->checkpoint.topic, cfg->name,
-                                   text, err, errlen);
+    int rc = cfg->checkpoint.store == RELAY_CKPT_FILE
+                 ? ckpt_file_save(cfg->checkpoint.path, text, err, errlen)
+                 : sink_produce_checkpoint(sink, cfg->checkpoint.topic,
+                                           cfg->name, text, err, errlen);
+    free(text);
+    return rc;
 }

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-int ckpt_file_load(const char *path, struct relay_position *p, char *err,
-                   size_t errlen)
+#define FILE_MAX (4 << 20) /* far more than any checkpoint takes */
+
+int ckpt_file_load(const char *path, char **text, char *err, size_t errlen)
 {
-    char text[POS_TEXT_MAX + 64];
     FILE *fp = fopen(path, "r");
     if (!fp) {
         if (errno == ENOENT)
@@ -19,22 +19,18 @@ int ckpt_file_load(const char *path, struct relay_position *p, char *err,
         snprintf(err, errlen, "checkpoint %s: %s", path, strerror(errno));
         return -1;
     }
-    size_t n = fread(text, 1, sizeof text - 1, fp);
-    int rerr = ferror(fp);
+    char *buf = malloc(FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, FILE_MAX + 1, fp) : 0;
+    int rerr = !buf || ferror(fp);
     fclose(fp);
-    text[n] = '\0';
-    if (rerr || n == sizeof text - 1) {
+    if (rerr || n > FILE_MAX) {
         snprintf(err, errlen, "checkpoint %s: %s", path,
                  rerr ? "read error" : "too large");
+        free(buf);
         return -1;
     }
-    char why[256];
-    if (pos_parse(p, text, why, sizeof why) < 0) {
-        snprintf(err, errlen,
-                 "checkpoint %s is damaged (%s); restore it or remove it and "
-                 "set source.start", path, why);
-        return -1;
-    }
+    buf[n] = '\0';
+    *text = buf;
     return 1;
 }
 
@@ -64,21 +60,17 @@ static int fsync_dir_of(const char *path)
     return rc;
 }
 
-int ckpt_file_save(const char *path, const struct relay_position *p,
-                   char *err, size_t errlen)
+int ckpt_file_save(const char *path, const char *text, char *err,
+                   size_t errlen)
 {
-    char text[POS_TEXT_MAX + 64], tmp[4096];
-    int n = pos_format(p, text, sizeof text - 1);
-    if (n < 0) {
-        snprintf(err, errlen, "checkpoint: position too long to store");
-        return -1;
-    }
-    text[n++] = '\n';
+    char tmp[4096];
+    size_t n = strlen(text);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         goto fail;
-    if (write_all(fd, text, (size_t)n) < 0 || fsync(fd) < 0) {
+    if (write_all(fd, text, n) < 0 || write_all(fd, "\n", 1) < 0 ||
+        fsync(fd) < 0) {
         int saved = errno;
         close(fd);
         unlink(tmp);

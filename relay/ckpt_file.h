@@ -1,7 +1,7 @@
 /*
  * ckpt_file: the checkpoint kept in a local file.
  *
- * The file holds one line, the text form of a relay_position (position.h).
+ * The file holds the checkpoint's text (checkpoint.h).
  * Saving writes a temporary file beside it, fsyncs it, renames it over the
  * old one and fsyncs the directory, so that after a crash at any moment the
  * file holds either the old or the new position, whole. A checkpoint that
@@ -15,16 +15,13 @@
 
 #include <stddef.h>
 
-#include "relay/position.h"
-
-/* Returns 1 and fills p when a checkpoint exists, 0 when the file does not
- * exist (first start), -1 with a message when it exists but cannot be
- * used. */
-int ckpt_file_load(const char *path, struct relay_position *p, char *err,
-                   size_t errlen);
+/* Returns 1 and *text (malloc'd) when a checkpoint exists, 0 when the
+ * file does not exist (first start), -1 with a message when it exists but
+ * cannot be read. */
+int ckpt_file_load(const char *path, char **text, char *err, size_t errlen);
 
 /* Returns 0, or -1 with a message; the old checkpoint is then intact. */
-int ckpt_file_save(const char *path, const struct relay_position *p,
-                   char *err, size_t errlen);
+int ckpt_file_save(const char *path, const char *text, char *err,
+                   size_t errlen);
 
 #endif

@@ -204,15 +204,43 @@ const void *kscan_header(const rd_kafka_message_t *m, const char *name,
     return v;
 }
 
-int kscan_tails(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
-                kscan_fn fn, void *arg, int timeout_ms, const atomic_int *stop,
-                char *err, size_t errlen)
+/* The entry of m's partition in parts, and its index; NULL if none. */
+static rd_kafka_topic_partition_t *entry_of(rd_kafka_topic_partition_list_t *parts,
+                                            const rd_kafka_message_t *m,
+                                            int *index)
 {
-    int left = parts->cnt, waited = 0, rc = 0;
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
+        parts, rd_kafka_topic_name(m->rkt), m->partition);
+    if (tp)
+        *index = (int)(tp - parts->elems);
+    return tp;
+}
+
+/* One message of kscan_ranges: 1 when its partition is done now. */
+static int range_step(rd_kafka_topic_partition_t *tp, int64_t end,
+                      const rd_kafka_message_t *m, kscan_fn fn, void *arg)
+{
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        return 1; /* ended early (retention, compaction) */
+    if (m->offset < tp->offset)
+        return 0; /* already seen */
+    tp->offset = m->offset + 1;
+    if (m->offset < end && fn(m, arg) != 0)
+        return 1;
+    return tp->offset >= end;
+}
+
+int kscan_ranges(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                 const int64_t *ends, kscan_fn fn, void *arg, int timeout_ms,
+                 const atomic_int *stop, char *err, size_t errlen)
+{
+    int left = 0, waited = 0, rc = 0;
+    for (int i = 0; i < parts->cnt; i++)
+        left += parts->elems[i].offset < ends[i];
     if (left == 0)
         return 0;
     if (rd_kafka_assign(rk, parts)) {
-        snprintf(err, errlen, "cannot read the partitions' last records");
+        snprintf(err, errlen, "cannot read back the relay's partitions");
         return -1;
     }
     while (left > 0 && rc == 0) {
@@ -223,25 +251,22 @@ int kscan_tails(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m) {
             if ((waited += 100) >= timeout_ms) {
-                snprintf(err, errlen, "timed out reading partitions' ends");
+                snprintf(err, errlen, "timed out reading the relay's partitions");
                 rc = -1;
             }
             continue;
         }
-        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
-            parts, rd_kafka_topic_name(m->rkt), m->partition);
-        int pending = tp && tp->offset != RD_KAFKA_OFFSET_INVALID;
+        int i;
+        rd_kafka_topic_partition_t *tp = entry_of(parts, m, &i);
         if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            snprintf(err, errlen, "reading partitions' ends: %s",
+            snprintf(err, errlen, "reading the relay's partitions: %s",
                      rd_kafka_message_errstr(m));
             rc = -1;
-        } else if (pending && (m->err || m->offset >= tp->offset)) {
-            /* Each partition counts once: its last record, or its end if
-             * the record went away (retention) before we read it. */
-            if (!m->err)
-                fn(m, arg);
-            tp->offset = RD_KAFKA_OFFSET_INVALID;
+        } else if (tp && tp->offset < ends[i] &&
+                   range_step(tp, ends[i], m, fn, arg)) {
+            tp->offset = ends[i];
             left--;
+            waited = 0;
         }
         rd_kafka_message_destroy(m);
     }

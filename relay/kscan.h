@@ -3,8 +3,8 @@
  *
  * The relay reads Kafka in two places, both at start-up: the checkpoint
  * topic (the last checkpoint under the relay's name) and, in exactly_once
- * mode, the tail of every partition it writes to (the last source position
- * that made it, so that replayed events are not sent twice). Both are
+ * mode, every partition it writes to from its checkpoint's offset on (the
+ * rows that already landed, so that replayed events are not sent twice). Both are
  * "read this range of this partition", done here with a consumer that
  * belongs to no group and commits nothing.
  *
@@ -45,12 +45,14 @@ int kscan_range(rd_kafka_t *rk, const char *topic, int32_t partition,
                 int timeout_ms, const atomic_int *stop, char *err,
                 size_t errlen);
 
-/* Reads the last record of every partition in `parts` (each entry's
- * offset set to high watermark - 1 by the caller) in one assignment, and
- * calls fn for each. 0, or -1 with a message. */
-int kscan_tails(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
-                kscan_fn fn, void *arg, int timeout_ms, const atomic_int *stop,
-                char *err, size_t errlen);
+/* Reads offsets [from, end) of every partition in `parts` in one
+ * assignment: entry i's offset is its `from`, ends[i] its end. Calls fn
+ * for each record, in order per partition; fn returning nonzero ends that
+ * partition early. Each entry's offset is left at its end. 0, or -1 with
+ * a message (timeout included). */
+int kscan_ranges(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                 const int64_t *ends, kscan_fn fn, void *arg, int timeout_ms,
+                 const atomic_int *stop, char *err, size_t errlen);
 
 /* Lists all topics (metadata), in steps; the caller frees with
  * rd_kafka_metadata_destroy. 0 or -1. */

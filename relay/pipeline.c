@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "relay/mariadb_zip.h"
+#include "relay/txnid.h"
 
 #define CACHE_SLOTS 16
 #define SCRATCH_LEN 65536
@@ -47,8 +48,7 @@ struct pipeline {
     struct dedupe *dedupe;
     struct binlog_format fmt;
     char file[256];
-    uint64_t file_no; /* its number, for dedupe's positions */
-    int file_no_ok;
+    uint32_t file_created; /* its FORMAT_DESCRIPTION's time, for txnid */
     struct outbox_table *tables;
     struct names *schema_names; /* per table */
     size_t ntables;
@@ -60,13 +60,16 @@ struct pipeline {
     struct relay_position skip; /* MySQL GTIDs delivered before the start */
     int64_t txn_ts_ms;
     uint32_t row_seq;
+    char txn_name[TXNID_MAX + 1]; /* txnid.h */
+    size_t txn_name_len;
+    uint32_t *table_rows; /* per outbox table: INSERTs so far in the txn */
     struct outbox_cell *cells;
     size_t cells_cap;
     struct binlog_scratch scratch;
     struct binlog_scratch inflated; /* log_bin_compress's records, opened */
     /* metrics */
     struct mfamily *events_f, *bytes_f;
-    struct mseries *dlq, *skipped;
+    struct mseries *dlq, *skipped, *unmatched;
     struct topic_series topics[TOPIC_SERIES];
 };
 
@@ -94,10 +97,11 @@ struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
     p->ntables = cfg->outbox.count;
     p->tables = calloc(p->ntables, sizeof *p->tables);
     p->schema_names = calloc(p->ntables, sizeof *p->schema_names);
+    p->table_rows = calloc(p->ntables + 1, sizeof *p->table_rows);
     p->scratch = (struct binlog_scratch){malloc(SCRATCH_LEN), SCRATCH_LEN,
                                          SCRATCH_MAX};
     p->inflated = (struct binlog_scratch){NULL, 0, SCRATCH_MAX};
-    if (!p->tables || !p->schema_names || !p->scratch.buf)
+    if (!p->tables || !p->schema_names || !p->table_rows || !p->scratch.buf)
         goto fail;
     for (size_t i = 0; i < p->ntables; i++)
         if (outbox_table_compile(&p->tables[i],
@@ -118,6 +122,10 @@ struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
         p->skipped = metrics_series(metrics_family(m, METRIC_COUNTER,
             "outbox_replayed_skipped_total",
             "Replayed events already in Kafka (exactly_once).", NULL), NULL);
+        p->unmatched = metrics_series(metrics_family(m, METRIC_COUNTER,
+            "outbox_replayed_unmatched_total",
+            "Rows this relay landed after its checkpoint whose transactions "
+            "the source did not replay (exactly_once).", NULL), NULL);
     }
     return p;
 fail:
@@ -143,6 +151,7 @@ void pipeline_free(struct pipeline *p)
     for (size_t i = 0; p->schema_names && i < p->ntables; i++)
         free(p->schema_names[i].names);
     free(p->schema_names);
+    free(p->table_rows);
     free(p->tables);
     free(p->cells);
     pos_free(&p->skip);
@@ -151,11 +160,10 @@ void pipeline_free(struct pipeline *p)
     free(p);
 }
 
-/* The current binlog file, and its number once, not per record. */
 static void set_file(struct pipeline *p, const char *file, size_t len)
 {
     snprintf(p->file, sizeof p->file, "%.*s", (int)len, file);
-    p->file_no_ok = opos_file_number(p->file, &p->file_no) == 0;
+    p->file_created = 0; /* until its FORMAT_DESCRIPTION */
 }
 
 void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
@@ -199,8 +207,13 @@ static int txn_begin(struct pipeline *p, const struct binlog_header *h,
     p->txn_outbox = 0;
     p->txn_skip = 0;
     p->row_seq = 0;
+    memset(p->table_rows, 0, p->ntables * sizeof *p->table_rows);
     p->txn_ts_ms = (int64_t)h->timestamp * 1000;
     memset(&p->gtid, 0, sizeof p->gtid);
+    /* Named by where it starts until a GTID names it (txnid.h). */
+    int n = txnid_by_position(p->txn_name, sizeof p->txn_name, p->file,
+                              h->log_pos, p->file_created);
+    p->txn_name_len = n > 0 ? (size_t)n : 0;
     return 0;
 }
 
@@ -221,6 +234,10 @@ static int on_gtid(struct pipeline *p, const struct binlog_header *h,
         return -1;
     if (txn_begin(p, h, stop) < 0)
         return -1;
+    if (h->type != BL_MYSQL_ANONYMOUS_GTID) {
+        int n = binlog_gtid_text(&g, p->txn_name, sizeof p->txn_name);
+        p->txn_name_len = n > 0 ? (size_t)n : 0;
+    }
     if (h->type == BL_MARIA_GTID) {
         p->gtid = (struct sink_gtid){.kind = POS_GTID_MARIADB,
                                      .domain = g.domain, .server = g.server,
@@ -404,26 +421,38 @@ static struct topic_series *series_for(struct pipeline *p, const char *topic)
     return ts;
 }
 
+/* A replayed row that already landed (exactly_once): skipped, and where
+ * it lies counts for the checkpoint's Kafka offsets. */
+static int already_landed(struct pipeline *p, const char *row, size_t len)
+{
+    struct dedupe_hit hit;
+    if (!dedupe_pending(p->dedupe) || !dedupe_take(p->dedupe, row, len, &hit))
+        return 0;
+    sink_note_landed(p->sink, hit.topic, hit.partition, hit.offset);
+    mseries_add(p->skipped, 1);
+    return 1;
+}
+
 static int emit_row(struct pipeline *p, struct mapped *s,
                     const struct binlog_header *h, const atomic_int *stop)
 {
-    char topic[OUTBOX_TOPIC_MAX + 1], why[512], pos[300];
+    char topic[OUTBOX_TOPIC_MAX + 1], why[512], pos[300], row[TXNID_ROW_MAX];
     struct sink_header hdrs[OUTBOX_MAX_HEADERS];
     struct sink_record rec = {0};
     const char *type = NULL;
     enum outbox_verdict v = outbox_map_row(&p->tables[s->outbox], &s->layout,
                                            p->cells, topic, hdrs, &rec, &type,
                                            why, sizeof why);
-    struct opos op = {p->file_no, h->log_pos, p->row_seq++};
-    opos_format(pos, sizeof pos, p->file, op.offset, op.row);
+    opos_format(pos, sizeof pos, p->file, h->log_pos, p->row_seq++);
+    int rlen = txnid_row(row, sizeof row, p->txn_name, p->txn_name_len,
+                         p->table_rows[s->outbox]++,
+                         p->tables[s->outbox].cfg->table);
     rec.position = pos;
+    rec.row = rlen > 0 ? row : NULL;
+    rec.row_len = rlen > 0 ? (size_t)rlen : 0;
     rec.timestamp_ms = p->txn_ts_ms;
-    if (p->dedupe && p->file_no_ok &&
-        dedupe_seen(p->dedupe, v == OUTBOX_OK ? rec.topic : p->cfg->dead_letter.topic,
-                    rec.key ? rec.key : pos, rec.key ? rec.key_len : strlen(pos), &op)) {
-        mseries_add(p->skipped, 1);
+    if (rec.row && already_landed(p, rec.row, rec.row_len))
         return 0;
-    }
     if (v != OUTBOX_OK) {
         if (!rec.key) { /* a stable key, so a replay finds its partition */
             rec.key = pos;
@@ -481,6 +510,23 @@ static int on_payload(struct pipeline *p, const struct binlog_header *outer,
 
 /* ---- dispatch --------------------------------------------------------- */
 
+/* The source is idle: it has sent every transaction it has, so rows of
+ * ours still unmatched belong to transactions it does not have (a
+ * failover to a server that lacks them). They are left in Kafka as they
+ * are; the check ends. */
+static void replay_done(struct pipeline *p)
+{
+    size_t left = dedupe_pending(p->dedupe);
+    if (left > 0) {
+        log_warn("dedupe", "%zu rows this relay landed after its checkpoint "
+                 "belong to transactions this server does not have (a "
+                 "failover to a server without them?); they stay in Kafka",
+                 left);
+        mseries_add(p->unmatched, (int64_t)left);
+    }
+    p->dedupe = NULL;
+}
+
 static int dispatch(struct pipeline *p, const struct binlog_header *h,
                     const uint8_t *body, size_t len, const atomic_int *stop,
                     int *fatal, char *err, size_t errlen)
@@ -512,6 +558,8 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
         if (!p->in_txn && h->log_pos && len == strlen(p->file) &&
             memcmp(body, p->file, len) == 0)
             sink_idle_offset(p->sink, h->log_pos);
+        if (!p->in_txn)
+            replay_done(p);
         return 0;
     case BL_ROTATE: case BL_FORMAT_DESCRIPTION:
     case BL_HEARTBEAT_V2: case BL_STOP: case BL_ROWS_QUERY:
@@ -550,6 +598,7 @@ static int on_stream_event(struct pipeline *p, const struct binlog_header *h,
     if (h->type == BL_FORMAT_DESCRIPTION) {
         if (binlog_parse_fde(ev, len, &p->fmt, err, errlen) < 0)
             return fail(fatal, 1, err, errlen, "%s", err);
+        p->file_created = h->timestamp; /* names transactions (txnid.h) */
         return 0;
     }
     struct binlog_rotate r;

@@ -47,7 +47,7 @@ struct relay {
     /* mirrored for the metrics thread */
     atomic_int_fast64_t last_event_ts, ckpt_ts, ckpt_offset, queue_depth,
         kafka_errors, in_flight;
-    struct mseries *reconnects;
+    struct mseries *reconnects, *degraded;
     struct metrics *metrics;
     char why[1100];
     pthread_mutex_t why_lock;
@@ -99,6 +99,11 @@ static void register_metrics(struct relay *r, struct metrics *m)
                      g_kafka_errors, r);
     metrics_gauge_cb(m, "outbox_records_in_flight",
                      "Records produced, not yet acknowledged.", g_in_flight, r);
+    r->degraded = metrics_series(
+        metrics_family(m, METRIC_COUNTER, "outbox_exactly_once_degraded_total",
+                       "Records exactly_once could not match and may repeat "
+                       "(at-least-once for them).", NULL),
+        NULL);
     r->reconnects = metrics_series(
         metrics_family(m, METRIC_COUNTER, "outbox_source_reconnects_total",
                        "Reconnections to the MySQL/MariaDB source.", NULL),
@@ -121,7 +126,10 @@ static void save_checkpoint(struct relay *r)
     char err[512];
     if (!pos->file[0] && pos->kind == POS_GTID_NONE)
         return; /* nothing streamed yet */
-    if (ckpt_save(r->cfg, r->sink, pos, err, sizeof err) < 0) {
+    char *offsets = sink_offsets_text(r->sink);
+    int rc = ckpt_save(r->cfg, r->sink, pos, offsets, err, sizeof err);
+    free(offsets);
+    if (rc < 0) {
         log_warn("checkpoint", "%s", err);
         return;
     }
@@ -152,6 +160,20 @@ static int wait_backoff(struct relay *r)
     return atomic_load(&r->stop);
 }
 
+/* Rows of this relay that carry no outbox-txn (an older version wrote
+ * them) cannot be matched: their events may arrive twice. */
+static void report_unnamed(struct relay *r)
+{
+    size_t n = dedupe_unnamed(r->dedupe);
+    if (n == 0)
+        return;
+    log_warn("dedupe", "%zu records of relay '%s' past the checkpoint carry "
+             "no outbox-txn header (written by an older version): their "
+             "events may be delivered again (at-least-once for them)", n,
+             r->cfg->name);
+    mseries_add(r->degraded, (int64_t)n);
+}
+
 static int fatal(struct relay *r, const char *msg)
 {
     log_error("relay", "%s", msg);
@@ -159,11 +181,47 @@ static int fatal(struct relay *r, const char *msg)
     return 1;
 }
 
-/* Where the binlog is read from after a (re)connect. exactly_once first
- * lets what is in flight land and reads the partition tails again. */
-static int prepare_resume(struct relay *r, int have_position)
+/* exactly_once: what this relay already landed past its checkpoint (or
+ * past the start, when it had none). What is in flight lands first; then
+ * a checkpoint with the partitions' offsets is saved at once, so that
+ * one exists, with bounds, before anything more is produced. */
+static int load_dedupe(struct relay *r, int had_checkpoint)
 {
     char err[512];
+    if (sink_flush(r->sink, 30000) < 0) {
+        snprintf(r->source.err, sizeof r->source.err,
+                 "records still in flight; retrying");
+        r->source.fatal = 0;
+        return -1;
+    }
+    size_t ntables;
+    const struct outbox_table *tables = pipeline_tables(r->pipeline, &ntables);
+    struct dedupe_from from = {
+        had_checkpoint ? sink_committed(r->sink) : NULL, sink_offsets(r->sink)};
+    struct koffsets *found = koff_new();
+    dedupe_free(r->dedupe);
+    r->dedupe = found ? dedupe_load(r->cfg, tables, ntables, &from, found,
+                                    &r->stop, err, sizeof err)
+                      : NULL;
+    if (r->dedupe && sink_seed_offsets(r->sink, found) < 0) {
+        dedupe_free(r->dedupe);
+        r->dedupe = NULL;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    koff_free(found);
+    if (!r->dedupe) {
+        snprintf(r->source.err, sizeof r->source.err, "%s", err);
+        r->source.fatal = 0; /* Kafka unreachable: try again */
+        return -1;
+    }
+    report_unnamed(r);
+    save_checkpoint(r);
+    return sink_flush(r->sink, 30000) < 0 ? -1 : 0;
+}
+
+/* Where the binlog is read from after a (re)connect. */
+static int prepare_resume(struct relay *r, int have_position)
+{
     if (!have_position) {
         struct relay_position start;
         pos_init(&start);
@@ -180,23 +238,7 @@ static int prepare_resume(struct relay *r, int have_position)
     }
     if (r->cfg->delivery.mode != RELAY_EXACTLY_ONCE)
         return 0;
-    if (sink_flush(r->sink, 30000) < 0) {
-        snprintf(r->source.err, sizeof r->source.err,
-                 "records still in flight; retrying");
-        r->source.fatal = 0;
-        return -1;
-    }
-    size_t ntables;
-    const struct outbox_table *tables = pipeline_tables(r->pipeline, &ntables);
-    dedupe_free(r->dedupe);
-    r->dedupe = dedupe_load(r->cfg, tables, ntables, &r->stop, err,
-                            sizeof err);
-    if (!r->dedupe) {
-        snprintf(r->source.err, sizeof r->source.err, "%s", err);
-        r->source.fatal = 0; /* Kafka unreachable: try again */
-        return -1;
-    }
-    return 0;
+    return load_dedupe(r, have_position);
 }
 
 /* Streams until the connection ends. 0: reconnect; 1: stop or fail. */
@@ -239,11 +281,11 @@ static int stream(struct relay *r)
 
 /* The checkpoint, waiting out an unreachable store. */
 static int load_checkpoint(struct relay *r, struct relay_position *start,
-                           int *have)
+                           struct koffsets *offsets, int *have)
 {
     char err[1024];
     for (;;) {
-        *have = ckpt_load(r->cfg, start, &r->stop, err, sizeof err);
+        *have = ckpt_load(r->cfg, start, offsets, &r->stop, err, sizeof err);
         if (*have >= 0)
             return 0;
         if (*have == -1)
@@ -262,17 +304,25 @@ static int setup(struct relay *r, struct relay_position *start, int *have)
 {
     char err[1024];
     pos_init(start);
-    if (load_checkpoint(r, start, have) < 0)
+    struct koffsets *offsets = koff_new();
+    if (!offsets)
+        return fatal(r, "out of memory"), -1;
+    if (load_checkpoint(r, start, offsets, have) < 0) {
+        koff_free(offsets);
         return -1;
+    }
     if (*have) {
         char text[POS_TEXT_MAX];
         pos_format(start, text, sizeof text);
         log_info("checkpoint", "resuming after %s", text);
     }
-    if (!(r->sink = sink_new(r->cfg, start, err, sizeof err)) ||
-        ckpt_prepare(r->cfg, r->sink, err, sizeof err) < 0 ||
-        !(r->pipeline = pipeline_new(r->cfg, r->sink, r->metrics, err,
-                                     sizeof err)))
+    int rc = !(r->sink = sink_new(r->cfg, start, err, sizeof err)) ||
+             sink_seed_offsets(r->sink, offsets) < 0 ||
+             ckpt_prepare(r->cfg, r->sink, err, sizeof err) < 0 ||
+             !(r->pipeline = pipeline_new(r->cfg, r->sink, r->metrics, err,
+                                          sizeof err));
+    koff_free(offsets);
+    if (rc)
         return fatal(r, err), -1;
     return 0;
 }

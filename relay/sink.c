@@ -41,6 +41,7 @@ struct sink {
     struct slot *ring;
     uint64_t head, tail; /* seq of the oldest slot, and of the next one */
     struct relay_position committed;
+    struct koffsets *koff; /* exactly_once only */
     struct sink_stats stats;
     int failed;
     char err[512];
@@ -207,15 +208,20 @@ static rd_kafka_topic_t *topic_handle(struct sink *s, const char *name)
     return t->rkt; /* without metadata yet: librdkafka goes on asking */
 }
 
-static rd_kafka_headers_t *make_headers(const struct sink_record *r,
+static rd_kafka_headers_t *make_headers(const struct sink *s,
+                                        const struct sink_record *r,
                                         size_t extra)
 {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(r->nheaders + extra + 1);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(r->nheaders + extra + 3);
     for (size_t i = 0; i < r->nheaders; i++)
         rd_kafka_header_add(h, r->headers[i].name, -1, r->headers[i].value,
                             (ssize_t)r->headers[i].len);
     if (r->position)
         rd_kafka_header_add(h, "outbox-position", -1, r->position, -1);
+    if (r->row) {
+        rd_kafka_header_add(h, "outbox-relay", -1, s->cfg->name, -1);
+        rd_kafka_header_add(h, "outbox-txn", -1, r->row, (ssize_t)r->row_len);
+    }
     return h;
 }
 
@@ -322,7 +328,7 @@ int sink_produce(struct sink *s, const struct sink_record *r,
     if (s->failed || s->head == s->tail)
         return -1;
     uint64_t seq = s->tail - 1;
-    rd_kafka_headers_t *h = make_headers(r, 0);
+    rd_kafka_headers_t *h = make_headers(s, r, 0);
     slot_of(s, seq)->pending++;
     atomic_fetch_add(&s->stats.in_flight, 1);
     rd_kafka_resp_err_t e =
@@ -332,7 +338,7 @@ int sink_produce(struct sink *s, const struct sink_record *r,
         return 0;
     if (record_error(e))
         return to_dead_letter(s, r->topic, r->key, r->key_len, r->value,
-                              r->value_len, make_headers(r, 3),
+                              r->value_len, make_headers(s, r, 3),
                               r->timestamp_ms, seq, rd_kafka_err2name(e),
                               rd_kafka_err2str(e), stop);
     slot_of(s, seq)->pending--;
@@ -353,7 +359,7 @@ int sink_dead_letter(struct sink *s, const struct sink_record *r,
     slot_of(s, seq)->pending++;
     atomic_fetch_add(&s->stats.in_flight, 1);
     return to_dead_letter(s, NULL, r->key, r->key_len, r->value, r->value_len,
-                          make_headers(r, 3), r->timestamp_ms, seq,
+                          make_headers(s, r, 3), r->timestamp_ms, seq,
                           error_type, error_message, stop);
 }
 
@@ -408,6 +414,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         atomic_fetch_add(&s->stats.records, 1);
         atomic_fetch_add(&s->stats.bytes, m->len);
+        if (s->koff && koff_note(s->koff, rd_kafka_topic_name(m->rkt),
+                                 m->partition, seq, m->offset) < 0)
+            set_failed(s, "out of memory");
     } else {
         atomic_fetch_add(&s->stats.errors, 1);
         if (record_error(m->err) &&
@@ -523,6 +532,10 @@ struct sink *sink_new(const struct relay_cfg *cfg,
         goto fail;
     }
     s->cfg = cfg;
+    if (cfg->delivery.mode == RELAY_EXACTLY_ONCE && !(s->koff = koff_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     rd_kafka_conf_t *conf = make_conf(s, err, errlen);
     if (!conf)
         goto fail;
@@ -537,6 +550,7 @@ fail:
     if (s) {
         free(s->ring);
         pos_free(&s->committed);
+        koff_free(s->koff);
     }
     free(s);
     return NULL;
@@ -558,7 +572,31 @@ void sink_destroy(struct sink *s, int timeout_ms)
         free(slot_of(s, q)->file);
     free(s->ring);
     pos_free(&s->committed);
+    koff_free(s->koff);
     free(s);
+}
+
+void sink_note_landed(struct sink *s, const char *topic, int32_t partition,
+                      int64_t offset)
+{
+    if (s->koff && s->head < s->tail &&
+        koff_note(s->koff, topic, partition, s->tail - 1, offset) < 0)
+        set_failed(s, "out of memory");
+}
+
+int sink_seed_offsets(struct sink *s, const struct koffsets *from)
+{
+    return s->koff ? koff_merge(s->koff, from) : 0;
+}
+
+const struct koffsets *sink_offsets(const struct sink *s) { return s->koff; }
+
+char *sink_offsets_text(struct sink *s)
+{
+    if (!s->koff)
+        return NULL;
+    koff_checkpoint(s->koff, s->head, s->tail);
+    return koff_format(s->koff);
 }
 
 void sink_poll(struct sink *s, int timeout_ms) { rd_kafka_poll(s->rk, timeout_ms); }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "config/cfg_relay.h"
+#include "relay/koffsets.h"
 #include "relay/position.h"
 
 struct sink;
@@ -60,6 +61,10 @@ struct sink_record {
     size_t nheaders;
     int64_t timestamp_ms;
     const char *position; /* "file:offset:row", the source of this record */
+    /* The row's name (txnid.h), header outbox-txn; the header outbox-relay
+     * (the relay's name) goes with it. NULL: neither. */
+    const char *row;
+    size_t row_len;
 };
 
 struct sink_stats {
@@ -110,6 +115,19 @@ void sink_idle_offset(struct sink *s, uint64_t offset);
 int sink_dead_letter(struct sink *s, const struct sink_record *r,
                      const char *error_type, const char *error_message,
                      const atomic_int *stop);
+
+/* Kafka offsets for the checkpoint (koffsets.h), kept in exactly_once
+ * only: elsewhere these are no-ops and sink_offsets is NULL. */
+/* A replayed row was found already in Kafka, at topic/partition/offset:
+ * it counts for the open transaction as if just acknowledged there. */
+void sink_note_landed(struct sink *s, const char *topic, int32_t partition,
+                      int64_t offset);
+/* Raises the bounds to those of `from` (a checkpoint's, a scan's). 0/-1. */
+int sink_seed_offsets(struct sink *s, const struct koffsets *from);
+const struct koffsets *sink_offsets(const struct sink *s);
+/* The bounds that go with sink_committed() now, as text (malloc'd), or
+ * NULL (none kept, or out of memory). */
+char *sink_offsets_text(struct sink *s);
 
 /* Produces a checkpoint record outside the transaction ring (its
  * delivery is not awaited: a later checkpoint supersedes a lost one). */

@@ -224,11 +224,11 @@ static void props_yaml(struct run *r)
 
 /* ---- setup ------------------------------------------------------------- */
 
-/* The product's default checkpoint: the Kafka store, every 1 s. At start
- * it asks to create its compacted topic, which librdkafka 2.0's mock does
- * not implement: each start waits 10 s for an answer (the drain is timed
- * from streaming for that reason). --checkpoint file: the file store at
- * the same interval, whose fsync runs on the pipeline thread. */
+/* The product's default checkpoint: the Kafka store, every 1 s. Its topic
+ * exists (relay_env makes it, as an operator would: librdkafka 2.0's mock
+ * does not implement CreateTopics, which the relay sends only for a
+ * missing topic). --checkpoint file: the file store at the same interval,
+ * whose fsync runs on the pipeline thread. */
 static const char *checkpoint_yaml(struct run *r)
 {
     static char yaml[512];

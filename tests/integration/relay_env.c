@@ -11,10 +11,13 @@ static const char *const TOPICS[] = {"outbox.event.queue", "outbox.event.order",
                                      "outbox.event.user", "outbox.dlq"};
 
 /* The mock keeps about 5 MB per partition and drops older records: the
- * load is spread over enough partitions that nothing is dropped. */
+ * load is spread over enough partitions that nothing is dropped. The
+ * checkpoint topic is made as an operator would make it: the mock does
+ * not implement CreateTopics, which the relay sends only when the topic
+ * is missing. */
 static const char *const PARTITIONS[] = {
     "outbox.event.queue:16", "outbox.event.order:16", "outbox.event.user:16",
-    "outbox.dlq:4", NULL};
+    "outbox.dlq:4", "outbox-relay.checkpoints:1", NULL};
 
 static int write_config(struct relay_env *e)
 {

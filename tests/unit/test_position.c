@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "relay/checkpoint.h"
 #include "relay/ckpt_file.h"
+#include "relay/koffsets.h"
 #include "relay/position.h"
 
 static const uint8_t U1[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
@@ -186,34 +188,66 @@ static void test_ckpt_file(void **state)
 {
     (void)state;
     char dir[] = "/tmp/outbox-ckpt.XXXXXX", path[256], err[512];
-    struct relay_position p, q;
+    char *text = NULL;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/relay.checkpoint", dir);
-    pos_init(&p);
-    pos_init(&q);
-    assert_int_equal(ckpt_file_load(path, &q, err, sizeof err), 0);
-    pos_set_file(&p, "bin.000001", 4242);
-    assert_int_equal(pos_add_mariadb(&p, 0, 1, 99), 0);
-    assert_int_equal(ckpt_file_save(path, &p, err, sizeof err), 0);
-    assert_int_equal(pos_add_mariadb(&p, 0, 1, 100), 0);
-    assert_int_equal(ckpt_file_save(path, &p, err, sizeof err), 0);
-    assert_int_equal(ckpt_file_load(path, &q, err, sizeof err), 1);
-    assert_string_equal(q.file, "bin.000001");
-    assert_int_equal(q.offset, 4242);
-    assert_int_equal(q.md[0].seq, 100);
-
-    FILE *fp = fopen(path, "w"); /* a damaged file is an error, not a reset */
-    fputs("garbage\n", fp);
-    fclose(fp);
-    assert_int_equal(ckpt_file_load(path, &q, err, sizeof err), -1);
-    assert_non_null(strstr(err, "is damaged"));
+    assert_int_equal(ckpt_file_load(path, &text, err, sizeof err), 0);
+    assert_int_equal(ckpt_file_save(path, "v1 a", err, sizeof err), 0);
+    assert_int_equal(ckpt_file_save(path, "v1 b\nkafka=t/0@1", err,
+                                    sizeof err), 0);
+    assert_int_equal(ckpt_file_load(path, &text, err, sizeof err), 1);
+    assert_string_equal(text, "v1 b\nkafka=t/0@1\n");
+    free(text);
 
     char bad[300];
     snprintf(bad, sizeof bad, "%s/missing-dir/x", dir);
-    assert_int_equal(ckpt_file_save(bad, &p, err, sizeof err), -1);
+    assert_int_equal(ckpt_file_save(bad, "v1 a", err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot save"));
     unlink(path);
     rmdir(dir);
+}
+
+/* The checkpoint's text: the position, then the Kafka offsets. */
+static void test_ckpt_text(void **state)
+{
+    (void)state;
+    char err[512];
+    struct relay_position p, q;
+    struct koffsets *k = koff_new(), *back = koff_new();
+    pos_init(&p);
+    pos_init(&q);
+    pos_set_file(&p, "bin.000001", 4242);
+    assert_int_equal(pos_add_mariadb(&p, 0, 1, 100), 0);
+    assert_int_equal(koff_raise(k, "outbox.event.queue", 3, 812), 0);
+    assert_int_equal(koff_raise(k, "outbox.dlq", 0, 7), 0);
+    char *offsets = koff_format(k);
+    char *text = ckpt_format(&p, offsets);
+    assert_non_null(strstr(text, "v1 file=bin.000001 pos=4242 gtid=0-1-100\n"
+                                 "kafka="));
+    assert_int_equal(ckpt_parse(text, &q, back, err, sizeof err), 0);
+    assert_string_equal(q.file, "bin.000001");
+    assert_int_equal(q.offset, 4242);
+    assert_int_equal(q.md[0].seq, 100);
+    assert_int_equal(koff_bound(back, "outbox.event.queue", 3), 812);
+    assert_int_equal(koff_bound(back, "outbox.dlq", 0), 7);
+    assert_int_equal(koff_bound(back, "outbox.dlq", 1), -1);
+    free(text);
+    free(offsets);
+
+    /* An older version's checkpoint: the position alone. */
+    koff_free(back);
+    back = koff_new();
+    assert_int_equal(ckpt_parse("v1 file=bin.000002 pos=9 gtid=0-1-5\n", &q,
+                                back, err, sizeof err), 0);
+    assert_int_equal(q.offset, 9);
+    assert_int_equal(koff_bound(back, "outbox.dlq", 0), -1);
+    /* A damaged one is an error, never a reset. */
+    assert_int_equal(ckpt_parse("garbage\n", &q, back, err, sizeof err), -1);
+    assert_int_equal(ckpt_parse("v1 file=b.1 pos=9 gtid=\nkafka=t/x@1", &q,
+                                back, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a Kafka offset"));
+    koff_free(k);
+    koff_free(back);
     pos_free(&p);
     pos_free(&q);
 }
@@ -227,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_parse_round_trip),
         cmocka_unit_test(test_whole_position),
         cmocka_unit_test(test_ckpt_file),
+        cmocka_unit_test(test_ckpt_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
