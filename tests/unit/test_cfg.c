@@ -353,8 +353,8 @@ static void test_start_values(void **state)
     static const char *const good[] = {
         "latest", "earliest", "0-1-100", "0-1-100,1-2-5", "mysql-bin.000003:4",
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5",
-        "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,"
-        "4e11fa47-71ca-11e1-9e33-c80aa9429562:1",
+        ("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,"
+         "4e11fa47-71ca-11e1-9e33-c80aa9429562:1"), /* one two-uuid set */
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag_a:1-3",
     };
     static const char *const bad[] = {
