@@ -1,6 +1,9 @@
 # CPack: outbox-relay_<version>-<release>_amd64.deb and
 # outbox-relay-<version>-<release>.x86_64.rpm from one build:
-#   cmake --build build --target package      (or: cd build && cpack)
+#   cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTBOX_WERROR=OFF
+#   cmake --build build-pkg -j2 --target package   (or: cd build-pkg && cpack)
+# Packages are built with OUTBOX_WERROR off: a warning a newer compiler
+# finds must not stop a package build (the tests' builds keep it on).
 # The .rpm needs rpmbuild (Debian package `rpm`).
 set(pkg ${CMAKE_CURRENT_LIST_DIR})
 
