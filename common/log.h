@@ -42,7 +42,8 @@ const char *log_level_name(enum log_level level);
 /* The message is printf-formatted, then escaped into msg="...". */
 void log__write(int level, const char *sub, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void log__vwrite(int level, const char *sub, const char *fmt, va_list ap);
+void log__vwrite(int level, const char *sub, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Appends s to out as a logfmt/JSON-safe quoted string body (no quotes):
  * backslash, quote and control bytes escaped. Returns bytes written, never

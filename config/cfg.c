@@ -934,6 +934,10 @@ static void print_section(const struct cfg_schema *s, const void *obj,
 {
     for (const struct cfg_field *f = s->fields; f->key; f++) {
         const void *p = (const char *)obj + f->offset;
+        /* Not in effect, so not printed (never the first field of a list
+         * item, which carries the "- ") */
+        if ((f->flags & CFG_F_OBSOLETE) && f != s->fields)
+            continue;
         if (list_item && f == s->fields)
             fprintf(fp, "%*s- %s:", indent - 2, "", f->key);
         else

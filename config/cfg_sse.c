@@ -101,7 +101,7 @@ static const struct cfg_field kafka_fields[] = {
      "that did not exist yet)"},
     {"properties", CFG_MAP, F(sse_kafka_cfg, properties), 0, NULL, 0, 0, NULL,
      NULL, "librdkafka consumer properties, passed as they are"},
-    {NULL},
+    {.key = NULL},
 };
 static const struct cfg_schema kafka_schema = {
     "kafka", sizeof(struct sse_kafka_cfg), kafka_fields, kafka_validate,
@@ -130,7 +130,7 @@ static const struct cfg_field redis_tls_fields[] = {
      "its private key (PEM)"},
     {"server_name", CFG_STR, F(sse_redis_tls_cfg, server_name), 0, NULL, 0, 0,
      NULL, NULL, "name or IP the certificate must carry; default: host"},
-    {NULL},
+    {.key = NULL},
 };
 static const struct cfg_schema redis_tls_schema = {
     "tls", sizeof(struct sse_redis_tls_cfg), redis_tls_fields,
@@ -159,7 +159,7 @@ static const struct cfg_field redis_fields[] = {
      NULL, &cfg_backoff_schema, "backoff between reconnect attempts"},
     {"tls", CFG_SECTION, F(sse_redis_cfg, tls), 0, NULL, 0, 0, NULL,
      &redis_tls_schema, "TLS to Redis"},
-    {NULL},
+    {.key = NULL},
 };
 static const struct cfg_schema redis_schema = {
     "redis", sizeof(struct sse_redis_cfg), redis_fields, redis_validate,
@@ -183,7 +183,7 @@ static const struct cfg_field http_fields[] = {
      3600000, NULL, NULL, "'retry:' sent to clients"},
     {"drain_window", CFG_DURATION, F(sse_http_cfg, drain_ms), 0, "10s", 0,
      600000, NULL, NULL, "on SIGTERM, streams close spread over this"},
-    {NULL},
+    {.key = NULL},
 };
 static const struct cfg_schema http_schema = {
     "http", sizeof(struct sse_http_cfg), http_fields, http_validate,
@@ -196,7 +196,7 @@ static const struct cfg_field auth_fields[] = {
      NULL, NULL, "HMAC key; or secret_file"},
     {"admission_ttl", CFG_DURATION, F(sse_auth_cfg, admission_ttl_ms), 0,
      "10m", 1000, 86400000, NULL, NULL, "lifetime of admission tokens"},
-    {NULL},
+    {.key = NULL},
 };
 static const struct cfg_schema auth_schema = {
     "auth", sizeof(struct sse_auth_cfg), auth_fields, auth_validate,
@@ -209,7 +209,7 @@ static const struct cfg_field queues_fields[] = {
      "5s", 100, 3600000, NULL, NULL, "full recompute even without events"},
     {"eta_window", CFG_DURATION, F(sse_queues_cfg, eta_window_ms), 0, "60s",
      1000, 3600000, NULL, NULL, "admission rate is measured over"},
-    {NULL},
+    {.key = NULL},
 };
 static const struct cfg_schema queues_schema = {
     "queues", sizeof(struct sse_queues_cfg), queues_fields, NULL,
@@ -219,7 +219,7 @@ static const struct cfg_schema queues_schema = {
 static const struct cfg_field metrics_fields[] = {
     {"listen", CFG_STR, F(cfg_metrics, listen), 0, "127.0.0.1:9465", 0, 0,
      NULL, NULL, "address of /metrics and /healthz"},
-    {NULL},
+    {.key = NULL},
 };
 static const struct cfg_schema metrics_schema = {
     "metrics", sizeof(struct cfg_metrics), metrics_fields,
@@ -243,7 +243,7 @@ static const struct cfg_field sse_fields[] = {
      &queues_schema, "recompute pacing"},
     {"metrics", CFG_SECTION, F(sse_cfg, metrics), 0, NULL, 0, 0, NULL,
      &metrics_schema, "/metrics and /healthz"},
-    {NULL},
+    {.key = NULL},
 };
 const struct cfg_schema sse_cfg_schema = {
     "sse", sizeof(struct sse_cfg), sse_fields, NULL,

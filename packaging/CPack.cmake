@@ -1,6 +1,9 @@
 # CPack: outbox-relay_<version>-<release>_amd64.deb and
 # outbox-relay-<version>-<release>.x86_64.rpm from one build:
-#   cmake --build build --target package      (or: cd build && cpack)
+#   cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTBOX_WERROR=OFF
+#   cmake --build build-pkg -j2 --target package   (or: cd build-pkg && cpack)
+# Packages are built with OUTBOX_WERROR off: a warning a newer compiler
+# finds must not stop a package build (the tests' builds keep it on).
 # The .rpm needs rpmbuild (Debian package `rpm`).
 set(pkg ${CMAKE_CURRENT_LIST_DIR})
 
@@ -19,6 +22,10 @@ Outbox Event Router would, with at-least-once or exactly-once delivery.
 outbox-sse consumes those events and pushes each waiting user's position
 in an online queue to browsers over Server-Sent Events, with ranks from
 Redis sorted sets.")
+# Apache License 2.0: LICENSE at the top of the tree. Both packages carry
+# packaging/copyright (/usr/share/doc/outbox-relay/copyright), which names
+# the licence and where its full text is.
+set(CPACK_RESOURCE_FILE_LICENSE ${CMAKE_SOURCE_DIR}/LICENSE)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 # Absolute destinations (/etc/outbox-relay) are intended.
@@ -43,7 +50,7 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 # --- .rpm ---------------------------------------------------------------
 set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
 set(CPACK_RPM_PACKAGE_RELEASE 1)
-set(CPACK_RPM_PACKAGE_LICENSE "Unspecified")
+set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Daemons")
 set(CPACK_RPM_PACKAGE_ARCHITECTURE x86_64)
 # Library requirements come from rpm's automatic soname dependencies.

@@ -8,28 +8,35 @@
 #      MariaDB, Redis and kafka-mock on 127.0.0.1 in temporary directories;
 #      test_packaging (build/ only) builds the .deb and .rpm, installs the
 #      .deb on this machine and purges it again;
-#   4. builds the libFuzzer targets with clang (build-fuzz/) and fuzzes
+#   4. builds a Release configuration at -O3 (build-release/), where gcc's
+#      optimizer finds warnings the other builds do not (every build has
+#      -Werror), and runs only its unit tests (label unit): well under a
+#      minute;
+#   5. builds the libFuzzer targets with clang (build-fuzz/) and fuzzes
 #      each for OUTBOX_FUZZ_SECONDS (20) seconds from its seed corpus.
 # Exit status 0 only if every test passed and no fuzzer found anything.
 #
 # Options: --no-install (skip apt-get), --install-only (only apt-get; the
-#          demo uses it), --no-asan (one configuration), --no-fuzz,
+#          demo uses it), --no-asan (no build-asan/), --no-release (no
+#          build-release/), --no-fuzz,
 #          -j N (parallel CTest jobs; default 2). Extra arguments after --
-#          go to ctest (e.g. -- -R test_cfg -L unit).
+#          go to ctest in build/ and build-asan/ (e.g. -- -R test_cfg -L
+#          unit); build-release/ always runs its unit tests.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-install=1 install_only=0 asan=1 fuzz=1 jobs=2 ctest_args=()
+install=1 install_only=0 asan=1 release=1 fuzz=1 jobs=2 ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-install) install=0 ;;
     --install-only) install_only=1 ;;
     --no-asan) asan=0 ;;
+    --no-release) release=0 ;;
     --no-fuzz) fuzz=0 ;;
     -j) jobs=$2; shift ;;
     --) shift; ctest_args=("$@"); break ;;
     -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: tests/run.sh [--no-install] [--no-asan] [--no-fuzz] [-j N] [-- CTEST-ARGS]" >&2; exit 2 ;;
+    *) echo "usage: tests/run.sh [--no-install] [--no-asan] [--no-release] [--no-fuzz] [-j N] [-- CTEST-ARGS]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -92,6 +99,17 @@ if [ $asan = 1 ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTBOX_SANITIZE=ON
+fi
+if [ $release = 1 ]; then
+  # -O3 spelled out, should CMake's default for Release ever change. Its
+  # whole tree is built (tests and tools too); only the unit tests run,
+  # since build/ and build-asan/ run the rest.
+  echo "== configure and build build-release (Release, -O3)"
+  cmake -S "$here" -B "$here/build-release" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_FLAGS_RELEASE="-O3 -DNDEBUG" >/dev/null
+  cmake --build "$here/build-release" -j "$(nproc)"
+  echo "== test build-release (unit tests only)"
+  ctest --test-dir "$here/build-release" --output-on-failure -j "$jobs" -L unit
 fi
 if [ $fuzz = 1 ]; then
   targets=(fuzz_token fuzz_pct fuzz_feed_json fuzz_route fuzz_binlog

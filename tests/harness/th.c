@@ -149,8 +149,10 @@ static void sweep_stale(const char *tmp)
         long pid = strtol(e->d_name + strlen(ROOT_PREFIX), NULL, 10);
         if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
             char path[512];
-            snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
-            rm_tree(path);
+            int n = snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+            /* A cut path names some other file: never remove that. */
+            if (n > 0 && (size_t)n < sizeof path)
+                rm_tree(path);
         }
     }
     if (d)
@@ -164,8 +166,13 @@ static int ensure_root(void)
         return 0;
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     sweep_stale(tmp);
-    snprintf(root, sizeof root, "%s/" ROOT_PREFIX "%d.XXXXXX", tmp,
-             (int)getpid());
+    int n = snprintf(root, sizeof root, "%s/" ROOT_PREFIX "%d.XXXXXX", tmp,
+                     (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof root) {
+        fprintf(stderr, "th: TMPDIR %s is too long\n", tmp);
+        root[0] = '\0';
+        return -1;
+    }
     if (!mkdtemp(root)) {
         fprintf(stderr, "th: mkdtemp %s: %s\n", root, strerror(errno));
         root[0] = '\0';
@@ -183,7 +190,12 @@ int th_tempdir(const char *name, char *out, size_t len)
     static int seq;
     if (ensure_root() < 0)
         return -1;
-    snprintf(out, len, "%s/%s.%d", root, name, seq++);
+    int n = snprintf(out, len, "%s/%s.%d", root, name, seq++);
+    if (n < 0 || (size_t)n >= len) {
+        fprintf(stderr, "th: %s/%s...: path longer than %zu bytes\n", root,
+                name, len - 1);
+        return -1;
+    }
     if (mkdir(out, 0700) < 0) {
         fprintf(stderr, "th: mkdir %s: %s\n", out, strerror(errno));
         return -1;

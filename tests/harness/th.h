@@ -58,7 +58,9 @@ struct th_kafka {
  * given before by this process (checked by binding it: a small race). */
 int th_free_port(void);
 
-/* A new directory under the run's temporary root. */
+/* A new directory under the run's temporary root, its path in out; -1,
+ * with a message on stderr, when it cannot be made or its path does not
+ * fit in len bytes. */
 int th_tempdir(const char *name, char *out, size_t len);
 
 /* MariaDB with the binlog settings the relay needs (log_bin, ROW, FULL

@@ -146,22 +146,24 @@ static int committed_after_loss(struct gen *g, long mark)
     return yes;
 }
 
+/* One statement an element; the parentheses mark the statements that
+ * span lines as one string each (clang's -Wstring-concatenation asks). */
 static const char *const SCHEMA[] = {
     "CREATE DATABASE IF NOT EXISTS shop",
-    "CREATE TABLE IF NOT EXISTS shop.outbox (id CHAR(36) NOT NULL PRIMARY KEY,"
-    " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
-    " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
-    " DEFAULT CHARSET=utf8mb4",
-    "CREATE TABLE IF NOT EXISTS shop.outbox2 (id CHAR(36) NOT NULL PRIMARY KEY,"
-    " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
-    " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
-    " DEFAULT CHARSET=utf8mb4",
-    "CREATE TABLE IF NOT EXISTS shop.outbox3 (id CHAR(36) NOT NULL PRIMARY KEY,"
-    " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
-    " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
-    " DEFAULT CHARSET=utf8mb4",
-    "CREATE TABLE IF NOT EXISTS shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
-    " note VARCHAR(200)) DEFAULT CHARSET=utf8mb4",
+    ("CREATE TABLE IF NOT EXISTS shop.outbox (id CHAR(36) NOT NULL PRIMARY KEY,"
+     " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
+     " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
+     " DEFAULT CHARSET=utf8mb4"),
+    ("CREATE TABLE IF NOT EXISTS shop.outbox2 (id CHAR(36) NOT NULL PRIMARY KEY,"
+     " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
+     " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
+     " DEFAULT CHARSET=utf8mb4"),
+    ("CREATE TABLE IF NOT EXISTS shop.outbox3 (id CHAR(36) NOT NULL PRIMARY KEY,"
+     " aggregatetype VARCHAR(255) NOT NULL, aggregateid VARCHAR(255),"
+     " type VARCHAR(255), payload LONGTEXT, created_at DATETIME(6) NULL)"
+     " DEFAULT CHARSET=utf8mb4"),
+    ("CREATE TABLE IF NOT EXISTS shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+     " note VARCHAR(200)) DEFAULT CHARSET=utf8mb4"),
     "CREATE TABLE IF NOT EXISTS shop.load_marks (txn BIGINT PRIMARY KEY)",
 };
 

@@ -4,6 +4,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -353,8 +354,8 @@ static void test_start_values(void **state)
     static const char *const good[] = {
         "latest", "earliest", "0-1-100", "0-1-100,1-2-5", "mysql-bin.000003:4",
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5",
-        "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,"
-        "4e11fa47-71ca-11e1-9e33-c80aa9429562:1",
+        ("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,"
+         "4e11fa47-71ca-11e1-9e33-c80aa9429562:1"), /* one two-uuid set */
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag_a:1-3",
     };
     static const char *const bad[] = {
@@ -403,6 +404,216 @@ static void test_samples_load(void **state)
     assert_string_equal(err, "/nonexistent.yaml: cannot open: No such file or directory");
 }
 
+/* ---- the samples show the defaults in force ---------------------------- */
+
+/* Writes "PATH.KEY" into out, CFG_ERR_MAX bytes. */
+static void key_path(char *out, const char *path, const char *key)
+{
+    snprintf(out, CFG_ERR_MAX, "%s%s%s", path, *path ? "." : "", key);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Walks `schema` over two loads, `shown` (the sample) and `dflt` (a file
+ * with the required keys only), and reports on stderr each key with a
+ * default whose value differs: the sample says one thing and the daemon
+ * does another. Keys without a default (required ones, secrets, optional
+ * paths) are the sample's to fill. Returns the number of differences. */
+static int diff_defaults(const char *file, const struct cfg_schema *schema,
+                         const char *path, const void *shown, const void *dflt)
+{
+    int n = 0;
+    for (const struct cfg_field *f = schema->fields; f->key; f++) {
+        const char *a = (const char *)shown + f->offset;
+        const char *b = (const char *)dflt + f->offset;
+        char at[CFG_ERR_MAX];
+        key_path(at, path, f->key);
+        if (f->type == CFG_SECTION) {
+            n += diff_defaults(file, f->sub, at, a, b);
+            continue;
+        }
+        if (f->type == CFG_LIST) {
+            const struct cfg_list *la = (const void *)a, *lb = (const void *)b;
+            for (size_t i = 0; i < la->count && i < lb->count; i++)
+                n += diff_defaults(file, f->sub, at,
+                                   (const char *)la->items + i * f->sub->size,
+                                   (const char *)lb->items + i * f->sub->size);
+            continue;
+        }
+        if (!f->def)
+            continue;
+        bool same = true;
+        switch (f->type) {
+        case CFG_STR:
+            same = same_str(*(char *const *)(const void *)a,
+                            *(char *const *)(const void *)b);
+            break;
+        case CFG_INT:
+        case CFG_DURATION:
+        case CFG_SIZE:
+            same = *(const int64_t *)(const void *)a ==
+                   *(const int64_t *)(const void *)b;
+            break;
+        case CFG_BOOL:
+            same = *(const bool *)(const void *)a == *(const bool *)(const void *)b;
+            break;
+        case CFG_ENUM:
+            same = *(const int *)(const void *)a == *(const int *)(const void *)b;
+            break;
+        case CFG_STRLIST: {
+            const struct cfg_strlist *x = (const void *)a, *y = (const void *)b;
+            same = x->count == y->count;
+            for (size_t i = 0; same && i < x->count; i++)
+                same = same_str(x->items[i], y->items[i]);
+            break;
+        }
+        case CFG_MAP: {
+            const struct cfg_map *x = (const void *)a, *y = (const void *)b;
+            same = x->count == y->count;
+            for (size_t i = 0; same && i < x->count; i++)
+                same = same_str(x->items[i].key, y->items[i].key) &&
+                       same_str(x->items[i].value, y->items[i].value);
+            break;
+        }
+        case CFG_SECTION:
+        case CFG_LIST:
+            break;
+        }
+        if (!same) {
+            fprintf(stderr, "%s: '%s' differs from its default %s\n", file,
+                    at, f->def);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Whether some line of text is "KEY:" (or "KEY_file:" for a secret),
+ * after indentation, "- " or "# ". */
+static bool mentions(const char *text, const char *key, bool secret)
+{
+    size_t kl = strlen(key);
+    for (const char *line = text; line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        const char *p = line + strspn(line, " ");
+        if (p[0] == '#' && p[1] == ' ')
+            p += 2 + strspn(p + 2, " ");
+        else if (p[0] == '-' && p[1] == ' ')
+            p += 2;
+        if (strncmp(p, key, kl) != 0)
+            continue;
+        if (p[kl] == ':' || (secret && strncmp(p + kl, "_file:", 6) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* Reports on stderr each key of the schema that the sample's text does
+ * not show, set or commented out (CFG_F_OBSOLETE keys aside: those it must
+ * not show). Returns their number. */
+static int keys_amiss(const char *file, const char *text,
+                        const struct cfg_schema *schema, const char *path)
+{
+    int n = 0;
+    for (const struct cfg_field *f = schema->fields; f->key; f++) {
+        char at[CFG_ERR_MAX];
+        key_path(at, path, f->key);
+        bool shown = mentions(text, f->key, (f->flags & CFG_F_SECRET) != 0);
+        if (f->flags & CFG_F_OBSOLETE ? shown : !shown) {
+            fprintf(stderr, "%s: %s '%s'\n", file,
+                    shown ? "shows the obsolete key" : "does not show", at);
+            n++;
+        }
+        if (f->type == CFG_SECTION || f->type == CFG_LIST)
+            n += keys_amiss(file, text, f->sub, at);
+    }
+    return n;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char *text = NULL;
+    size_t cap = 0;
+    if (!fp)
+        return NULL;
+    ssize_t len = getdelim(&text, &cap, '\0', fp);
+    fclose(fp);
+    if (len < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Each sample says it shows every key with its default: it must, keys and
+ * values both. The sample is loaded as the daemon would load it, and so is
+ * a file with only the required keys; every key with a default must come
+ * out the same from both. */
+static void check_sample(const char *name, const struct cfg_schema *schema,
+                         const char *minimal)
+{
+    const char *src = getenv("OUTBOX_SOURCE_DIR");
+    char path[4096], err[CFG_ERR_MAX];
+    assert_non_null(src);
+    snprintf(path, sizeof path, "%s/config/%s", src, name);
+    void *shown = calloc(1, schema->size), *dflt = calloc(1, schema->size);
+    char *text = read_text(path);
+    assert_non_null(shown);
+    assert_non_null(dflt);
+    if (!text)
+        fail_msg("cannot read %s", path);
+    if (cfg_load(schema, path, shown, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    if (cfg_load_string(schema, "minimal.yaml", minimal, strlen(minimal),
+                        dflt, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    int wrong = diff_defaults(name, schema, "", shown, dflt);
+    int amiss = keys_amiss(name, text, schema, "");
+    if (wrong || amiss)
+        fail_msg("config/%s: %d value(s) differ from the defaults in force, "
+                 "%d key(s) not shown or obsolete (listed above)", name, wrong,
+                 amiss);
+    cfg_free(schema, shown);
+    cfg_free(schema, dflt);
+    free(shown);
+    free(dflt);
+    free(text);
+}
+
+/* An obsolete key still loads (files from older samples set it) but is
+ * not printed as if it were in effect. */
+static void test_obsolete_keys(void **state)
+{
+    (void)state;
+    struct relay_cfg c;
+    char err[CFG_ERR_MAX], *text = NULL;
+    size_t len = 0;
+    if (load_relay(BASE "delivery:\n  transaction_max_events: 5\n"
+                        "  transaction_max_interval: 1s\n", &c, err) != 0)
+        fail_msg("%s", err);
+    FILE *fp = open_memstream(&text, &len);
+    cfg_print(&relay_cfg_schema, &c, fp);
+    fclose(fp);
+    assert_non_null(strstr(text, "delivery:\n  mode: at_least_once\n"));
+    assert_null(strstr(text, "transaction_max"));
+    free(text);
+    cfg_free(&relay_cfg_schema, &c);
+}
+
+static void test_samples_show_defaults(void **state)
+{
+    (void)state;
+    unsetenv("OUTBOX_SOURCE_PASSWORD");
+    unsetenv("OUTBOX_SSE_SECRET");
+    check_sample("relay.yaml", &relay_cfg_schema, BASE);
+    check_sample("sse.yaml", &sse_cfg_schema, SSE_BASE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +625,8 @@ int main(void)
         cmocka_unit_test(test_print_round_trip),
         cmocka_unit_test(test_start_values),
         cmocka_unit_test(test_samples_load),
+        cmocka_unit_test(test_obsolete_keys),
+        cmocka_unit_test(test_samples_show_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,8 +107,8 @@ static void test_parse_round_trip(void **state)
         "0-1-100",
         "0-1-100,1-2-7,4294967295-4294967295-18446744073709551615",
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-100:105",
-        "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,"
-        "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag_1:1-3",
+        ("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,"
+         "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag_1:1-3"), /* one set */
     };
     char err[256], buf[POS_TEXT_MAX];
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
@@ -140,8 +140,8 @@ static void test_parse_round_trip(void **state)
     }
     static const char *const bad[] = {"0-1", "0-1-x", "1-2-3,", "a-b-c",
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag-x:1",
-        "3e11fa47-71ca-11e1-9e33-c80aa9429562:"
-        "a23456789012345678901234567890123:1",
+        ("3e11fa47-71ca-11e1-9e33-c80aa9429562:"
+         "a23456789012345678901234567890123:1"), /* a 33-character tag */
         "3e11fa47-71ca-11e1-9e33-c80aa9429562",
         "3e11fa47-71ca-11e1-9e33-c80aa9429562:5-1",
         "3e11fa47-71ca-11e1-9e33-c80aa942956:1"};

@@ -53,8 +53,11 @@ static void check_datetime(int y, int mo, int d, int h, int mi, int s,
                                      err, sizeof err), 1);
     int k = snprintf(want, sizeof want, "%04d-%02d-%02d %02d:%02d:%02d", y, mo,
                      d, h, mi, s);
-    if (fsp)
-        snprintf(want + k, sizeof want - (size_t)k, ".%0*" PRIu32, fsp, stored);
+    if (fsp) {
+        int f = snprintf(want + k, sizeof want - (size_t)k, ".%0*" PRIu32, fsp,
+                         stored);
+        assert_true(f > 0 && (size_t)f < sizeof want - (size_t)k);
+    }
     assert_int_equal(cell.len, strlen(want));
     assert_memory_equal(cell.data, want, cell.len);
 }

@@ -248,8 +248,11 @@ static void expect_malformed(const char *tok, const char *what)
 {
     for (int p = TOKEN_SUBSCRIBE; p <= TOKEN_ADMISSION; p++) {
         enum token_verdict v = verify((enum token_purpose)p, tok, "sale-7", "u42");
+        /* tok may be NULL (the NULL case below): printing a NULL %s is
+         * undefined behaviour, so name it instead. */
         if (v != TOKEN_MALFORMED)
-            fail_msg("%s: got \"%s\" for %.120s", what, token_verdict_str(v), tok);
+            fail_msg("%s: got \"%s\" for %.120s", what, token_verdict_str(v),
+                     tok ? tok : "(NULL)");
     }
 }
 
