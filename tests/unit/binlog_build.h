@@ -1,0 +1,96 @@
+/*
+ * Binlog bytes built by hand, for the unit tests of the decoder: table map
+ * bodies with their optional metadata and row images, written after
+ * MySQL's libs/mysql/binlog/event (rows_event.h, binary_log_funcs.cpp),
+ * apart from relay/binlog.c's reader so that the two check each other.
+ *
+ * A struct bb is the caller's buffer and how much of it is written; a
+ * write past its end fails the test instead of the heap.
+ */
+#ifndef OUTBOX_TESTS_BINLOG_BUILD_H
+#define OUTBOX_TESTS_BINLOG_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct bb {
+    uint8_t *b;
+    size_t n, cap;
+};
+
+static inline void bb_bytes(struct bb *o, const void *p, size_t n)
+{
+    if (n > o->cap - o->n) {
+        fail_msg("binlog_build: %zu more bytes do not fit %zu", n, o->cap);
+        return; /* cmocka's fail_msg is not marked noreturn */
+    }
+    memcpy(o->b + o->n, p, n);
+    o->n += n;
+}
+
+static inline void bb_le(struct bb *o, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint8_t byte = (uint8_t)(v >> (8 * i));
+        bb_bytes(o, &byte, 1);
+    }
+}
+
+static inline void bb_be(struct bb *o, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        uint8_t byte = (uint8_t)(v >> (8 * i));
+        bb_bytes(o, &byte, 1);
+    }
+}
+
+/* MySQL's length-encoded integer. */
+static inline void bb_packed(struct bb *o, uint64_t v)
+{
+    if (v < 251) {
+        bb_le(o, v, 1);
+    } else if (v < 1u << 16) {
+        bb_le(o, 252, 1);
+        bb_le(o, v, 2);
+    } else if (v < 1u << 24) {
+        bb_le(o, 253, 1);
+        bb_le(o, v, 3);
+    } else {
+        bb_le(o, 254, 1);
+        bb_le(o, v, 8);
+    }
+}
+
+/* A TABLE_MAP body (6-byte table id, FORMAT_DESCRIPTION's default): the
+ * column types, their metadata block as given, every column nullable.
+ * Optional metadata (bb_opt) may follow. */
+static inline void bb_table_map(struct bb *o, uint64_t table_id,
+                                const char *db, const char *table,
+                                const uint8_t *types, size_t ncols,
+                                const uint8_t *meta, size_t meta_len)
+{
+    bb_le(o, table_id, 6);
+    bb_le(o, 0, 2); /* flags */
+    bb_le(o, strlen(db), 1);
+    bb_bytes(o, db, strlen(db) + 1);
+    bb_le(o, strlen(table), 1);
+    bb_bytes(o, table, strlen(table) + 1);
+    bb_packed(o, ncols);
+    bb_bytes(o, types, ncols);
+    bb_packed(o, meta_len);
+    bb_bytes(o, meta, meta_len);
+    for (size_t i = 0; i < (ncols + 7) / 8; i++)
+        bb_le(o, 0xff, 1);
+}
+
+/* One optional metadata field: its kind, its packed length, its value. */
+static inline void bb_opt(struct bb *o, uint8_t kind, const void *v,
+                          size_t len)
+{
+    bb_le(o, kind, 1);
+    bb_packed(o, len);
+    bb_bytes(o, v, len);
+}
+
+#endif
