@@ -783,16 +783,27 @@ static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
     return put(s, cell, "%s", text);
 }
 
+/* TIME2 (my_time_packed_from_binary in MySQL's my_time.cc): the
+ * integer part in 3 bytes with an offset, then (fsp+1)/2 bytes of
+ * fraction. So that the bytes sort, a negative time keeps its integer
+ * part rounded down and its fraction counted up from there, in the
+ * fraction's own units: -00:00:00.01 is -1 and 0xff of 0x100. For fsp 5
+ * and 6 the two are one 6-byte number, which reads the same way. */
 static int decode_time2(struct cur *c, int fsp, struct scratch *s,
                         struct outbox_cell *cell)
 {
+    static const uint64_t usec_per_unit[] = {0, 10000, 100, 1};
+    int nbytes = (fsp + 1) / 2;
+    if (fsp > 6)
+        return -1;
     int64_t v = (int64_t)be(c, 3) - 0x800000;
-    uint64_t frac = read_frac(c, fsp);
+    uint64_t frac = nbytes ? be(c, nbytes) : 0;
     int neg = v < 0;
-    if (neg && frac) { /* a negative time borrows its fraction */
+    if (neg && frac) { /* counted from the second above instead */
         v++;
-        frac = 1000000 - frac;
+        frac = (1ULL << (8 * nbytes)) - frac;
     }
+    frac *= usec_per_unit[nbytes];
     uint64_t a = (uint64_t)(neg ? -v : v);
     if (put(s, cell, "%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, neg ? "-" : "",
             (a >> 12) & 0x3ff, (a >> 6) & 0x3f, a & 0x3f) < 0)

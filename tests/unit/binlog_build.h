@@ -93,4 +93,27 @@ static inline void bb_opt(struct bb *o, uint8_t kind, const void *v,
     bb_bytes(o, v, len);
 }
 
+/* TIME2(fsp) as MySQL writes it (my_time_packed_to_binary in
+ * mysys/my_time.cc): the packed time, (h << 12 | m << 6 | s) << 24 plus
+ * the microseconds, negated when negative; its integer part (rounded
+ * down) in 3 bytes with an offset, then the remainder's 1 or 2 bytes,
+ * or the whole value in 6. `usec` holds only fsp digits. */
+static inline void bb_time2(struct bb *o, int neg, unsigned h, unsigned m,
+                            unsigned s, uint32_t usec, int fsp)
+{
+    int64_t nr = ((int64_t)(h << 12 | m << 6 | s) << 24) + usec;
+    nr = neg ? -nr : nr;
+    int64_t ip = nr >= 0 ? nr / (1 << 24) : -((-nr + 0xffffff) / (1 << 24));
+    int64_t fp = nr % (1 << 24); /* C's remainder: the sign of nr */
+    if (fsp >= 5) {
+        bb_be(o, (uint64_t)(nr + 0x800000000000LL), 6);
+        return;
+    }
+    bb_be(o, (uint64_t)(0x800000 + ip), 3);
+    if (fsp >= 3)
+        bb_be(o, (uint16_t)(fp / 100), 2);
+    else if (fsp >= 1)
+        bb_be(o, (uint8_t)(fp / 10000), 1);
+}
+
 #endif

@@ -143,11 +143,58 @@ static void test_vector_malformed(void **state)
     binlog_table_free(&t);
 }
 
+/* One TIME2(fsp) value against the text MySQL shows for it. */
+static void time2_is(int neg, unsigned h, unsigned m, unsigned s,
+                     uint32_t usec, int fsp)
+{
+    static const uint32_t scale[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+    uint32_t frac = usec / scale[fsp]; /* the digits the column keeps */
+    neg = neg && (h || m || s || frac);  /* there is no -00:00:00 */
+    uint8_t rbuf[16];
+    struct bb row = {rbuf, 0, sizeof rbuf};
+    bb_le(&row, 0, 1);
+    bb_time2(&row, neg, h, m, s, frac * scale[fsp], fsp);
+    struct binlog_column col = {.type = BT_TIME2, .meta = (uint16_t)fsp};
+    struct binlog_table t = {.ncols = 1, .cols = &col};
+    struct outbox_cell cell;
+    struct binlog_scratch sc = {NULL, 0, 1 << 20};
+    char err[256], want[64];
+    if (decode_row(&t, &row, &cell, &sc, err, sizeof err) != 1)
+        fail_msg("%s", err);
+    int k = snprintf(want, sizeof want, "%s%02u:%02u:%02u", neg ? "-" : "",
+                     h, m, s);
+    if (fsp)
+        snprintf(want + k, sizeof want - (size_t)k, ".%0*u", fsp, frac);
+    cell_is(&cell, want);
+    binlog_scratch_free(&sc);
+}
+
+/* A negative time's fraction is stored counted down from the next
+ * second (for byte order), in 1, 2 or (with the seconds) 6 bytes. */
+static void test_negative_time2_fraction(void **state)
+{
+    (void)state;
+    time2_is(1, 838, 59, 58, 999000, 3);
+    time2_is(1, 1, 2, 3, 40000, 2);
+    for (int fsp = 0; fsp <= 6; fsp++) {
+        for (int neg = 0; neg <= 1; neg++) {
+            time2_is(neg, 838, 59, 59, 0, fsp);
+            time2_is(neg, 838, 59, 58, 999999, fsp);
+            time2_is(neg, 1, 2, 3, 40000, fsp);
+            time2_is(neg, 0, 0, 0, 10000, fsp);
+            time2_is(neg, 0, 0, 0, 999999, fsp);
+            time2_is(neg, 0, 0, 1, 1, fsp);
+            time2_is(neg, 12, 34, 56, 123456, fsp);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vector),
         cmocka_unit_test(test_vector_malformed),
+        cmocka_unit_test(test_negative_time2_fraction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
