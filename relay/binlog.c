@@ -447,6 +447,8 @@ static int meta_size(uint8_t type)
     }
 }
 
+/* The columns SIGNEDNESS has a bit for: MySQL's is_numeric_type
+ * (include/field_common_properties.h), which YEAR and BIT are not. */
 static int is_numeric(uint8_t t)
 {
     return t == BT_TINY || t == BT_SHORT || t == BT_INT24 || t == BT_LONG ||

@@ -16,7 +16,7 @@
 #include "relay/binlog.h"
 #include "tests/unit/binlog_build.h"
 
-#define MAX_COLS 8
+#define MAX_COLS 16
 
 /* A table map body parsed as the relay parses it. */
 static void parse_map(const struct bb *body, struct binlog_table *t)
@@ -189,12 +189,117 @@ static void test_negative_time2_fraction(void **state)
     }
 }
 
+/* SIGNEDNESS (optional metadata 1) as MySQL writes it
+ * (Table_map_log_event::init_signedness_field): one bit per numeric
+ * column, the first in the high bit. */
+static void signedness(struct bb *map, const uint8_t *types, size_t n,
+                       const int *is_unsigned)
+{
+    uint8_t bits[4] = {0};
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* is_numeric_type in MySQL's sql/log_event.cc */
+        int numeric = types[i] == BT_TINY || types[i] == BT_SHORT ||
+                      types[i] == BT_INT24 || types[i] == BT_LONG ||
+                      types[i] == BT_LONGLONG || types[i] == BT_NEWDECIMAL ||
+                      types[i] == BT_FLOAT || types[i] == BT_DOUBLE;
+        if (numeric && is_unsigned[i])
+            bits[k / 8] |= (uint8_t)(0x80 >> (k % 8));
+        k += numeric;
+    }
+    bb_opt(map, 1, bits, (k + 7) / 8);
+}
+
+/* id INT, y YEAR, f FLOAT, u BIGINT UNSIGNED: the bitmap counts id, f, u. */
+static void test_signedness_counts_numeric_columns(void **state)
+{
+    (void)state;
+    uint8_t mbuf[128], rbuf[64];
+    struct bb map = {mbuf, 0, sizeof mbuf}, row = {rbuf, 0, sizeof rbuf};
+    const uint8_t types[] = {BT_LONG, BT_YEAR, BT_FLOAT, BT_LONGLONG};
+    const uint8_t meta[] = {4}; /* FLOAT: its size */
+    const int is_unsigned[] = {0, 0, 0, 1};
+    bb_table_map(&map, 9, "d", "t", types, 4, meta, sizeof meta);
+    signedness(&map, types, 4, is_unsigned);
+    struct binlog_table t;
+    parse_map(&map, &t);
+
+    float f = 1.5f;
+    uint32_t fbits;
+    memcpy(&fbits, &f, 4);
+    bb_le(&row, 0, 1);
+    bb_le(&row, (uint32_t)-7, 4);
+    bb_le(&row, 126, 1); /* 2026 */
+    bb_le(&row, fbits, 4);
+    bb_le(&row, UINT64_MAX, 8);
+    struct outbox_cell cells[4];
+    struct binlog_scratch sc = {NULL, 0, 1 << 20};
+    char err[256];
+    if (decode_row(&t, &row, cells, &sc, err, sizeof err) != 1)
+        fail_msg("%s", err);
+    cell_is(&cells[0], "-7");
+    cell_is(&cells[1], "2026");
+    cell_is(&cells[2], "1.5");
+    cell_is(&cells[3], "18446744073709551615");
+    binlog_scratch_free(&sc);
+    binlog_table_free(&t);
+}
+
+/* Every type MySQL counts and some it does not, over two bitmap bytes:
+ * all-ones bytes read as unsigned where the bit is set, else signed. */
+static void test_signedness_every_type(void **state)
+{
+    (void)state;
+    uint8_t mbuf[128], rbuf[128];
+    struct bb map = {mbuf, 0, sizeof mbuf}, row = {rbuf, 0, sizeof rbuf};
+    const uint8_t types[] = {BT_TINY, BT_YEAR, BT_SHORT, BT_BIT, BT_INT24,
+                             BT_VARCHAR, BT_LONG, BT_FLOAT, BT_DOUBLE,
+                             BT_NEWDECIMAL, BT_TINY, BT_LONGLONG};
+    const int is_unsigned[] = {1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
+    const uint8_t meta[] = {1, 0,  /* BIT(8): 0 bits, 1 byte */
+                            8, 0,  /* VARCHAR(8) */
+                            4, 8,  /* FLOAT, DOUBLE */
+                            3, 1}; /* DECIMAL(3,1) */
+    bb_table_map(&map, 9, "d", "t", types, 12, meta, sizeof meta);
+    signedness(&map, types, 12, is_unsigned);
+    struct binlog_table t;
+    parse_map(&map, &t);
+    bb_le(&row, 0, 2);
+    bb_le(&row, 0xff, 1);
+    bb_le(&row, 0xff, 1);    /* YEAR 2155 */
+    bb_le(&row, 0xffff, 2);
+    bb_le(&row, 0xff, 1);    /* BIT */
+    bb_le(&row, 0xffffff, 3);
+    bb_le(&row, 1, 1);
+    bb_bytes(&row, "v", 1);
+    bb_le(&row, 0xffffffff, 4);
+    bb_le(&row, 0xbfc00000, 4);              /* -1.5f */
+    bb_le(&row, 0xbff8000000000000ULL, 8);   /* -1.5 */
+    bb_be(&row, 0x7efa, 2);  /* -1.5 as DECIMAL(3,1): ~(0x80|1, 5) */
+    bb_le(&row, 0xff, 1);
+    bb_le(&row, UINT64_MAX, 8);
+    struct outbox_cell cells[12];
+    struct binlog_scratch sc = {NULL, 0, 1 << 20};
+    char err[256];
+    if (decode_row(&t, &row, cells, &sc, err, sizeof err) != 1)
+        fail_msg("%s", err);
+    static const char *const want[] = {"255", "2155", "-1", "255", "16777215",
+                                       "v", "-1", "-1.5", "-1.5", "-1.5",
+                                       "255", "-1"};
+    for (size_t i = 0; i < 12; i++)
+        cell_is(&cells[i], want[i]);
+    binlog_scratch_free(&sc);
+    binlog_table_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vector),
         cmocka_unit_test(test_vector_malformed),
         cmocka_unit_test(test_negative_time2_fraction),
+        cmocka_unit_test(test_signedness_counts_numeric_columns),
+        cmocka_unit_test(test_signedness_every_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
