@@ -617,7 +617,8 @@ int binlog_parse_rows(const struct binlog_header *h,
 
 /* Where numbers, dates and JSON text are rendered for the current row.
  * A growable scratch (max > len) is reallocated by copy; the cells of the
- * row that already point into it are moved along (cells[0..ncells)). */
+ * row that already point into it are moved along (cells[0..ncells)).
+ * Values reach it only through scratch_room and scratch_took. */
 struct scratch {
     char *buf;
     size_t len, used, max;
@@ -652,20 +653,42 @@ static int scratch_reserve(struct scratch *s, size_t more)
     return 0;
 }
 
+/* Where a value's text goes: the end of the scratch, once room for
+ * `want` bytes is made if the scratch can grow (a fixed one, or one at
+ * its bound, has what it has). The value writes at most *room bytes
+ * there, then scratch_took. Every type goes through this pair and none
+ * measures the buffer itself, so none can write past it, nor fail for
+ * room a growing scratch would have made (a DATETIME2 after a large JSON
+ * column once did, and wedged the relay on a valid row). */
+static char *scratch_room(struct scratch *s, size_t want, size_t *room)
+{
+    (void)scratch_reserve(s, want);
+    *room = s->len - s->used;
+    return s->buf + s->used;
+}
+
+/* The n bytes written at scratch_room's place become the cell. */
+static void scratch_took(struct scratch *s, struct outbox_cell *cell, size_t n)
+{
+    cell->data = s->buf + s->used;
+    cell->len = n;
+    s->used += n;
+}
+
+#define PUT_MAX 128 /* any number or date; a DECIMAL's 80 is the longest */
+
 __attribute__((format(printf, 3, 4))) static int
 put(struct scratch *s, struct outbox_cell *cell, const char *fmt, ...)
 {
     va_list ap;
-    (void)scratch_reserve(s, 128); /* numbers and dates are shorter */
-    size_t room = s->len - s->used;
+    size_t room;
+    char *p = scratch_room(s, PUT_MAX, &room);
     va_start(ap, fmt);
-    int n = vsnprintf(s->buf + s->used, room, fmt, ap);
+    int n = vsnprintf(p, room, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= room)
         return -1;
-    cell->data = s->buf + s->used;
-    cell->len = (size_t)n;
-    s->used += (size_t)n;
+    scratch_took(s, cell, (size_t)n);
     return 0;
 }
 
@@ -675,26 +698,25 @@ static int decode_json(struct cur *c, size_t n, struct scratch *s,
                        struct outbox_cell *cell, char *err, size_t errlen)
 {
     const uint8_t *doc = take(c, n);
-    if (!doc)
-        return -1;
-    for (int pass = 0; pass < 2; pass++) {
-        struct mysql_json_out o = {s->buf + s->used, s->len - s->used, 0,
-                                   s->max ? s->max - s->used : s->len - s->used,
-                                   0, 0};
-        if (mysql_json_to_text(doc, n, &o, err, errlen) < 0)
-            return -2; /* err says why */
-        if (o.len <= o.cap) {
-            cell->data = s->buf + s->used;
-            cell->len = o.len;
-            s->used += o.len;
-            return 0;
-        }
-        if (scratch_reserve(s, o.len) < 0) {
+    size_t want = 0;
+    for (int pass = 0; doc && pass < 2; pass++) {
+        size_t room;
+        char *p = scratch_room(s, want, &room);
+        struct mysql_json_out o = {p, room, 0,
+                                   s->max ? s->max - s->used : room, 0, 0};
+        if (room < want) {
             snprintf(err, errlen, "JSON text of %zu bytes does not fit the "
-                     "row buffer (%zu bytes at most)", o.len,
+                     "row buffer (%zu bytes at most)", want,
                      s->max ? s->max : s->len);
             return -2;
         }
+        if (mysql_json_to_text(doc, n, &o, err, errlen) < 0)
+            return -2; /* err says why */
+        if (o.len <= room) {
+            scratch_took(s, cell, o.len);
+            return 0;
+        }
+        want = o.len;
     }
     return -1;
 }
@@ -828,12 +850,16 @@ static int decode_datetime2(struct cur *c, int fsp, struct scratch *s,
 {
     int64_t v = (int64_t)be(c, 5) - 0x8000000000LL;
     uint64_t frac = read_frac(c, fsp);
-    if (v < 0 || fsp > 6 || s->len - s->used < sizeof "YYYYY-MM-DD hh:mm:ss.ffffff")
+    if (v < 0 || fsp > 6)
         return -1;
     uint64_t ymd = (uint64_t)v >> 17, hms = (uint64_t)v & 0x1ffff;
     uint64_t ym = ymd >> 5;
     uint64_t year = ym / 13; /* 17 bits allow a fifth digit; printf gave it */
-    char *start = s->buf + s->used, *p = digits(start, year, year > 9999 ? 5 : 4);
+    size_t need = (year > 9999 ? 20 : 19) + (fsp ? (size_t)fsp + 1 : 0), room;
+    char *start = scratch_room(s, need, &room);
+    if (room < need)
+        return -1;
+    char *p = digits(start, year, year > 9999 ? 5 : 4);
     *p++ = '-';
     p = digits(p, ym % 13, 2);
     *p++ = '-';
@@ -850,9 +876,7 @@ static int decode_datetime2(struct cur *c, int fsp, struct scratch *s,
             frac /= 10; /* stored in micro-seconds precision, shown with fsp */
         p = digits(p, frac, fsp);
     }
-    cell->data = start;
-    cell->len = (size_t)(p - start);
-    s->used += cell->len;
+    scratch_took(s, cell, (size_t)(p - start));
     return 0;
 }
 
@@ -900,24 +924,27 @@ static int decode_vector(struct cur *c, uint16_t meta, struct scratch *s,
         return -1;
     size_t n = (size_t)le(c, meta), dims = n / 4;
     const uint8_t *v = take(c, n);
+    if (!v || n == 0 || n % 4)
+        return -1;
     /* "%.5e" of a float is at most 12 bytes ("-3.40282e+38"), then ','
      * or ']'; one more for '[' and one for snprintf's NUL. */
-    size_t cap = dims * 13 + 2;
-    if (!v || n == 0 || n % 4 || scratch_reserve(s, cap) < 0)
+    size_t room;
+    char *start = scratch_room(s, dims * 13 + 2, &room), *p = start;
+    if (room < 2)
         return -1;
-    char *start = s->buf + s->used, *p = start;
     *p++ = '[';
     for (size_t i = 0; i < dims; i++, v += 4) {
         uint32_t bits = (uint32_t)v[0] | (uint32_t)v[1] << 8 |
                         (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
         float f;
+        size_t left = room - (size_t)(p - start);
         memcpy(&f, &bits, 4);
-        p += snprintf(p, cap - (size_t)(p - start), "%.5e%c", (double)f,
-                      i + 1 < dims ? ',' : ']');
+        int k = snprintf(p, left, "%.5e%c", (double)f, i + 1 < dims ? ',' : ']');
+        if (k < 0 || (size_t)k >= left)
+            return -1;
+        p += k;
     }
-    cell->data = start;
-    cell->len = (size_t)(p - start);
-    s->used += cell->len;
+    scratch_took(s, cell, (size_t)(p - start));
     return 0;
 }
 

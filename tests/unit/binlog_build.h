@@ -93,6 +93,38 @@ static inline void bb_opt(struct bb *o, uint8_t kind, const void *v,
     bb_bytes(o, v, len);
 }
 
+/* DATETIME2(fsp): 5 bytes packed big-endian with the sign bit set, then
+ * (fsp+1)/2 bytes of the fraction as stored (`frac` in those units). */
+static inline void bb_datetime2(struct bb *o, int y, int mo, int d, int h,
+                                int mi, int s, uint32_t frac, int fsp)
+{
+    uint64_t ymd = ((uint64_t)(y * 13 + mo) << 5) | (uint64_t)d;
+    uint64_t v = (ymd << 17 | (uint64_t)(h << 12 | mi << 6 | s)) + 0x8000000000ULL;
+    bb_be(o, v, 5);
+    bb_be(o, frac, (fsp + 1) / 2);
+}
+
+/* A JSON column's value (`lenbytes` of length, MySQL writes 4) holding
+ * one binary JSON string of n bytes `fill`: type 0x0c, the length in 7-bit
+ * groups, the bytes. Its JSON text is n + 2 bytes. */
+static inline void bb_json_string(struct bb *o, int lenbytes, char fill,
+                                  size_t n)
+{
+    uint8_t varlen[5];
+    size_t k = 0;
+    for (size_t v = n; k == 0 || v; v >>= 7)
+        varlen[k++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+    bb_le(o, 1 + k + n, lenbytes);
+    bb_le(o, 0x0c, 1);
+    bb_bytes(o, varlen, k);
+    if (n > o->cap - o->n) {
+        fail_msg("binlog_build: a JSON string of %zu does not fit", n);
+        return;
+    }
+    memset(o->b + o->n, fill, n);
+    o->n += n;
+}
+
 /* TIME2(fsp) as MySQL writes it (my_time_packed_to_binary in
  * mysys/my_time.cc): the packed time, (h << 12 | m << 6 | s) << 24 plus
  * the microseconds, negated when negative; its integer part (rounded

@@ -292,6 +292,116 @@ static void test_signedness_every_type(void **state)
     binlog_table_free(&t);
 }
 
+/* The relay's scratch (pipeline.c): 64 KiB to start, grown up to 1 GiB. */
+#define RELAY_SCRATCH 65536
+
+/* One value of each type that renders its text into the scratch, at its
+ * longest or nearly: type, metadata, its bytes in a row image. */
+struct typed_value {
+    uint8_t type;
+    uint16_t meta;
+    uint8_t bytes[32];
+    size_t len;
+};
+
+static const struct typed_value VALUES[] = {
+    {BT_TINY, 0, {0x80}, 1},
+    {BT_SHORT, 0, {0x00, 0x80}, 2},
+    {BT_INT24, 0, {0x00, 0x00, 0x80}, 3},
+    {BT_LONG, 0, {0, 0, 0, 0x80}, 4},
+    {BT_LONGLONG, 0, {0, 0, 0, 0, 0, 0, 0, 0x80}, 8},
+    {BT_FLOAT, 4, {0x01, 0x00, 0x80, 0x80}, 4},                    /* -1.17549449e-38 */
+    {BT_DOUBLE, 8, {0x01, 0, 0, 0, 0, 0, 0x10, 0x80}, 8},          /* -2.2250738585072019e-308 */
+    {BT_YEAR, 0, {0xff}, 1},
+    {BT_DATE, 0, {0x9f, 0x1f, 0x4e}, 3},
+    {BT_TIME, 0, {0x59, 0x0a, 0x80}, 3},                           /* -838:59:59 */
+    {BT_DATETIME, 0, {0x77, 0x87, 0xd1, 0x05, 0xf1, 0x5a, 0, 0}, 8},
+    {BT_TIMESTAMP, 0, {0xff, 0xff, 0xff, 0x7f}, 4},
+    {BT_TIMESTAMP2, 6, {0x7f, 0xff, 0xff, 0xff, 0x0f, 0x42, 0x3f}, 7},
+    {BT_DATETIME2, 6, {0xfe, 0xf3, 0xff, 0x7e, 0xfb, 0x0f, 0x42, 0x3f}, 8},
+    {BT_TIME2, 6, {0x4b, 0x91, 0x05, 0xf0, 0xbd, 0xc1}, 6},        /* -838:59:58.999999 */
+    {BT_NEWDECIMAL, 65 << 8 | 30,
+     {0x7a, 0x0a, 0x1f, 0x00, 0xc4, 0x65, 0x36, 0x00, 0xc4, 0x65, 0x36, 0x00,
+      0xc4, 0x65, 0x36, 0x00, 0xc4, 0x65, 0x36, 0x00, 0xc4, 0x65, 0x36, 0x00,
+      0xc4, 0x65, 0x36, 0x00, 0xfc, 0x18}, 30},
+    {BT_BIT, 8, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 8},
+    {BT_STRING, BT_SET << 8 | 8, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 8},
+    {BT_VECTOR, 4, {12, 0, 0, 0, 0x01, 0x00, 0x80, 0x80, 0x01, 0x00, 0x80, 0x80,
+                    0x01, 0x00, 0x80, 0x80}, 16},
+};
+
+/* A row: a JSON column whose text is `text` bytes, then the value. */
+static void json_then(struct bb *row, size_t text, const struct typed_value *v)
+{
+    bb_le(row, 0, 1);
+    bb_json_string(row, 4, 'x', text - 2);
+    bb_bytes(row, v->bytes, v->len);
+}
+
+/* The value's text decoded on its own, with room to spare. */
+static void alone(const struct typed_value *v, char *out, size_t cap)
+{
+    uint8_t rbuf[64];
+    struct bb row = {rbuf, 0, sizeof rbuf};
+    bb_le(&row, 0, 1);
+    bb_bytes(&row, v->bytes, v->len);
+    struct binlog_column col = {.type = v->type, .meta = v->meta};
+    struct binlog_table t = {.ncols = 1, .cols = &col};
+    struct outbox_cell cell;
+    struct binlog_scratch sc = {NULL, 0, 1 << 20};
+    char err[256];
+    if (decode_row(&t, &row, &cell, &sc, err, sizeof err) != 1)
+        fail_msg("type %u alone: %s", v->type, err);
+    assert_true(cell.len < cap);
+    memcpy(out, cell.data, cell.len);
+    out[cell.len] = '\0';
+    binlog_scratch_free(&sc);
+}
+
+/* The relay's growing scratch nearly full when a value comes: 65,530
+ * bytes of JSON text, then a DATETIME(6) (the report), then every type
+ * that renders text, with 0 to 40 bytes left: each must make room, never
+ * fail for want of it. */
+static void test_grow_reserves_every_value(void **state)
+{
+    (void)state;
+    static uint8_t rbuf[RELAY_SCRATCH + 64];
+    struct bb row = {rbuf, 0, sizeof rbuf};
+    struct binlog_column cols[2] = {{.type = BT_JSON, .meta = 4},
+                                    {.type = BT_DATETIME2, .meta = 6}};
+    struct binlog_table t = {.ncols = 2, .cols = cols};
+    strcpy(t.id.db, "d");
+    strcpy(t.id.table, "t");
+    struct outbox_cell cells[2];
+    struct binlog_scratch sc = {malloc(RELAY_SCRATCH), RELAY_SCRATCH, 1u << 30};
+    char err[256], want[128];
+    bb_le(&row, 0, 1);
+    bb_json_string(&row, 4, 'x', 65530 - 2);
+    bb_datetime2(&row, 2026, 11, 30, 20, 53, 7, 123456, 6);
+    if (decode_row(&t, &row, cells, &sc, err, sizeof err) != 1)
+        fail_msg("%s", err);
+    assert_int_equal(cells[0].len, 65530);
+    cell_is(&cells[1], "2026-11-30 20:53:07.123456");
+
+    for (size_t i = 0; i < sizeof VALUES / sizeof VALUES[0]; i++) {
+        const struct typed_value *v = &VALUES[i];
+        alone(v, want, sizeof want);
+        cols[1] = (struct binlog_column){.type = v->type, .meta = v->meta};
+        for (size_t left = 0; left <= 40; left++) {
+            binlog_scratch_free(&sc);
+            sc = (struct binlog_scratch){malloc(RELAY_SCRATCH), RELAY_SCRATCH,
+                                         1u << 30};
+            row.n = 0;
+            json_then(&row, RELAY_SCRATCH - left, v);
+            if (decode_row(&t, &row, cells, &sc, err, sizeof err) != 1)
+                fail_msg("type %u with %zu bytes left: %s", v->type, left, err);
+            assert_int_equal(cells[0].len, RELAY_SCRATCH - left);
+            cell_is(&cells[1], want);
+        }
+    }
+    binlog_scratch_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_negative_time2_fraction),
         cmocka_unit_test(test_signedness_counts_numeric_columns),
         cmocka_unit_test(test_signedness_every_type),
+        cmocka_unit_test(test_grow_reserves_every_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
