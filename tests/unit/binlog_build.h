@@ -5,7 +5,8 @@
  * apart from relay/binlog.c's reader so that the two check each other.
  *
  * A struct bb is the caller's buffer and how much of it is written; a
- * write past its end fails the test instead of the heap.
+ * write past its end fails the test instead of the heap. Include it after
+ * cmocka.h.
  */
 #ifndef OUTBOX_TESTS_BINLOG_BUILD_H
 #define OUTBOX_TESTS_BINLOG_BUILD_H
@@ -91,6 +92,46 @@ static inline void bb_opt(struct bb *o, uint8_t kind, const void *v,
     bb_le(o, kind, 1);
     bb_packed(o, len);
     bb_bytes(o, v, len);
+}
+
+/* COLUMN_NAME (optional metadata 4): every column's name, in order. */
+static inline void bb_opt_names(struct bb *o, const char *const *names,
+                                size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += 1 + strlen(names[i]); /* names under 251 bytes */
+    bb_le(o, 4, 1);
+    bb_packed(o, len);
+    for (size_t i = 0; i < n; i++) {
+        bb_packed(o, strlen(names[i]));
+        bb_bytes(o, names[i], strlen(names[i]));
+    }
+}
+
+/* A v2 ROWS body up to its first row image: every column present. */
+static inline void bb_rows_head(struct bb *o, uint64_t table_id, size_t ncols,
+                                uint16_t flags)
+{
+    bb_le(o, table_id, 6);
+    bb_le(o, flags, 2); /* 1: STMT_END_F */
+    bb_le(o, 2, 2);     /* extra data: only its own length */
+    bb_packed(o, ncols);
+    for (size_t i = 0; i < (ncols + 7) / 8; i++)
+        bb_le(o, 0xff, 1);
+}
+
+/* A whole event: the 19-byte header, then the body; no checksum. */
+static inline void bb_event(struct bb *o, uint8_t type, uint32_t log_pos,
+                            const struct bb *body)
+{
+    bb_le(o, 1700000000, 4);
+    bb_le(o, type, 1);
+    bb_le(o, 1, 4); /* server id */
+    bb_le(o, 19 + body->n, 4);
+    bb_le(o, log_pos, 4);
+    bb_le(o, 0, 2);
+    bb_bytes(o, body->b, body->n);
 }
 
 /* DATETIME2(fsp): 5 bytes packed big-endian with the sign bit set, then

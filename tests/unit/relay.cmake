@@ -31,3 +31,5 @@ outbox_unit_test(test_mariadb_zip SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ma
                  LIBS outbox_relay_core)
 outbox_unit_test(test_binlog_rows SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_binlog_rows.c
                  LIBS outbox_relay_core)
+outbox_unit_test(test_pipeline SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline.c
+                 LIBS outbox_relay_core outbox_config)
