@@ -436,6 +436,7 @@ static int meta_size(uint8_t type)
     switch (type) {
     case BT_FLOAT: case BT_DOUBLE: case BT_BLOB: case BT_TINY_BLOB:
     case BT_MEDIUM_BLOB: case BT_LONG_BLOB: case BT_GEOMETRY: case BT_JSON:
+    case BT_VECTOR: /* a BLOB's: the length's size (MySQL writes 4) */
     case BT_TIMESTAMP2: case BT_DATETIME2: case BT_TIME2:
         return 1;
     case BT_VARCHAR: case BT_VAR_STRING: case BT_BIT: case BT_NEWDECIMAL:
@@ -446,6 +447,8 @@ static int meta_size(uint8_t type)
     }
 }
 
+/* The columns SIGNEDNESS has a bit for: MySQL's is_numeric_type
+ * (include/field_common_properties.h), which YEAR and BIT are not. */
 static int is_numeric(uint8_t t)
 {
     return t == BT_TINY || t == BT_SHORT || t == BT_INT24 || t == BT_LONG ||
@@ -614,7 +617,8 @@ int binlog_parse_rows(const struct binlog_header *h,
 
 /* Where numbers, dates and JSON text are rendered for the current row.
  * A growable scratch (max > len) is reallocated by copy; the cells of the
- * row that already point into it are moved along (cells[0..ncells)). */
+ * row that already point into it are moved along (cells[0..ncells)).
+ * Values reach it only through scratch_room and scratch_took. */
 struct scratch {
     char *buf;
     size_t len, used, max;
@@ -649,20 +653,42 @@ static int scratch_reserve(struct scratch *s, size_t more)
     return 0;
 }
 
+/* Where a value's text goes: the end of the scratch, once room for
+ * `want` bytes is made if the scratch can grow (a fixed one, or one at
+ * its bound, has what it has). The value writes at most *room bytes
+ * there, then scratch_took. Every type goes through this pair and none
+ * measures the buffer itself, so none can write past it, nor fail for
+ * room a growing scratch would have made (a DATETIME2 after a large JSON
+ * column once did, and wedged the relay on a valid row). */
+static char *scratch_room(struct scratch *s, size_t want, size_t *room)
+{
+    (void)scratch_reserve(s, want);
+    *room = s->len - s->used;
+    return s->buf + s->used;
+}
+
+/* The n bytes written at scratch_room's place become the cell. */
+static void scratch_took(struct scratch *s, struct outbox_cell *cell, size_t n)
+{
+    cell->data = s->buf + s->used;
+    cell->len = n;
+    s->used += n;
+}
+
+#define PUT_MAX 128 /* any number or date; a DECIMAL's 80 is the longest */
+
 __attribute__((format(printf, 3, 4))) static int
 put(struct scratch *s, struct outbox_cell *cell, const char *fmt, ...)
 {
     va_list ap;
-    (void)scratch_reserve(s, 128); /* numbers and dates are shorter */
-    size_t room = s->len - s->used;
+    size_t room;
+    char *p = scratch_room(s, PUT_MAX, &room);
     va_start(ap, fmt);
-    int n = vsnprintf(s->buf + s->used, room, fmt, ap);
+    int n = vsnprintf(p, room, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= room)
         return -1;
-    cell->data = s->buf + s->used;
-    cell->len = (size_t)n;
-    s->used += (size_t)n;
+    scratch_took(s, cell, (size_t)n);
     return 0;
 }
 
@@ -672,26 +698,25 @@ static int decode_json(struct cur *c, size_t n, struct scratch *s,
                        struct outbox_cell *cell, char *err, size_t errlen)
 {
     const uint8_t *doc = take(c, n);
-    if (!doc)
-        return -1;
-    for (int pass = 0; pass < 2; pass++) {
-        struct mysql_json_out o = {s->buf + s->used, s->len - s->used, 0,
-                                   s->max ? s->max - s->used : s->len - s->used,
-                                   0, 0};
-        if (mysql_json_to_text(doc, n, &o, err, errlen) < 0)
-            return -2; /* err says why */
-        if (o.len <= o.cap) {
-            cell->data = s->buf + s->used;
-            cell->len = o.len;
-            s->used += o.len;
-            return 0;
-        }
-        if (scratch_reserve(s, o.len) < 0) {
+    size_t want = 0;
+    for (int pass = 0; doc && pass < 2; pass++) {
+        size_t room;
+        char *p = scratch_room(s, want, &room);
+        struct mysql_json_out o = {p, room, 0,
+                                   s->max ? s->max - s->used : room, 0, 0};
+        if (room < want) {
             snprintf(err, errlen, "JSON text of %zu bytes does not fit the "
-                     "row buffer (%zu bytes at most)", o.len,
+                     "row buffer (%zu bytes at most)", want,
                      s->max ? s->max : s->len);
             return -2;
         }
+        if (mysql_json_to_text(doc, n, &o, err, errlen) < 0)
+            return -2; /* err says why */
+        if (o.len <= room) {
+            scratch_took(s, cell, o.len);
+            return 0;
+        }
+        want = o.len;
     }
     return -1;
 }
@@ -782,16 +807,27 @@ static int decode_decimal(struct cur *c, uint16_t meta, struct scratch *s,
     return put(s, cell, "%s", text);
 }
 
+/* TIME2 (my_time_packed_from_binary in MySQL's my_time.cc): the
+ * integer part in 3 bytes with an offset, then (fsp+1)/2 bytes of
+ * fraction. So that the bytes sort, a negative time keeps its integer
+ * part rounded down and its fraction counted up from there, in the
+ * fraction's own units: -00:00:00.01 is -1 and 0xff of 0x100. For fsp 5
+ * and 6 the two are one 6-byte number, which reads the same way. */
 static int decode_time2(struct cur *c, int fsp, struct scratch *s,
                         struct outbox_cell *cell)
 {
+    static const uint64_t usec_per_unit[] = {0, 10000, 100, 1};
+    int nbytes = (fsp + 1) / 2;
+    if (fsp > 6)
+        return -1;
     int64_t v = (int64_t)be(c, 3) - 0x800000;
-    uint64_t frac = read_frac(c, fsp);
+    uint64_t frac = nbytes ? be(c, nbytes) : 0;
     int neg = v < 0;
-    if (neg && frac) { /* a negative time borrows its fraction */
+    if (neg && frac) { /* counted from the second above instead */
         v++;
-        frac = 1000000 - frac;
+        frac = (1ULL << (8 * nbytes)) - frac;
     }
+    frac *= usec_per_unit[nbytes];
     uint64_t a = (uint64_t)(neg ? -v : v);
     if (put(s, cell, "%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, neg ? "-" : "",
             (a >> 12) & 0x3ff, (a >> 6) & 0x3f, a & 0x3f) < 0)
@@ -814,12 +850,16 @@ static int decode_datetime2(struct cur *c, int fsp, struct scratch *s,
 {
     int64_t v = (int64_t)be(c, 5) - 0x8000000000LL;
     uint64_t frac = read_frac(c, fsp);
-    if (v < 0 || fsp > 6 || s->len - s->used < sizeof "YYYYY-MM-DD hh:mm:ss.ffffff")
+    if (v < 0 || fsp > 6)
         return -1;
     uint64_t ymd = (uint64_t)v >> 17, hms = (uint64_t)v & 0x1ffff;
     uint64_t ym = ymd >> 5;
     uint64_t year = ym / 13; /* 17 bits allow a fifth digit; printf gave it */
-    char *start = s->buf + s->used, *p = digits(start, year, year > 9999 ? 5 : 4);
+    size_t need = (year > 9999 ? 20 : 19) + (fsp ? (size_t)fsp + 1 : 0), room;
+    char *start = scratch_room(s, need, &room);
+    if (room < need)
+        return -1;
+    char *p = digits(start, year, year > 9999 ? 5 : 4);
     *p++ = '-';
     p = digits(p, ym % 13, 2);
     *p++ = '-';
@@ -836,9 +876,7 @@ static int decode_datetime2(struct cur *c, int fsp, struct scratch *s,
             frac /= 10; /* stored in micro-seconds precision, shown with fsp */
         p = digits(p, frac, fsp);
     }
-    cell->data = start;
-    cell->len = (size_t)(p - start);
-    s->used += cell->len;
+    scratch_took(s, cell, (size_t)(p - start));
     return 0;
 }
 
@@ -873,6 +911,41 @@ static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
     cell->data = take(c, n);
     cell->len = n;
     return cell->data ? 0 : -1;
+}
+
+/* MySQL 9's VECTOR: a BLOB of little-endian float32s, shown as MySQL's
+ * VECTOR_TO_STRING shows it (from_vector_to_string in
+ * sql/vector_conversion.h): "[1.00000e+00,2.00000e+00]". A SELECT gives
+ * the raw bytes, which are no text for a Kafka record or a dump line. */
+static int decode_vector(struct cur *c, uint16_t meta, struct scratch *s,
+                         struct outbox_cell *cell)
+{
+    if (meta < 1 || meta > 4)
+        return -1;
+    size_t n = (size_t)le(c, meta), dims = n / 4;
+    const uint8_t *v = take(c, n);
+    if (!v || n == 0 || n % 4)
+        return -1;
+    /* "%.5e" of a float is at most 12 bytes ("-3.40282e+38"), then ','
+     * or ']'; one more for '[' and one for snprintf's NUL. */
+    size_t room;
+    char *start = scratch_room(s, dims * 13 + 2, &room), *p = start;
+    if (room < 2)
+        return -1;
+    *p++ = '[';
+    for (size_t i = 0; i < dims; i++, v += 4) {
+        uint32_t bits = (uint32_t)v[0] | (uint32_t)v[1] << 8 |
+                        (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
+        float f;
+        size_t left = room - (size_t)(p - start);
+        memcpy(&f, &bits, 4);
+        int k = snprintf(p, left, "%.5e%c", (double)f, i + 1 < dims ? ',' : ']');
+        if (k < 0 || (size_t)k >= left)
+            return -1;
+        p += k;
+    }
+    scratch_took(s, cell, (size_t)(p - start));
+    return 0;
 }
 
 static int decode_value(struct cur *c, const struct binlog_column *col,
@@ -929,6 +1002,7 @@ static int decode_value(struct cur *c, const struct binlog_column *col,
     }
     case BT_DATETIME2: return decode_datetime2(c, fsp, s, cell);
     case BT_TIME2: return decode_time2(c, fsp, s, cell);
+    case BT_VECTOR: return decode_vector(c, col->meta, s, cell);
     case BT_NEWDECIMAL: return decode_decimal(c, col->meta, s, cell);
     case BT_BIT: {
         size_t n = (size_t)(col->meta & 0xff) + ((col->meta >> 8) + 7) / 8;

@@ -7,7 +7,8 @@
  * Nothing here allocates per event or per row: parsed events point into
  * the caller's buffer, and a row is decoded into a caller-provided array of
  * cells that point into the event (strings) or into a caller's scratch
- * buffer (numbers, dates and MySQL JSON rendered as text).
+ * buffer (numbers, dates, MySQL JSON and MySQL 9 VECTORs rendered as
+ * text).
  *
  * Scratch: a row's numbers and dates need a few bytes each, but a MySQL
  * JSON column is a document of up to max_allowed_packet (1 GiB) whose
@@ -77,7 +78,7 @@ enum binlog_coltype {
     BT_DOUBLE = 5, BT_NULL = 6, BT_TIMESTAMP = 7, BT_LONGLONG = 8, BT_INT24 = 9,
     BT_DATE = 10, BT_TIME = 11, BT_DATETIME = 12, BT_YEAR = 13, BT_NEWDATE = 14,
     BT_VARCHAR = 15, BT_BIT = 16, BT_TIMESTAMP2 = 17, BT_DATETIME2 = 18,
-    BT_TIME2 = 19, BT_JSON = 245, BT_NEWDECIMAL = 246, BT_ENUM = 247,
+    BT_TIME2 = 19, BT_VECTOR = 242, BT_JSON = 245, BT_NEWDECIMAL = 246, BT_ENUM = 247,
     BT_SET = 248, BT_TINY_BLOB = 249, BT_MEDIUM_BLOB = 250, BT_LONG_BLOB = 251,
     BT_BLOB = 252, BT_VAR_STRING = 253, BT_STRING = 254, BT_GEOMETRY = 255,
 };

@@ -26,7 +26,9 @@
  * DECIMAL, FLOAT/DOUBLE, YEAR and BIT columns as JSON numbers; MySQL JSON
  * columns embedded as JSON; ENUM and SET as their member names when the
  * table map carries them (SET members joined by ","), else as the number
- * stored; dates and times as strings; every other column (CHAR, VARCHAR,
+ * stored; dates and times as strings; MySQL 9 VECTOR as the string
+ * VECTOR_TO_STRING() gives ("[1.00000e+00,2.00000e+00]", where SELECT
+ * gives the raw float32 bytes); every other column (CHAR, VARCHAR,
  * TEXT, BLOB, BINARY, GEOMETRY) as a JSON string when its bytes are valid
  * UTF-8 (control characters \u-escaped), and otherwise as
  * "base64:typeNN:<base64>", the form MySQL itself uses for binary data in

@@ -12,7 +12,7 @@
 #include "relay/mariadb_zip.h"
 #include "relay/txnid.h"
 
-#define CACHE_SLOTS 16
+#define CACHE_SLOTS 16 /* to start with; grows with the maps a transaction uses */
 #define SCRATCH_LEN 65536
 /* A row's text (numbers, dates, MySQL JSON) may grow the scratch to this;
  * MySQL's own bound on a row is max_allowed_packet, at most 1 GiB. A
@@ -26,6 +26,7 @@
 struct mapped {
     uint64_t table_id;
     int outbox; /* index into tables, -1 when the slot is free */
+    unsigned gen; /* the cache_gen it was mapped in */
     struct binlog_table map;
     struct outbox_layout layout;
 };
@@ -52,8 +53,9 @@ struct pipeline {
     struct outbox_table *tables;
     struct names *schema_names; /* per table */
     size_t ntables;
-    struct mapped cache[CACHE_SLOTS];
-    unsigned next_slot;
+    struct mapped *cache;
+    size_t ncache;
+    unsigned cache_gen; /* the open transaction's: its maps are in use */
     /* the open transaction */
     int in_txn, txn_begun, txn_outbox, txn_skip;
     struct sink_gtid gtid;
@@ -101,14 +103,17 @@ struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
     p->scratch = (struct binlog_scratch){malloc(SCRATCH_LEN), SCRATCH_LEN,
                                          SCRATCH_MAX};
     p->inflated = (struct binlog_scratch){NULL, 0, SCRATCH_MAX};
-    if (!p->tables || !p->schema_names || !p->table_rows || !p->scratch.buf)
+    p->cache = calloc(CACHE_SLOTS, sizeof *p->cache);
+    p->ncache = p->cache ? CACHE_SLOTS : 0;
+    if (!p->tables || !p->schema_names || !p->table_rows || !p->scratch.buf ||
+        !p->cache)
         goto fail;
     for (size_t i = 0; i < p->ntables; i++)
         if (outbox_table_compile(&p->tables[i],
                                  CFG_LIST_AT(cfg->outbox, struct relay_table_cfg, i),
                                  err, errlen) < 0)
             goto fail;
-    for (int i = 0; i < CACHE_SLOTS; i++)
+    for (size_t i = 0; i < p->ncache; i++)
         p->cache[i].outbox = -1;
     binlog_format_default(&p->fmt);
     if (m) {
@@ -144,7 +149,7 @@ void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
-    for (int i = 0; i < CACHE_SLOTS; i++)
+    for (size_t i = 0; i < p->ncache; i++)
         forget_slot(&p->cache[i]);
     for (size_t i = 0; p->tables && i < p->ntables; i++)
         outbox_table_free(&p->tables[i]);
@@ -154,6 +159,7 @@ void pipeline_free(struct pipeline *p)
     free(p->table_rows);
     free(p->tables);
     free(p->cells);
+    free(p->cache);
     pos_free(&p->skip);
     binlog_scratch_free(&p->scratch);
     binlog_scratch_free(&p->inflated);
@@ -177,7 +183,7 @@ void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
     if (p->in_txn) /* cut by the lost connection: the new one repeats it */
         sink_txn_abandon(p->sink);
     p->in_txn = p->txn_begun = p->txn_outbox = 0;
-    for (int i = 0; i < CACHE_SLOTS; i++)
+    for (size_t i = 0; i < p->ncache; i++)
         forget_slot(&p->cache[i]);
 }
 
@@ -270,7 +276,7 @@ static void note_ddl(struct pipeline *p, const struct binlog_query *q)
             continue;
         free(p->schema_names[i].names);
         p->schema_names[i] = (struct names){NULL, 0};
-        for (int k = 0; k < CACHE_SLOTS; k++)
+        for (size_t k = 0; k < p->ncache; k++)
             if (p->cache[k].outbox == (int)i)
                 forget_slot(&p->cache[k]);
     }
@@ -321,10 +327,30 @@ static int find_outbox(const struct pipeline *p, const struct binlog_table_id *i
 
 static struct mapped *slot_for(struct pipeline *p, uint64_t table_id)
 {
-    for (int i = 0; i < CACHE_SLOTS; i++)
+    for (size_t i = 0; i < p->ncache; i++)
         if (p->cache[i].outbox >= 0 && p->cache[i].table_id == table_id)
             return &p->cache[i];
     return NULL;
+}
+
+/* A slot for a new outbox table map: a free one, or one mapped before
+ * the open transaction (the server sends a statement's table maps with
+ * it, so no later row needs those); else the cache grows. A map the
+ * transaction uses is never evicted: its rows would then be skipped as
+ * another table's, silently. */
+static struct mapped *free_slot(struct pipeline *p)
+{
+    for (size_t i = 0; i < p->ncache; i++)
+        if (p->cache[i].outbox < 0 || p->cache[i].gen != p->cache_gen)
+            return &p->cache[i];
+    struct mapped *c = realloc(p->cache, 2 * p->ncache * sizeof *c);
+    if (!c)
+        return NULL;
+    for (size_t i = p->ncache; i < 2 * p->ncache; i++)
+        c[i] = (struct mapped){.outbox = -1};
+    p->cache = c;
+    p->ncache *= 2;
+    return &c[p->ncache / 2];
 }
 
 /* Names of the columns: from the binlog, else information_schema. */
@@ -374,8 +400,12 @@ static int on_table_map(struct pipeline *p, const uint8_t *body, size_t len,
         forget_slot(old); /* table ids are reused after a flush */
     if (t < 0)
         return 0; /* not an outbox table: its rows will be skipped */
+    if (!p->txn_outbox)
+        p->cache_gen++; /* its first outbox map: older maps are not in use */
     p->txn_outbox = 1;
-    struct mapped *s = &p->cache[p->next_slot++ % CACHE_SLOTS];
+    struct mapped *s = free_slot(p);
+    if (!s)
+        return fail(fatal, 1, err, errlen, "out of memory for a table map");
     forget_slot(s);
     if (binlog_parse_table(&p->fmt, body, len, &s->map, err, errlen) < 0)
         return fail(fatal, 1, err, errlen, "%s", err);
@@ -390,6 +420,7 @@ static int on_table_map(struct pipeline *p, const uint8_t *body, size_t len,
     free(names);
     s->table_id = id.table_id;
     s->outbox = t;
+    s->gen = p->cache_gen;
     if (s->map.ncols > p->cells_cap) {
         free(p->cells);
         p->cells_cap = s->map.ncols;

@@ -67,7 +67,8 @@ put("fuzz_feed_json", "seed-type", b"\x03" +
 
 T = dict(DECIMAL=0, TINY=1, SHORT=2, LONG=3, FLOAT=4, DOUBLE=5, TIMESTAMP=7,
          LONGLONG=8, INT24=9, DATE=10, TIME=11, DATETIME=12, YEAR=13,
-         VARCHAR=15, BIT=16, TIMESTAMP2=17, DATETIME2=18, TIME2=19, JSON=245,
+         VARCHAR=15, BIT=16, TIMESTAMP2=17, DATETIME2=18, TIME2=19,
+         VECTOR=242, JSON=245,
          NEWDECIMAL=246, ENUM=247, SET=248, BLOB=252, VAR_STRING=253,
          STRING=254, GEOMETRY=255)
 
@@ -189,6 +190,24 @@ vals = (lestr(b"abc", 1) + b"\x02" + b"\x05" + lestr(b"\x00\x01\x02", 4) +
         lestr(b"x" * 300, 2))
 seed_binlog("seed-strings", 3, 0, table_map(strings), rows_event(8, [([0] * 8, vals)]))
 seed_binlog("seed-nulls", 3, 0, table_map(strings), rows_event(8, [([1] * 8, b"")]))
+
+# The growing scratch nearly full when a DATETIME2 comes: 4,090 bytes of
+# JSON text (a string of 4,088) in the 4 KiB it starts with.
+doc = b"\x0c" + bytes([0x80 | (4088 & 0x7f), 4088 >> 7]) + b"x" * 4088
+vals = lestr(doc, 4) + struct.pack(">Q", dt2)[3:] + struct.pack(">I", 123456)[1:]
+seed_binlog("seed-grow-datetime2-after-json", 3, 0,
+            table_map([col("JSON", b"\x04"), col("DATETIME2", b"\x06")]),
+            rows_event(2, [([0, 0], vals)]))
+
+# MySQL 9 VECTOR (4-byte length, float32s); a negative TIME2(3) with a
+# fraction (-01:02:03.040: integer part rounded down, fraction counted up).
+vals = struct.pack("<i", 7) + lestr(struct.pack("<3f", 1, -2.5, 3e38), 4)
+seed_binlog("seed-vector", 3, 0,
+            table_map([col("LONG"), col("VECTOR", b"\x04")]),
+            rows_event(2, [([0, 0], vals)]))
+vals = struct.pack(">I", 0x800000 - (1 << 12 | 2 << 6 | 3) - 1)[1:] + struct.pack(">H", 0x10000 - 400)
+seed_binlog("seed-time2-negative", 3, 0, table_map([col("TIME2", b"\x03")]),
+            rows_event(1, [([0], vals)]))
 
 # Other event bodies (given to every body decoder; no table map).
 seed_binlog("seed-rotate", 0, 0, b"", struct.pack("<Q", 4) + b"bin.000042")

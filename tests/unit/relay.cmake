@@ -33,3 +33,7 @@ outbox_unit_test(test_dedupe SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_dedupe.
   LIBS outbox_relay_core)
 outbox_unit_test(test_koffsets SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_koffsets.c
   LIBS outbox_relay_core)
+outbox_unit_test(test_binlog_rows SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_binlog_rows.c
+                 LIBS outbox_relay_core)
+outbox_unit_test(test_pipeline SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline.c
+                 LIBS outbox_relay_core outbox_config)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "relay/binlog.h"
+#include "tests/unit/binlog_build.h"
 #include "tests/unit/mysql8_expect.h"
 
 #define MAX_ROWS 64
@@ -297,17 +298,11 @@ static void test_scratch_grows_for_json(void **state)
     strcpy(t.id.table, "t");
     static uint8_t row[6020];
     const uint8_t present = 0x03;
-    size_t n = 0;
-    row[n++] = 0x00;                      /* no NULLs */
-    row[n++] = 42; n += 3;                /* LONG 42 */
-    uint32_t doclen = 1 + 2 + 6000;       /* string: type, varlen, bytes */
-    for (int i = 0; i < 4; i++)
-        row[n++] = (uint8_t)(doclen >> (8 * i));
-    row[n++] = 0x0c;
-    row[n++] = 0x80 | (6000 & 0x7f);
-    row[n++] = 6000 >> 7;
-    memset(row + n, 'x', 6000);
-    n += 6000;
+    struct bb b = {row, 0, sizeof row};
+    bb_le(&b, 0x00, 1);                   /* no NULLs */
+    bb_le(&b, 42, 4);                     /* LONG 42 */
+    bb_json_string(&b, 4, 'x', 6000);
+    size_t n = b.n;
     struct outbox_cell cells[2];
     char err[256];
     struct binlog_rows r = {.kind = 'w', .ncols = 2, .present = &present,

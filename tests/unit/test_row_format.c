@@ -15,25 +15,9 @@
 
 #include "relay/binlog.h"
 #include "relay/dedupe.h"
+#include "tests/unit/binlog_build.h"
 
 #define MYSQL_TYPE_DATETIME2 18
-
-/* One DATETIME2(fsp) value as a row image: null bitmap, 5 bytes packed
- * big-endian with the sign bit set, then (fsp+1)/2 bytes of fraction. */
-static size_t datetime2_row(uint8_t *out, int y, int mo, int d, int h, int mi,
-                            int s, uint32_t frac, int fsp)
-{
-    uint64_t ymd = ((uint64_t)(y * 13 + mo) << 5) | (uint64_t)d;
-    uint64_t v = (ymd << 17 | (uint64_t)(h << 12 | mi << 6 | s)) + 0x8000000000ULL;
-    size_t n = 0;
-    out[n++] = 0; /* not NULL */
-    for (int i = 4; i >= 0; i--)
-        out[n++] = (uint8_t)(v >> (8 * i));
-    int fbytes = (fsp + 1) / 2;
-    for (int i = fbytes - 1; i >= 0; i--)
-        out[n++] = (uint8_t)(frac >> (8 * i));
-    return n;
-}
 
 static void check_datetime(int y, int mo, int d, int h, int mi, int s,
                            uint32_t usec, int fsp)
@@ -42,11 +26,14 @@ static void check_datetime(int y, int mo, int d, int h, int mi, int s,
     uint32_t stored = usec / scale[fsp]; /* what the server keeps */
     uint32_t raw = fsp == 0 ? 0 : stored * (fsp % 2 ? 10 : 1);
     uint8_t row[16], present = 1;
+    struct bb b = {row, 0, sizeof row};
+    bb_le(&b, 0, 1); /* not NULL */
+    bb_datetime2(&b, y, mo, d, h, mi, s, raw, fsp);
     struct binlog_column col = {.type = MYSQL_TYPE_DATETIME2, .meta = (uint16_t)fsp};
     struct binlog_table t = {.ncols = 1, .cols = &col};
     struct binlog_rows r = {.kind = 'w', .ncols = 1, .present = &present};
     r.p = row;
-    r.end = row + datetime2_row(row, y, mo, d, h, mi, s, raw, fsp);
+    r.end = row + b.n;
     struct outbox_cell cell;
     char scratch[64], err[128], want[64];
     assert_int_equal(binlog_next_row(&r, &t, &cell, scratch, sizeof scratch,

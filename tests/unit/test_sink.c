@@ -10,18 +10,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config/cfg.h"
 #include "config/cfg_relay.h"
 #include "relay/sink.h"
+#include "tests/unit/kafka_mock.h"
 
 struct fixture {
-    rd_kafka_t *mock_rk; /* owns the mock cluster */
-    rd_kafka_mock_cluster_t *mc;
+    struct kafka_mock km;
     struct relay_cfg cfg;
     struct sink *sink;
 };
@@ -31,18 +29,12 @@ static int setup(void **state)
     static struct fixture f;
     char err[512], yaml[1024];
     memset(&f, 0, sizeof f);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
-    f.mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    assert_non_null(f.mock_rk);
-    f.mc = rd_kafka_mock_cluster_new(f.mock_rk, 1);
-    assert_non_null(f.mc);
-    assert_int_equal(rd_kafka_mock_topic_create(f.mc, "t", 1, 1), 0);
+    kafka_mock_start(&f.km, "t");
     snprintf(yaml, sizeof yaml,
              "name: unit\nsource:\n  host: 127.0.0.1\n  user: u\n"
              "  server_id: 9\noutbox:\n  - table: shop.outbox\n"
              "kafka:\n  brokers: \"%s\"\n",
-             rd_kafka_mock_cluster_bootstraps(f.mc));
+             kafka_mock_brokers(&f.km));
     assert_int_equal(cfg_load_string(&relay_cfg_schema, "unit.yaml", yaml,
                                      strlen(yaml), &f.cfg, err, sizeof err), 0);
     struct relay_position start;
@@ -60,8 +52,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     sink_destroy(f->sink, 5000);
     cfg_free(&relay_cfg_schema, &f->cfg);
-    rd_kafka_mock_cluster_destroy(f->mc);
-    rd_kafka_destroy(f->mock_rk);
+    kafka_mock_stop(&f->km);
     return 0;
 }
 
@@ -116,7 +107,7 @@ static void test_abandoned_txn_moves_nothing_blocks_nothing(void **state)
 static void test_abandoned_txn_in_flight(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(rd_kafka_mock_broker_set_down(f->mc, 1), 0);
+    assert_int_equal(rd_kafka_mock_broker_set_down(f->km.mc, 1), 0);
     assert_int_equal(sink_txn_begin(f->sink, NULL), 0);
     produce(f->sink, "bin.000001:150:0");
     sink_txn_abandon(f->sink);
@@ -125,7 +116,7 @@ static void test_abandoned_txn_in_flight(void **state)
     assert_int_equal(sink_txn_end(f->sink, 250, NULL), 0);
     sink_poll(f->sink, 200);
     assert_committed(f->sink, "bin.000001", 100); /* nothing acknowledged */
-    assert_int_equal(rd_kafka_mock_broker_set_up(f->mc, 1), 0);
+    assert_int_equal(rd_kafka_mock_broker_set_up(f->km.mc, 1), 0);
     assert_int_equal(sink_flush(f->sink, 20000), 0);
     assert_committed(f->sink, "bin.000001", 250);
 }
