@@ -20,3 +20,8 @@ outbox_integration_test(test_tls TIMEOUT 300
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_tls.c
   LIBS outbox_relay_env)
 add_dependencies(test_tls outbox-relay outbox-load outbox-verify kafka-mock)
+
+outbox_integration_test(test_relay_outcomes TIMEOUT 600
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_outcomes.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_outcomes outbox-relay outbox-load outbox-verify kafka-mock)

@@ -36,11 +36,12 @@ static int write_config(struct relay_env *e)
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
             "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n"
             "  properties:\n    message.max.bytes: \"8000000\"\n%s"
-            "delivery:\n  mode: %s\n%s"
+            "delivery:\n  mode: %s\n%s%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
             e->db.port, e->source_user ? e->source_user : "root",
             e->source_extra ? e->source_extra : "", e->kafka.bootstrap,
             e->kafka_properties ? e->kafka_properties : "", e->delivery,
+            e->delivery_extra ? e->delivery_extra : "",
             e->checkpoint_yaml ? e->checkpoint_yaml : file_store,
             e->metrics_port);
     return fclose(fp);

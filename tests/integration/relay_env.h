@@ -20,6 +20,7 @@ struct relay_env {
     const char *delivery; /* "at_least_once" or "exactly_once" */
     const char *source_user;  /* NULL: root */
     const char *source_extra; /* more lines of the source section */
+    const char *delivery_extra; /* more lines of the delivery section */
     /* More librdkafka properties for the relay, as YAML lines indented
      * four spaces ("    linger.ms: \"0\"\n"); NULL for none. */
     const char *kafka_properties;
