@@ -76,9 +76,9 @@ static void on_request(struct evhttp_request *req, void *arg)
         metrics_render(a->metrics, body);
         reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
     } else {
-        char why[256] = "unhealthy";
+        char why[256] = "";
         int ok = !a->health || a->health(a->arg, why, sizeof why) == 0;
-        evbuffer_add_printf(body, "%s\n", ok ? "ok" : why);
+        evbuffer_add_printf(body, "%s\n", why[0] ? why : ok ? "ok" : "unhealthy");
         reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable",
               "text/plain", body);
     }

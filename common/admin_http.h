@@ -3,7 +3,8 @@
  *
  * Served by libevent's evhttp on its own address (metrics.listen), apart
  * from any public endpoint. /healthz asks the daemon's health callback:
- * 200 "ok", or 503 with the reason it gives (e.g. "source disconnected").
+ * 200 "ok" (or the state it names, e.g. "standby"), or 503 with the
+ * reason it gives (e.g. "source disconnected").
  * /metrics renders the registry. Anything else: 404, or 405 for another
  * method on a known path.
  *
@@ -19,7 +20,8 @@
 struct metrics;
 struct admin_http;
 
-/* 0 when healthy; otherwise -1 with a short reason. */
+/* 0 when healthy (a reason, if set, names the state); otherwise -1 with a
+ * short reason. */
 typedef int (*admin_health_fn)(void *arg, char *reason, size_t len);
 
 /* Listens on "host:port" or "[v6]:port" (port 0: any free port). NULL

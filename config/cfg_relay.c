@@ -232,6 +232,9 @@ static const struct cfg_schema kafka_schema = {
 static const struct cfg_field delivery_fields[] = {
     {"mode", CFG_ENUM, F(relay_delivery_cfg, mode), 0, "at_least_once", 0, 0,
      deliveries, NULL, "at_least_once or exactly_once"},
+    {"stall_timeout", CFG_DURATION, F(relay_delivery_cfg, stall_timeout_ms), 0,
+     "30s", 1000, 3600000, NULL, NULL,
+     "records pending this long with none acknowledged: /healthz 503"},
     /* Left from the Kafka-transactions design, which exactly_once does not
      * use: nothing reads these two. Files written from the older samples
      * set them, so they are still accepted, but neither --check-config,
@@ -276,6 +279,23 @@ static const struct cfg_schema dlq_schema = {
     "dead_letter", sizeof(struct relay_dlq_cfg), dlq_fields, dlq_validate,
 };
 
+static const struct cfg_field ha_fields[] = {
+    {"enabled", CFG_BOOL, F(relay_ha_cfg, enabled), 0, "false", 0, 0, NULL,
+     NULL, "elect one leader among the relays of this name"},
+    {"group", CFG_STR, F(relay_ha_cfg, group), 0, "", 0, 0, NULL, NULL,
+     "Kafka consumer group of the election (empty: outbox-relay.NAME)"},
+    {"topic", CFG_STR, F(relay_ha_cfg, topic), CFG_F_TEMPLATE,
+     "outbox-relay.leader", 0, 0, NULL, NULL,
+     "coordination topic; the member given its partition 0 leads"},
+    {"session_timeout", CFG_DURATION, F(relay_ha_cfg, session_timeout_ms), 0,
+     "10s", 1000, 300000, NULL, NULL,
+     "a leader silent this long is replaced"},
+    {.key = NULL},
+};
+static const struct cfg_schema ha_schema = {
+    "ha", sizeof(struct relay_ha_cfg), ha_fields, NULL,
+};
+
 static const struct cfg_field relay_fields[] = {
     {"name", CFG_STR, F(relay_cfg, name), 0, "outbox-relay", 0, 0, NULL, NULL,
      "relay name: key of its checkpoint record"},
@@ -293,6 +313,8 @@ static const struct cfg_field relay_fields[] = {
      &checkpoint_schema, "where the binlog position is kept"},
     {"dead_letter", CFG_SECTION, F(relay_cfg, dead_letter), 0, NULL, 0, 0,
      NULL, &dlq_schema, "rows that cannot become records"},
+    {"ha", CFG_SECTION, F(relay_cfg, ha), 0, NULL, 0, 0, NULL, &ha_schema,
+     "standby relays: leader election through Kafka"},
     {"metrics", CFG_SECTION, F(relay_cfg, metrics), 0, NULL, 0, 0, NULL,
      &cfg_metrics_schema, "/metrics and /healthz"},
     {.key = NULL},

@@ -59,6 +59,7 @@ struct relay_kafka_cfg {
 
 struct relay_delivery_cfg {
     int mode; /* enum relay_delivery */
+    int64_t stall_timeout_ms;
     int64_t transaction_max_events; /* read by nothing (see cfg_relay.c) */
     int64_t transaction_max_ms;     /* read by nothing (see cfg_relay.c) */
 };
@@ -75,6 +76,14 @@ struct relay_dlq_cfg {
     char *topic;
 };
 
+/* Standby relays: one leader per name, elected by a Kafka consumer group. */
+struct relay_ha_cfg {
+    bool enabled;
+    char *group; /* "" -> outbox-relay.NAME */
+    char *topic; /* the coordination topic */
+    int64_t session_timeout_ms;
+};
+
 struct relay_cfg {
     char *name;
     int log_level; /* enum log_level */
@@ -84,6 +93,7 @@ struct relay_cfg {
     struct relay_delivery_cfg delivery;
     struct relay_checkpoint_cfg checkpoint;
     struct relay_dlq_cfg dead_letter;
+    struct relay_ha_cfg ha;
     struct cfg_metrics metrics;
 };
 

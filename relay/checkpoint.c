@@ -1,5 +1,6 @@
 #include "relay/checkpoint.h"
 
+#include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,31 +14,59 @@
 #define KAFKA_TIMEOUT_MS 10000
 
 #define OFFSETS_PREFIX "kafka="
+#define GEN_PREFIX "gen="
 
-char *ckpt_format(const struct relay_position *p, const char *offsets)
+char *ckpt_format(const struct relay_position *p, const char *offsets,
+                  uint64_t gen)
 {
     size_t olen = offsets ? strlen(offsets) : 0;
-    char *text = malloc(POS_TEXT_MAX + sizeof OFFSETS_PREFIX + olen + 2);
+    size_t cap = POS_TEXT_MAX + sizeof OFFSETS_PREFIX + olen + 48;
+    char *text = malloc(cap);
     int n = text ? pos_format(p, text, POS_TEXT_MAX) : -1;
     if (n < 0) {
         free(text);
         return NULL;
     }
     if (olen)
-        sprintf(text + n, "\n" OFFSETS_PREFIX "%s", offsets);
+        n += snprintf(text + n, cap - (size_t)n, "\n" OFFSETS_PREFIX "%s",
+                      offsets);
+    if (gen)
+        snprintf(text + n, cap - (size_t)n, "\n" GEN_PREFIX "%" PRIu64, gen);
     return text;
 }
 
-int ckpt_parse(const char *text, struct relay_position *p,
-               struct koffsets *offsets, char *err, size_t errlen)
+/* The value of the line "KEY..." after the first, or NULL; *len its
+ * length. */
+static const char *line_of(const char *text, const char *key, size_t *len)
 {
+    size_t klen = strlen(key);
+    for (const char *nl = strchr(text, '\n'); nl; nl = strchr(nl + 1, '\n'))
+        if (strncmp(nl + 1, key, klen) == 0) {
+            *len = strcspn(nl + 1 + klen, "\r\n");
+            return nl + 1 + klen;
+        }
+    return NULL;
+}
+
+uint64_t ckpt_generation(const char *text)
+{
+    size_t len;
+    const char *g = line_of(text, GEN_PREFIX, &len);
+    return g ? strtoull(g, NULL, 10) : 0;
+}
+
+int ckpt_parse(const char *text, struct relay_position *p,
+               struct koffsets *offsets, uint64_t *gen, char *err,
+               size_t errlen)
+{
+    size_t len;
     if (pos_parse(p, text, err, errlen) < 0)
         return -1;
-    const char *nl = strchr(text, '\n');
-    if (!nl || strncmp(nl + 1, OFFSETS_PREFIX, strlen(OFFSETS_PREFIX)) != 0)
+    *gen = ckpt_generation(text);
+    const char *o = line_of(text, OFFSETS_PREFIX, &len);
+    if (!o)
         return 0; /* none kept (at_least_once, or an older version) */
-    const char *o = nl + 1 + strlen(OFFSETS_PREFIX);
-    char *line = strndup(o, strcspn(o, "\r\n"));
+    char *line = strndup(o, len);
     int rc = line ? koff_parse(offsets, line, err, errlen) : -1;
     if (!line)
         snprintf(err, errlen, "out of memory");
@@ -50,6 +79,8 @@ struct last_match {
     char *value; /* malloc'd */
 };
 
+/* A later record under the key supersedes, unless it comes from an
+ * older leader generation (a deposed leader's late save). */
 static int match_key(const rd_kafka_message_t *m, void *arg)
 {
     struct last_match *lm = arg;
@@ -57,9 +88,11 @@ static int match_key(const rd_kafka_message_t *m, void *arg)
     if (m->key_len == klen && memcmp(m->key, lm->key, klen) == 0 &&
         m->payload) {
         char *v = strndup(m->payload, m->len);
-        if (v) { /* a later record under the key supersedes */
+        if (v && (!lm->value || ckpt_generation(v) >= ckpt_generation(lm->value))) {
             free(lm->value);
             lm->value = v;
+        } else {
+            free(v);
         }
     }
     return 0;
@@ -113,14 +146,15 @@ static int load_kafka(const struct relay_cfg *cfg, char **text,
 }
 
 int ckpt_load(const struct relay_cfg *cfg, struct relay_position *p,
-              struct koffsets *offsets, const atomic_int *stop, char *err,
-              size_t errlen)
+              struct koffsets *offsets, uint64_t *gen, const atomic_int *stop,
+              char *err, size_t errlen)
 {
     char *text = NULL, why[256];
     int file = cfg->checkpoint.store == RELAY_CKPT_FILE;
     int rc = file ? ckpt_file_load(cfg->checkpoint.path, &text, err, errlen)
                   : load_kafka(cfg, &text, stop, err, errlen);
-    if (rc == 1 && ckpt_parse(text, p, offsets, why, sizeof why) < 0) {
+    *gen = 0;
+    if (rc == 1 && ckpt_parse(text, p, offsets, gen, why, sizeof why) < 0) {
         if (file)
             snprintf(err, errlen, "checkpoint %s is damaged (%s); restore it "
                      "or remove it and set source.start",
@@ -204,10 +238,10 @@ int ckpt_prepare(const struct relay_cfg *cfg, struct sink *sink, char *err,
 }
 
 int ckpt_save(const struct relay_cfg *cfg, struct sink *sink,
-              const struct relay_position *p, const char *offsets, char *err,
-              size_t errlen)
+              const struct relay_position *p, const char *offsets,
+              uint64_t gen, char *err, size_t errlen)
 {
-    char *text = ckpt_format(p, offsets);
+    char *text = ckpt_format(p, offsets, gen);
     if (!text) {
         snprintf(err, errlen, "checkpoint: position too long to store");
         return -1;

@@ -11,8 +11,13 @@
  *
  *   v1 file=mysql-bin.000003 pos=1234 gtid=0-1-100
  *   kafka=outbox.event.queue/0@5812,outbox.dlq/2@17
+ *   gen=3
  *
- * A checkpoint of an older version has the first line only.
+ * gen is the leader generation that saved it (ha.enabled; leader.h): on
+ * load a checkpoint of a lower generation never wins over a higher one
+ * read beside it, though it came later. (A deposed leader saves none
+ * after it learns it lost; this is the second line of defence.) A checkpoint of an older version has the first line
+ * only.
  *
  * Loading happens once at start-up, before the pipeline runs; saving is
  * done by the pipeline thread, periodically and at a clean stop.
@@ -22,6 +27,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/cfg_relay.h"
 #include "relay/koffsets.h"
@@ -34,8 +40,8 @@
  * or skip events), -2 when the store cannot be reached now (Kafka down:
  * try again), or when *stop became nonzero. */
 int ckpt_load(const struct relay_cfg *cfg, struct relay_position *p,
-              struct koffsets *offsets, const atomic_int *stop, char *err,
-              size_t errlen);
+              struct koffsets *offsets, uint64_t *gen, const atomic_int *stop,
+              char *err, size_t errlen);
 
 /* Makes sure the Kafka store's topic exists and is compacted (creating it
  * when missing). A no-op for the file store. 0 or -1. */
@@ -46,14 +52,18 @@ int ckpt_prepare(const struct relay_cfg *cfg, struct sink *sink, char *err,
  * record is produced through the sink's producer and becomes durable
  * asynchronously, in order with earlier saves. */
 int ckpt_save(const struct relay_cfg *cfg, struct sink *sink,
-              const struct relay_position *p, const char *offsets, char *err,
-              size_t errlen);
+              const struct relay_position *p, const char *offsets,
+              uint64_t gen, char *err, size_t errlen);
 
 /* The text form and back (for the stores, and tests). ckpt_format returns
  * a malloc'd string or NULL (out of memory, or a position too long);
  * ckpt_parse 0 or -1 with a message. */
-char *ckpt_format(const struct relay_position *p, const char *offsets);
+char *ckpt_format(const struct relay_position *p, const char *offsets,
+                  uint64_t gen);
 int ckpt_parse(const char *text, struct relay_position *p,
-               struct koffsets *offsets, char *err, size_t errlen);
+               struct koffsets *offsets, uint64_t *gen, char *err,
+               size_t errlen);
+/* The generation a checkpoint's text names (0: none). */
+uint64_t ckpt_generation(const char *text);
 
 #endif

@@ -54,37 +54,63 @@ int kscan_all_topics(rd_kafka_t *rk, const struct rd_kafka_metadata **md,
     return 0;
 }
 
-rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
-                               size_t errlen)
+/* Sets each pair; 0, or -1 with a message. */
+static int conf_pairs(rd_kafka_conf_t *conf, const char *const (*set)[2],
+                      size_t n, char *err, size_t errlen)
 {
-    char why[512], group[300];
+    char why[512];
+    for (size_t i = 0; i < n; i++)
+        if (rd_kafka_conf_set(conf, set[i][0], set[i][1], why, sizeof why)) {
+            snprintf(err, errlen, "kafka property %s: %s", set[i][0], why);
+            return -1;
+        }
+    return 0;
+}
+
+rd_kafka_conf_t *kscan_conf(const struct relay_kafka_cfg *cfg,
+                            const char *group, char *err, size_t errlen)
+{
+    char why[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    /* assign() needs a group id; no group is joined and nothing is
-     * committed under it. */
-    snprintf(group, sizeof group, "%s-scan", cfg->client_id);
     for (size_t i = 0; i < cfg->properties.count; i++) {
         /* Producer-only properties would be refused by a consumer. */
         rd_kafka_conf_set(conf, cfg->properties.items[i].key,
                           cfg->properties.items[i].value, why, sizeof why);
     }
-    const char *set[][2] = {
+    const char *const set[][2] = {
         {"bootstrap.servers", cfg->brokers},
         {"client.id", cfg->client_id},
         {"group.id", group},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
+    };
+    if (conf_pairs(conf, set, sizeof set / sizeof set[0], err, errlen) < 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    return conf;
+}
+
+rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,
+                               size_t errlen)
+{
+    char why[512], group[300];
+    /* assign() needs a group id; no group is joined and nothing is
+     * committed under it. */
+    snprintf(group, sizeof group, "%s-scan", cfg->client_id);
+    rd_kafka_conf_t *conf = kscan_conf(cfg, group, err, errlen);
+    const char *const set[][2] = {
         {"enable.partition.eof", "true"},
         {"auto.offset.reset", "error"},
         {"isolation.level", "read_uncommitted"},
     };
-    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
-        if (rd_kafka_conf_set(conf, set[i][0], set[i][1], why, sizeof why)) {
-            snprintf(err, errlen, "kafka property %s: %s", set[i][0], why);
+    if (!conf || conf_pairs(conf, set, sizeof set / sizeof set[0], err,
+                            errlen) < 0) {
+        if (conf)
             rd_kafka_conf_destroy(conf);
-            return NULL;
-        }
+        return NULL;
     }
-    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
     if (!rk) {
         snprintf(err, errlen, "cannot create a Kafka consumer: %s", why);

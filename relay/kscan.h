@@ -22,6 +22,12 @@
 
 #include "config/cfg_relay.h"
 
+/* A consumer configuration for the relay's cluster: its properties (TLS,
+ * SASL), its brokers and client id, `group`, and nothing committed by
+ * itself. NULL with a message. */
+rd_kafka_conf_t *kscan_conf(const struct relay_kafka_cfg *cfg,
+                            const char *group, char *err, size_t errlen);
+
 /* A consumer for the relay's cluster (its properties apply, for TLS and
  * SASL). NULL with a message on failure. */
 rd_kafka_t *kscan_consumer_new(const struct relay_kafka_cfg *cfg, char *err,

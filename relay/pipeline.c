@@ -75,15 +75,41 @@ struct pipeline {
     struct topic_series topics[TOPIC_SERIES];
 };
 
-__attribute__((format(printf, 5, 6))) static int
-fail(int *fatal, int is_fatal, char *err, size_t errlen, const char *fmt, ...)
+/* A step that cannot go on, for a reason only a person can fix. */
+__attribute__((format(printf, 3, 4))) static enum outcome
+fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    *fatal = is_fatal;
-    return -1;
+    return OUTCOME_FATAL;
+}
+
+/* err, with where in the binlog it happened. */
+static enum outcome fail_at(const struct pipeline *p, char *err, size_t errlen,
+                            uint32_t log_pos)
+{
+    char why[1024];
+    snprintf(why, sizeof why, "%s", err);
+    return fail(err, errlen, "%s at %s:%u", why, p->file, log_pos);
+}
+
+/* The sink refused a step: it failed (fatal, with its reason), or a stop
+ * ended a wait for room. */
+static enum outcome halted(struct pipeline *p, const atomic_int *stop,
+                           char *err, size_t errlen)
+{
+    char why[512];
+    if (!stop)
+        stop = sink_stop_flag(p->sink);
+    if (sink_failed(p->sink, why, sizeof why))
+        return fail(err, errlen, "%s", why);
+    if (stop && atomic_load(stop)) {
+        snprintf(err, errlen, "stopped");
+        return OUTCOME_STOP;
+    }
+    return fail(err, errlen, "the Kafka side refused a step without a reason");
 }
 
 /* ---- setup ------------------------------------------------------------ */
@@ -388,12 +414,12 @@ static int column_names(struct pipeline *p, int t, struct binlog_table *map,
     return 0;
 }
 
-static int on_table_map(struct pipeline *p, const uint8_t *body, size_t len,
-                        int *fatal, char *err, size_t errlen)
+static enum outcome on_table_map(struct pipeline *p, const uint8_t *body, size_t len,
+                        char *err, size_t errlen)
 {
     struct binlog_table_id id;
     if (binlog_parse_table_id(&p->fmt, body, len, &id, err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s", err);
+        return OUTCOME_FATAL; /* err says why */
     struct mapped *old = slot_for(p, id.table_id);
     int t = find_outbox(p, &id);
     if (old)
@@ -405,17 +431,17 @@ static int on_table_map(struct pipeline *p, const uint8_t *body, size_t len,
     p->txn_outbox = 1;
     struct mapped *s = free_slot(p);
     if (!s)
-        return fail(fatal, 1, err, errlen, "out of memory for a table map");
+        return fail(err, errlen, "out of memory for a table map");
     forget_slot(s);
     if (binlog_parse_table(&p->fmt, body, len, &s->map, err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s", err);
+        return OUTCOME_FATAL; /* err says why */
     const char **names = calloc(s->map.ncols, sizeof *names);
     if (!names || column_names(p, t, &s->map, names, err, errlen) < 0 ||
         outbox_layout_resolve(&p->tables[t], names, s->map.ncols, &s->layout,
                               err, errlen) < 0) {
         free(names);
         forget_slot(s);
-        return fail(fatal, 1, err, errlen, "%s", err);
+        return OUTCOME_FATAL; /* err says why */
     }
     free(names);
     s->table_id = id.table_id;
@@ -425,7 +451,7 @@ static int on_table_map(struct pipeline *p, const uint8_t *body, size_t len,
         free(p->cells);
         p->cells_cap = s->map.ncols;
         if (!(p->cells = calloc(p->cells_cap, sizeof *p->cells)))
-            return fail(fatal, 1, err, errlen, "out of memory");
+            return fail(err, errlen, "out of memory");
     }
     return 0;
 }
@@ -500,44 +526,39 @@ static int emit_row(struct pipeline *p, struct mapped *s,
     return sink_produce(p->sink, &rec, stop);
 }
 
-static int on_rows(struct pipeline *p, const struct binlog_header *h,
+static enum outcome on_rows(struct pipeline *p, const struct binlog_header *h,
                    const uint8_t *body, size_t len, const atomic_int *stop,
-                   int *fatal, char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
     struct binlog_rows r;
     struct binlog_header plain = *h; /* log_bin_compress: the layout's type */
     plain.type = (uint8_t)mzip_plain_type(h->type);
     if (binlog_parse_rows(&plain, &p->fmt, body, len, &r, err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s", err);
+        return OUTCOME_FATAL; /* err says why */
     struct mapped *s = slot_for(p, r.table_id);
     if (!s || r.kind != 'w' || p->txn_skip)
         return 0; /* another table, an UPDATE/DELETE, or delivered before */
     if (mzip_open_rows(h, &r, &p->inflated, err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s at %s:%u", err, p->file,
-                    h->log_pos);
+        return fail_at(p, err, errlen, h->log_pos);
     if (!p->in_txn && txn_begin(p, h, stop) < 0)
-        return fail(fatal, 0, err, errlen, "stopped");
+        return halted(p, stop, err, errlen);
     int got;
     while ((got = binlog_next_row_grow(&r, &s->map, p->cells, &p->scratch,
                                        err, errlen)) == 1)
-        if (emit_row(p, s, h, stop) < 0) {
-            char why[512];
-            int failed = sink_failed(p->sink, why, sizeof why);
-            return fail(fatal, failed, err, errlen, "%s",
-                        failed ? why : "stopped while Kafka was full");
-        }
+        if (emit_row(p, s, h, stop) < 0)
+            return halted(p, stop, err, errlen);
     if (p->scratch.cap > SCRATCH_LEN)
         binlog_scratch_free(&p->scratch); /* regrows on the next row */
     if (p->inflated.cap > SCRATCH_LEN)
         binlog_scratch_free(&p->inflated);
-    return got < 0 ? fail(fatal, 1, err, errlen, "%s", err) : 0;
+    return got < 0 ? OUTCOME_FATAL : OUTCOME_OK; /* err says why */
 }
 
 /* ---- compressed transactions (MySQL 8.0.20+) --------------------------- */
 
-static int on_payload(struct pipeline *p, const struct binlog_header *outer,
+static enum outcome on_payload(struct pipeline *p, const struct binlog_header *outer,
                       const uint8_t *body, size_t len, const atomic_int *stop,
-                      int *fatal, char *err, size_t errlen);
+                      char *err, size_t errlen);
 
 /* ---- dispatch --------------------------------------------------------- */
 
@@ -558,9 +579,9 @@ static void replay_done(struct pipeline *p)
     p->dedupe = NULL;
 }
 
-static int dispatch(struct pipeline *p, const struct binlog_header *h,
+static enum outcome dispatch(struct pipeline *p, const struct binlog_header *h,
                     const uint8_t *body, size_t len, const atomic_int *stop,
-                    int *fatal, char *err, size_t errlen)
+                    char *err, size_t errlen)
 {
     int rc = 0;
     switch (h->type) {
@@ -575,15 +596,15 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
         rc = p->in_txn ? txn_end(p, h) : 0;
         break;
     case BL_TABLE_MAP:
-        return on_table_map(p, body, len, fatal, err, errlen);
+        return on_table_map(p, body, len, err, errlen);
     case BL_WRITE_ROWS_V1: case BL_UPDATE_ROWS_V1: case BL_DELETE_ROWS_V1:
     case BL_WRITE_ROWS: case BL_UPDATE_ROWS: case BL_DELETE_ROWS:
     case BL_MARIA_WRITE_ROWS_COMPRESSED_V1: case BL_MARIA_UPDATE_ROWS_COMPRESSED_V1:
     case BL_MARIA_DELETE_ROWS_COMPRESSED_V1: case BL_MARIA_WRITE_ROWS_COMPRESSED:
     case BL_MARIA_UPDATE_ROWS_COMPRESSED: case BL_MARIA_DELETE_ROWS_COMPRESSED:
-        return on_rows(p, h, body, len, stop, fatal, err, errlen);
+        return on_rows(p, h, body, len, stop, err, errlen);
     case BL_TRANSACTION_PAYLOAD:
-        return on_payload(p, h, body, len, stop, fatal, err, errlen);
+        return on_payload(p, h, body, len, stop, err, errlen);
     case BL_HEARTBEAT:
         /* Its body names the file; its log_pos is where the source is. */
         if (!p->in_txn && h->log_pos && len == strlen(p->file) &&
@@ -600,7 +621,7 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
         return 0; /* handled by the caller, or nothing to do */
     default:
         if (p->txn_outbox)
-            return fail(fatal, 1, err, errlen,
+            return fail(err, errlen,
                         "binlog event type %u (%s) in a transaction of an "
                         "outbox table at %s:%u cannot be decoded; nothing "
                         "was skipped: the relay stops here", h->type,
@@ -613,84 +634,81 @@ static int dispatch(struct pipeline *p, const struct binlog_header *h,
         char why[512];
         int failed = sink_failed(p->sink, why, sizeof why);
         if (failed)
-            return fail(fatal, 1, err, errlen, "%s", why);
+            return fail(err, errlen, "%s", why);
         if (stop && atomic_load(stop))
-            return fail(fatal, 0, err, errlen, "stopped");
-        return fail(fatal, 1, err, errlen, "%s", err);
+            return halted(p, stop, err, errlen);
+        return OUTCOME_FATAL; /* err says why */
     }
     return 0;
 }
 
 /* ROTATE and FORMAT_DESCRIPTION change how later events are read. */
-static int on_stream_event(struct pipeline *p, const struct binlog_header *h,
+static enum outcome on_stream_event(struct pipeline *p, const struct binlog_header *h,
                            const uint8_t *ev, size_t len, const uint8_t *body,
-                           size_t blen, int *fatal, char *err, size_t errlen)
+                           size_t blen, char *err, size_t errlen)
 {
     if (h->type == BL_FORMAT_DESCRIPTION) {
         if (binlog_parse_fde(ev, len, &p->fmt, err, errlen) < 0)
-            return fail(fatal, 1, err, errlen, "%s", err);
+            return OUTCOME_FATAL; /* err says why */
         p->file_created = h->timestamp; /* names transactions (txnid.h) */
         return 0;
     }
     struct binlog_rotate r;
     if (binlog_parse_rotate(body, blen, &r, err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s", err);
+        return OUTCOME_FATAL; /* err says why */
     set_file(p, r.file, r.file_len);
     if (sink_rotate(p->sink, p->file, r.position) < 0)
-        return fail(fatal, 0, err, errlen, "stopped");
+        return halted(p, NULL, err, errlen);
     log_debug("binlog", "now in %s at %" PRIu64, p->file, r.position);
     return 0;
 }
 
-static int event(struct pipeline *p, const uint8_t *ev, size_t len,
-                 int inner, const atomic_int *stop, int *fatal, char *err,
+static enum outcome event(struct pipeline *p, const uint8_t *ev, size_t len,
+                 int inner, const atomic_int *stop, char *err,
                  size_t errlen)
 {
     struct binlog_header h;
     const uint8_t *body;
     size_t blen;
     if (binlog_parse_header(ev, len, &h, err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s", err);
+        return OUTCOME_FATAL; /* err says why */
     if (h.type == BL_FORMAT_DESCRIPTION && !inner)
-        return on_stream_event(p, &h, ev, len, NULL, 0, fatal, err, errlen);
+        return on_stream_event(p, &h, ev, len, NULL, 0, err, errlen);
     struct binlog_format plain = p->fmt;
     plain.checksum_len = 0; /* events inside a payload carry no CRC */
     if (binlog_body(inner ? &plain : &p->fmt, ev, h.size, 1, &body, &blen,
                     err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s", err);
+        return OUTCOME_FATAL; /* err says why */
     if (h.type == BL_ROTATE)
-        return on_stream_event(p, &h, ev, len, body, blen, fatal, err, errlen);
-    return dispatch(p, &h, body, blen, stop, fatal, err, errlen);
+        return on_stream_event(p, &h, ev, len, body, blen, err, errlen);
+    return dispatch(p, &h, body, blen, stop, err, errlen);
 }
 
-int pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
-                   const atomic_int *stop, int *fatal, char *err,
-                   size_t errlen)
+enum outcome pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
+                            const atomic_int *stop, char *err, size_t errlen)
 {
-    *fatal = 0;
-    return event(p, ev, len, 0, stop, fatal, err, errlen);
+    return event(p, ev, len, 0, stop, err, errlen);
 }
 
 /* MySQL 8 compressed transactions: the inner events, without checksums,
  * end where the payload event ends. */
-static int on_payload(struct pipeline *p, const struct binlog_header *outer,
+static enum outcome on_payload(struct pipeline *p, const struct binlog_header *outer,
                       const uint8_t *body, size_t len, const atomic_int *stop,
-                      int *fatal, char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
     uint8_t *buf;
     size_t got;
     if (binlog_payload_expand(body, len, &buf, &got, err, errlen) < 0)
-        return fail(fatal, 1, err, errlen, "%s at %s:%u", err, p->file,
-                    outer->log_pos);
-    int rc = 0;
-    for (size_t off = 0; rc == 0 && off < got;) {
+        return fail_at(p, err, errlen, outer->log_pos);
+    enum outcome rc = OUTCOME_OK;
+    for (size_t off = 0; rc == OUTCOME_OK && off < got;) {
         struct binlog_header h;
         if (binlog_parse_header(buf + off, got - off, &h, err, errlen) < 0) {
-            rc = fail(fatal, 1, err, errlen, "%s", err);
+            rc = OUTCOME_FATAL; /* err says why */
             break;
         }
         binlog_set_log_pos(buf + off, outer->log_pos);
-        rc = event(p, buf + off, h.size, 1, stop, fatal, err, errlen);
+        rc = event(p, buf + off, h.size, 1, stop, err, errlen);
         off += h.size;
     }
     free(buf);

@@ -26,6 +26,7 @@
 #include "config/cfg_relay.h"
 #include "relay/binlog.h"
 #include "relay/dedupe.h"
+#include "relay/outcome.h"
 #include "relay/sink.h"
 #include "relay/source.h"
 
@@ -43,11 +44,11 @@ void pipeline_free(struct pipeline *p);
 void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
                     struct source *src, struct dedupe *dedupe);
 
-/* Processes one event. 0, or -1 with a message: the relay must stop
- * (fatal) or reconnect (*fatal == 0, e.g. the sink was stopped). */
-int pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
-                   const atomic_int *stop, int *fatal, char *err,
-                   size_t errlen);
+/* Processes one event. OUTCOME_OK; OUTCOME_STOP when `stop` ended a wait
+ * for Kafka; OUTCOME_FATAL with a message (a record refused for good, a
+ * row that cannot be decoded, ...). */
+enum outcome pipeline_event(struct pipeline *p, const uint8_t *ev, size_t len,
+                            const atomic_int *stop, char *err, size_t errlen);
 
 /* Transactions whose MySQL GTID is in `set` are passed over: they were
  * delivered before a start from a GTID set (source.start), which the

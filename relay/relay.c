@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,14 +18,18 @@
 #include "common/metrics.h"
 #include "relay/checkpoint.h"
 #include "relay/dedupe.h"
+#include "relay/leader.h"
+#include "relay/outcome.h"
 #include "relay/pipeline.h"
 #include "relay/sink.h"
 #include "relay/source.h"
 
 #define POLL_EVERY 256      /* events between delivery-report polls */
-#define STOP_FLUSH_MS 1000  /* what a stop waits for Kafka at most */
+#define STOP_FLUSH_MS 300   /* each of a stop's two waits for Kafka */
 
-enum state { ST_STARTING, ST_CONNECTING, ST_STREAMING, ST_FAILED, ST_STOPPED };
+enum state {
+    ST_STARTING, ST_STANDBY, ST_CONNECTING, ST_STREAMING, ST_FAILED, ST_STOPPED
+};
 
 struct relay {
     const struct relay_cfg *cfg;
@@ -42,11 +47,15 @@ struct relay {
     struct sink *sink;
     struct pipeline *pipeline;
     struct dedupe *dedupe;
+    struct leader *leader; /* ha.enabled only */
+    pthread_mutex_t sink_lock; /* the loop thread reads the sink's stats */
+    uint64_t gen;          /* the leader generation its checkpoints carry */
     struct backoff backoff;
     int64_t last_ckpt_ms;
     /* mirrored for the metrics thread */
     atomic_int_fast64_t last_event_ts, ckpt_ts, ckpt_offset, queue_depth,
         kafka_errors, in_flight;
+    atomic_int_fast64_t ckpt_failures, ckpt_failures_run; /* file store */
     struct mseries *reconnects, *degraded;
     struct metrics *metrics;
     char why[1100];
@@ -81,6 +90,33 @@ GAUGE_OF(queue_depth)
 GAUGE_OF(kafka_errors)
 GAUGE_OF(in_flight)
 
+/* Saves that failed: the file store's here, the Kafka store's in the
+ * sink (its records fail after the fact). */
+static double g_ckpt_failures(void *arg)
+{
+    struct relay *r = arg;
+    pthread_mutex_lock(&r->sink_lock);
+    int64_t n = atomic_load(&r->ckpt_failures) +
+                (r->sink ? (int64_t)atomic_load(
+                               &sink_stats(r->sink)->checkpoint_failures)
+                         : 0);
+    pthread_mutex_unlock(&r->sink_lock);
+    return (double)n;
+}
+
+/* Without ha every relay leads; with it, only while its lease holds. */
+static int leading(const struct relay *r)
+{
+    return !r->leader || leader_valid(r->leader);
+}
+
+static double g_leader(void *arg)
+{
+    struct relay *r = arg;
+    int s = atomic_load(&r->state);
+    return s != ST_STANDBY && s != ST_STARTING && leading(r);
+}
+
 static void register_metrics(struct relay *r, struct metrics *m)
 {
     if (!m)
@@ -99,6 +135,12 @@ static void register_metrics(struct relay *r, struct metrics *m)
                      g_kafka_errors, r);
     metrics_gauge_cb(m, "outbox_records_in_flight",
                      "Records produced, not yet acknowledged.", g_in_flight, r);
+    metrics_gauge_cb(m, "outbox_relay_leader",
+                     "1 while this relay leads (streams), 0 as a standby.",
+                     g_leader, r);
+    metrics_gauge_cb(m, "outbox_checkpoint_failures_total",
+                     "Checkpoint saves that failed since start.",
+                     g_ckpt_failures, r);
     r->degraded = metrics_series(
         metrics_family(m, METRIC_COUNTER, "outbox_exactly_once_degraded_total",
                        "Records exactly_once could not match and may repeat "
@@ -126,13 +168,19 @@ static void save_checkpoint(struct relay *r)
     char err[512];
     if (!pos->file[0] && pos->kind == POS_GTID_NONE)
         return; /* nothing streamed yet */
+    if (!leading(r))
+        return; /* a deposed leader saves nothing more */
     char *offsets = sink_offsets_text(r->sink);
-    int rc = ckpt_save(r->cfg, r->sink, pos, offsets, err, sizeof err);
+    int rc = ckpt_save(r->cfg, r->sink, pos, offsets, r->gen, err, sizeof err);
     free(offsets);
-    if (rc < 0) {
+    if (rc < 0) { /* the file store's; the Kafka store's fail later */
+        atomic_fetch_add(&r->ckpt_failures, 1);
+        atomic_fetch_add(&r->ckpt_failures_run, 1);
         log_warn("checkpoint", "%s", err);
         return;
     }
+    if (r->cfg->checkpoint.store == RELAY_CKPT_FILE)
+        atomic_store(&r->ckpt_failures_run, 0);
     atomic_store(&r->ckpt_ts, (int64_t)time(NULL));
     atomic_store(&r->ckpt_offset, (int64_t)pos->offset);
 }
@@ -149,15 +197,30 @@ static void maybe_checkpoint(struct relay *r)
 
 /* ---- the pipeline thread ---------------------------------------------- */
 
-/* Sleeps for a backoff step, serving delivery reports; 1 if asked to stop. */
+/* Sleeps for a backoff step, serving delivery reports; 1 if asked to
+ * stop or the sink failed meanwhile. */
 static int wait_backoff(struct relay *r)
 {
     int64_t until = clock_mono_ms() + backoff_next(&r->backoff);
-    while (clock_mono_ms() < until && !atomic_load(&r->stop)) {
+    while (clock_mono_ms() < until && !atomic_load(&r->stop) &&
+           !sink_has_failed(r->sink)) {
         sink_poll(r->sink, 50);
         maybe_checkpoint(r);
     }
-    return atomic_load(&r->stop);
+    return atomic_load(&r->stop) || sink_has_failed(r->sink);
+}
+
+/* Waits up to timeout_ms for Kafka to acknowledge everything, in steps
+ * that look at the stop flag. 0 or -1. */
+static int flush_stoppable(struct relay *r, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        if (sink_flush(r->sink, 100) == 0)
+            return 0;
+        if (atomic_load(&r->stop) || sink_has_failed(r->sink))
+            return -1;
+    }
+    return -1;
 }
 
 /* Rows of this relay that carry no outbox-txn (an older version wrote
@@ -188,7 +251,7 @@ static int fatal(struct relay *r, const char *msg)
 static int load_dedupe(struct relay *r, int had_checkpoint)
 {
     char err[512];
-    if (sink_flush(r->sink, 30000) < 0) {
+    if (flush_stoppable(r, 30000) < 0) {
         snprintf(r->source.err, sizeof r->source.err,
                  "records still in flight; retrying");
         r->source.fatal = 0;
@@ -216,7 +279,13 @@ static int load_dedupe(struct relay *r, int had_checkpoint)
     }
     report_unnamed(r);
     save_checkpoint(r);
-    return sink_flush(r->sink, 30000) < 0 ? -1 : 0;
+    if (flush_stoppable(r, 30000) < 0) {
+        snprintf(r->source.err, sizeof r->source.err,
+                 "the first checkpoint did not reach Kafka; retrying");
+        r->source.fatal = 0;
+        return -1;
+    }
+    return 0;
 }
 
 /* Where the binlog is read from after a (re)connect. */
@@ -241,39 +310,46 @@ static int prepare_resume(struct relay *r, int have_position)
     return load_dedupe(r, have_position);
 }
 
-/* Streams until the connection ends. 0: reconnect; 1: stop or fail. */
-static int stream(struct relay *r)
+/* The source gave up: a stop, a setting only a person can change, or a
+ * lost connection. */
+static enum outcome source_outcome(struct relay *r)
+{
+    if (atomic_load(&r->stop))
+        return OUTCOME_STOP;
+    return r->source.fatal ? OUTCOME_FATAL : OUTCOME_RECONNECT;
+}
+
+/* Streams until the connection ends, a stop, or a failure. */
+static enum outcome stream(struct relay *r)
 {
     char err[1024];
-    int fatal_err = 0;
     unsigned n = 0;
     set_state(r, ST_STREAMING, NULL);
     for (;;) {
         const uint8_t *ev;
         size_t len;
-        if (source_read(&r->source, &ev, &len) < 0) {
-            if (atomic_load(&r->stop))
-                return 1;
-            if (r->source.fatal)
-                return fatal(r, r->source.err);
-            log_warn("binlog", "%s; reconnecting", r->source.err);
-            mseries_add(r->reconnects, 1);
-            return 0;
-        }
+        if (source_read(&r->source, &ev, &len) < 0)
+            return source_outcome(r);
         backoff_reset(&r->backoff);
         if (len > 4 && (ev[4] == BL_HEARTBEAT || ev[4] == BL_HEARTBEAT_V2))
             atomic_store(&r->last_event_ts, 0); /* caught up */
         else if (len > 4)
             atomic_store(&r->last_event_ts, (int64_t)(ev[0] | ev[1] << 8 |
                          ev[2] << 16 | (uint32_t)ev[3] << 24));
-        if (pipeline_event(r->pipeline, ev, len, &r->stop, &fatal_err, err,
-                           sizeof err) < 0) {
-            if (fatal_err)
-                return fatal(r, err);
-            return 1; /* asked to stop while waiting for Kafka */
+        if (!leading(r)) /* checked before each event it handles */
+            return OUTCOME_DEMOTED;
+        enum outcome o = pipeline_event(r->pipeline, ev, len, &r->stop, err,
+                                        sizeof err);
+        if (o != OUTCOME_OK) {
+            snprintf(r->source.err, sizeof r->source.err, "%s", err);
+            return o;
         }
+        /* Heartbeats are small: an idle relay still serves delivery
+         * reports, and notices a failed sink, once a heartbeat_interval. */
         if (++n % POLL_EVERY == 0 || len < 64) {
             sink_poll(r->sink, 0);
+            if (sink_failed(r->sink, r->source.err, sizeof r->source.err))
+                return OUTCOME_FATAL;
             maybe_checkpoint(r);
         }
     }
@@ -285,9 +361,13 @@ static int load_checkpoint(struct relay *r, struct relay_position *start,
 {
     char err[1024];
     for (;;) {
-        *have = ckpt_load(r->cfg, start, offsets, &r->stop, err, sizeof err);
-        if (*have >= 0)
+        uint64_t gen = 0;
+        *have = ckpt_load(r->cfg, start, offsets, &gen, &r->stop, err,
+                          sizeof err);
+        if (*have >= 0) {
+            r->gen = r->leader ? gen + 1 : gen; /* a new leader's */
             return 0;
+        }
         if (*have == -1)
             return fatal(r, err), -1;
         if (atomic_load(&r->stop))
@@ -316,8 +396,11 @@ static int setup(struct relay *r, struct relay_position *start, int *have)
         pos_format(start, text, sizeof text);
         log_info("checkpoint", "resuming after %s", text);
     }
-    int rc = !(r->sink = sink_new(r->cfg, start, err, sizeof err)) ||
-             sink_seed_offsets(r->sink, offsets) < 0 ||
+    struct sink *sink = sink_new(r->cfg, start, err, sizeof err);
+    pthread_mutex_lock(&r->sink_lock);
+    r->sink = sink;
+    pthread_mutex_unlock(&r->sink_lock);
+    int rc = !sink || sink_seed_offsets(r->sink, offsets) < 0 ||
              ckpt_prepare(r->cfg, r->sink, err, sizeof err) < 0 ||
              !(r->pipeline = pipeline_new(r->cfg, r->sink, r->metrics, err,
                                           sizeof err));
@@ -327,49 +410,137 @@ static int setup(struct relay *r, struct relay_position *start, int *have)
     return 0;
 }
 
-static int run(struct relay *r)
+/* Connects and starts the binlog where the committed position is. */
+static enum outcome connect_and_resume(struct relay *r, int have_position)
+{
+    if (source_connect(&r->source) == 0 &&
+        prepare_resume(r, have_position) == 0 &&
+        source_start_dump(&r->source, sink_committed(r->sink)) == 0)
+        return OUTCOME_OK;
+    if (sink_failed(r->sink, r->source.err, sizeof r->source.err))
+        return OUTCOME_FATAL;
+    return source_outcome(r);
+}
+
+/* Connects, streams and reconnects until a stop or a failure. */
+static enum outcome follow(struct relay *r, int have)
+{
+    enum outcome o = OUTCOME_OK;
+    while (o != OUTCOME_STOP && o != OUTCOME_FATAL && o != OUTCOME_DEMOTED) {
+        if (atomic_load(&r->stop))
+            return OUTCOME_STOP;
+        if (!leading(r))
+            return OUTCOME_DEMOTED;
+        set_state(r, ST_CONNECTING, "connecting to the source");
+        o = connect_and_resume(r, have);
+        if (o == OUTCOME_OK) {
+            have = 1;
+            pipeline_reset(r->pipeline,
+                           !strcmp(r->source.info.binlog_checksum, "CRC32") ? 4 : 0,
+                           sink_committed(r->sink)->file, &r->source, r->dedupe);
+            o = stream(r);
+            if (o != OUTCOME_RECONNECT)
+                continue;
+            mseries_add(r->reconnects, 1);
+        }
+        if (o == OUTCOME_RECONNECT) {
+            log_warn("binlog", "%s; reconnecting", r->source.err);
+            set_state(r, ST_CONNECTING, r->source.err);
+            if (wait_backoff(r))
+                o = sink_failed(r->sink, r->source.err, sizeof r->source.err)
+                        ? OUTCOME_FATAL : OUTCOME_STOP;
+            else if (!leading(r))
+                o = OUTCOME_DEMOTED;
+        }
+    }
+    return o;
+}
+
+/* A clean stop: Kafka takes what it can in a short while, then the
+ * checkpoint is saved (and, in Kafka, given the same while to land). The
+ * whole stop stays within a second. */
+static void stop_cleanly(struct relay *r)
+{
+    sink_flush(r->sink, STOP_FLUSH_MS);
+    save_checkpoint(r);
+    if (r->cfg->checkpoint.store == RELAY_CKPT_KAFKA)
+        sink_flush(r->sink, STOP_FLUSH_MS);
+}
+
+/* Leads: from the checkpoint, until demoted, stopped or failed. */
+static enum outcome lead(struct relay *r)
 {
     struct relay_position start;
     int have;
+    int ok = setup(r, &start, &have) == 0;
+    pos_free(&start);
+    if (!ok)
+        return atomic_load(&r->stop) && atomic_load(&r->state) != ST_FAILED
+                   ? OUTCOME_STOP : OUTCOME_FATAL;
+    sink_set_stop(r->sink, &r->stop);
+    backoff_reset(&r->backoff);
+    enum outcome o = follow(r, have);
+    source_close(&r->source);
+    return o;
+}
+
+/* A deposed leader drops everything it held, saving nothing; what it
+ * handed to librdkafka and was not sent yet is purged. */
+static void step_down(struct relay *r)
+{
+    log_warn("leader", "another relay leads now: standing by (nothing more "
+             "is read or saved)");
+    pipeline_free(r->pipeline);
+    r->pipeline = NULL;
+    dedupe_free(r->dedupe);
+    r->dedupe = NULL;
+    pthread_mutex_lock(&r->sink_lock);
+    struct sink *s = r->sink;
+    r->sink = NULL;
+    pthread_mutex_unlock(&r->sink_lock);
+    sink_destroy(s, 0);
+}
+
+/* Waits until this relay leads (at once without ha). 0, or -1 when asked
+ * to stop first. */
+static int stand_by(struct relay *r)
+{
+    if (!r->leader || leader_valid(r->leader))
+        return 0;
+    set_state(r, ST_STANDBY, "standby");
+    while (!leader_valid(r->leader))
+        if (atomic_load(&r->stop))
+            return -1;
+        else
+            usleep(20000);
+    log_info("leader", "this relay leads now; starting from the checkpoint");
+    return 0;
+}
+
+/* The exit status: 0 only after a stop that was asked for. */
+static int run(struct relay *r)
+{
+    char err[512];
     backoff_init(&r->backoff, r->cfg->source.reconnect.initial_ms,
                  r->cfg->source.reconnect.max_ms);
-    if (setup(r, &start, &have) < 0) {
-        pos_free(&start);
-        return atomic_load(&r->state) == ST_FAILED;
-    }
-    pos_free(&start);
-    backoff_reset(&r->backoff);
-    int rc = 0;
-    while (!atomic_load(&r->stop)) {
-        set_state(r, ST_CONNECTING, "connecting to the source");
-        if (source_connect(&r->source) < 0 ||
-            prepare_resume(r, have) < 0 ||
-            source_start_dump(&r->source, sink_committed(r->sink)) < 0) {
-            if (r->source.fatal) {
-                rc = fatal(r, r->source.err);
-                break;
-            }
-            log_warn("binlog", "%s", r->source.err);
-            set_state(r, ST_CONNECTING, r->source.err);
-            if (wait_backoff(r))
-                break;
+    if (r->cfg->ha.enabled && !(r->leader = leader_new(r->cfg, err, sizeof err)))
+        return fatal(r, err);
+    for (;;) {
+        if (stand_by(r) < 0)
+            return 0;
+        enum outcome o = lead(r);
+        if (o == OUTCOME_DEMOTED) {
+            step_down(r);
             continue;
         }
-        have = 1;
-        pipeline_reset(r->pipeline,
-                       !strcmp(r->source.info.binlog_checksum, "CRC32") ? 4 : 0,
-                       sink_committed(r->sink)->file, &r->source, r->dedupe);
-        if (stream(r)) {
-            rc = atomic_load(&r->state) == ST_FAILED;
-            break;
+        if (o == OUTCOME_FATAL) {
+            if (atomic_load(&r->state) != ST_FAILED)
+                fatal(r, r->source.err);
+            return 1;
         }
+        stop_cleanly(r);
+        return 0;
     }
-    source_close(&r->source);
-    if (!rc) { /* a clean stop: let Kafka take what it can, then save */
-        sink_flush(r->sink, STOP_FLUSH_MS);
-        save_checkpoint(r);
-    }
-    return rc;
 }
 
 static void *thread_main(void *arg)
@@ -409,7 +580,8 @@ struct relay *relay_new(const struct relay_cfg *cfg, struct event_base *base,
     r->metrics = m;
     r->wake[0] = r->wake[1] = -1;
     pthread_mutex_init(&r->why_lock, NULL);
-    source_init(&r->source, &cfg->source);
+    pthread_mutex_init(&r->sink_lock, NULL);
+    source_init(&r->source, &cfg->source, &r->stop);
     set_state(r, ST_STARTING, "starting");
     if (pipe2(r->wake, O_CLOEXEC) < 0 ||
         !(r->wake_ev = event_new(base, r->wake[0], EV_READ | EV_PERSIST,
@@ -447,21 +619,73 @@ int relay_free(struct relay *r)
     int rc = atomic_load(&r->exit_code);
     pipeline_free(r->pipeline);
     dedupe_free(r->dedupe);
-    sink_destroy(r->sink, STOP_FLUSH_MS);
+    sink_destroy(r->sink, 0); /* a clean stop has flushed already */
+    source_fini(&r->source);
     if (r->wake_ev)
         event_free(r->wake_ev);
     for (int i = 0; i < 2; i++)
         if (r->wake[i] >= 0)
             close(r->wake[i]);
+    leader_free(r->leader); /* leaves the group: a standby takes over */
     pthread_mutex_destroy(&r->why_lock);
+    pthread_mutex_destroy(&r->sink_lock);
     free(r);
     return rc;
 }
 
+/* Records wait, and Kafka has acknowledged none of them for longer than
+ * delivery.stall_timeout. */
+static int stalled(struct relay *r, char *why, size_t len)
+{
+    struct sink_stats *st = sink_stats(r->sink);
+    uint64_t pending = atomic_load(&st->in_flight);
+    int64_t since = atomic_load(&st->pending_since_ms);
+    int64_t ack = atomic_load(&st->last_ack_ms);
+    int64_t quiet = clock_mono_ms() - (ack > since ? ack : since);
+    if (pending == 0 || quiet < r->cfg->delivery.stall_timeout_ms)
+        return 0;
+    snprintf(why, len, "Kafka has acknowledged none of %" PRIu64 " pending "
+             "records for %" PRId64 " s", pending, quiet / 1000);
+    return 1;
+}
+
+#define CKPT_FAILURES_DEGRADED 3 /* saves failed in a row: /healthz 503 */
+
+static int checkpoints_failing(struct relay *r, char *why, size_t len)
+{
+    int64_t run = atomic_load(&r->ckpt_failures_run) +
+                  (int64_t)atomic_load(&sink_stats(r->sink)->checkpoint_failures_run);
+    if (run < CKPT_FAILURES_DEGRADED)
+        return 0;
+    snprintf(why, len, "degraded: the last %" PRId64 " checkpoint saves "
+             "failed", run);
+    return 1;
+}
+
+/* What is wrong on the Kafka side while streaming; 0 when nothing. */
+static int kafka_trouble(struct relay *r, char *why, size_t len)
+{
+    int bad = 0;
+    pthread_mutex_lock(&r->sink_lock);
+    if (r->sink && sink_has_failed(r->sink)) {
+        snprintf(why, len, "the Kafka producer failed; the relay is stopping");
+        bad = 1;
+    } else if (r->sink) {
+        bad = stalled(r, why, len) || checkpoints_failing(r, why, len);
+    }
+    pthread_mutex_unlock(&r->sink_lock);
+    return bad;
+}
+
 int relay_health(struct relay *r, char *why, size_t len)
 {
-    if (atomic_load(&r->state) == ST_STREAMING)
-        return 0;
+    int state = atomic_load(&r->state);
+    if (state == ST_STANDBY) {
+        snprintf(why, len, "standby");
+        return 0; /* healthy: ready to take over */
+    }
+    if (state == ST_STREAMING)
+        return kafka_trouble(r, why, len) ? -1 : 0;
     pthread_mutex_lock(&r->why_lock);
     snprintf(why, len, "%s", r->why[0] ? r->why : "not streaming");
     pthread_mutex_unlock(&r->why_lock);

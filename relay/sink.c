@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #define RING_CAP 16384 /* transactions awaiting acknowledgement, at most */
@@ -43,7 +44,13 @@ struct sink {
     struct relay_position committed;
     struct koffsets *koff; /* exactly_once only */
     struct sink_stats stats;
-    int failed;
+    const atomic_int *stop; /* ends waits inside delivery callbacks too */
+    atomic_int failed;
+    /* Once set, the committed position moves no more: a record of some
+     * transaction failed for good (or a stop cut its dead letter off), and
+     * no checkpoint may pass it. */
+    int frozen;
+    int closing; /* sink_destroy: reports of purged records mean nothing */
     char err[512];
 };
 
@@ -51,12 +58,13 @@ __attribute__((format(printf, 2, 3))) static void
 set_failed(struct sink *s, const char *fmt, ...)
 {
     va_list ap;
-    if (s->failed)
+    s->frozen = 1;
+    if (atomic_load(&s->failed))
         return; /* the first failure is the one to report */
-    s->failed = 1;
     va_start(ap, fmt);
     vsnprintf(s->err, sizeof s->err, fmt, ap);
     va_end(ap);
+    atomic_store(&s->failed, 1);
     log_error("kafka", "%s", s->err);
 }
 
@@ -93,7 +101,7 @@ static void apply_slot(struct sink *s, struct slot *sl)
  * head of the ring. */
 static void advance(struct sink *s)
 {
-    while (s->head < s->tail) {
+    while (!s->frozen && s->head < s->tail) {
         struct slot *sl = slot_of(s, s->head);
         if (sl->kind == SLOT_TXN && (!sl->ended || sl->pending > 0))
             break;
@@ -104,6 +112,8 @@ static void advance(struct sink *s)
 
 static int wait_for_room(struct sink *s, const atomic_int *stop)
 {
+    if (!stop)
+        stop = s->stop;
     while (s->tail - s->head >= RING_CAP) {
         if (s->failed || (stop && atomic_load(stop)))
             return -1;
@@ -311,6 +321,10 @@ static int to_dead_letter(struct sink *s, const char *topic,
     rd_kafka_resp_err_t e =
         produce_raw(s, s->cfg->dead_letter.topic, key, key_len, value,
                     value_len, hdrs, ts, seq, stop);
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && stop && atomic_load(stop)) {
+        s->frozen = 1; /* stopped: the row is neither here nor there */
+        return -1;
+    }
     if (e) {
         set_failed(s, "cannot produce to the dead-letter topic: %s",
                    rd_kafka_err2str(e));
@@ -322,6 +336,14 @@ static int to_dead_letter(struct sink *s, const char *topic,
     return 0;
 }
 
+/* One more record awaits its acknowledgement; the stall clock starts
+ * when the first one does. */
+static void count_pending(struct sink *s)
+{
+    if (atomic_fetch_add(&s->stats.in_flight, 1) == 0)
+        atomic_store(&s->stats.pending_since_ms, clock_mono_ms());
+}
+
 int sink_produce(struct sink *s, const struct sink_record *r,
                  const atomic_int *stop)
 {
@@ -330,7 +352,7 @@ int sink_produce(struct sink *s, const struct sink_record *r,
     uint64_t seq = s->tail - 1;
     rd_kafka_headers_t *h = make_headers(s, r, 0);
     slot_of(s, seq)->pending++;
-    atomic_fetch_add(&s->stats.in_flight, 1);
+    count_pending(s);
     rd_kafka_resp_err_t e =
         produce_raw(s, r->topic, r->key, r->key_len, r->value, r->value_len,
                     h, r->timestamp_ms, seq, stop);
@@ -357,7 +379,7 @@ int sink_dead_letter(struct sink *s, const struct sink_record *r,
         return -1;
     uint64_t seq = s->tail - 1;
     slot_of(s, seq)->pending++;
-    atomic_fetch_add(&s->stats.in_flight, 1);
+    count_pending(s);
     return to_dead_letter(s, NULL, r->key, r->key_len, r->value, r->value_len,
                           make_headers(s, r, 3), r->timestamp_ms, seq,
                           error_type, error_message, stop);
@@ -393,7 +415,7 @@ static void redirect_failed(struct sink *s, const rd_kafka_message_t *m,
     to_dead_letter(s, rd_kafka_topic_name(m->rkt), m->key, m->key_len,
                    m->payload, m->len, h, rd_kafka_message_timestamp(m, NULL),
                    seq, rd_kafka_err2name(m->err), rd_kafka_err2str(m->err),
-                   NULL);
+                   s->stop);
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -404,16 +426,24 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
     uint64_t seq = (uint64_t)(uintptr_t)m->_private;
     struct slot *sl = slot_of(s, seq);
 
+    if (s->closing)
+        return;
     if (m->_private == CHECKPOINT_OPAQUE) {
-        if (m->err)
+        if (m->err) {
+            atomic_fetch_add(&s->stats.checkpoint_failures, 1);
+            atomic_fetch_add(&s->stats.checkpoint_failures_run, 1);
             log_warn("checkpoint", "saving to %s failed: %s",
                      rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        } else {
+            atomic_store(&s->stats.checkpoint_failures_run, 0);
+        }
         return;
     }
     atomic_fetch_sub(&s->stats.in_flight, 1);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         atomic_fetch_add(&s->stats.records, 1);
         atomic_fetch_add(&s->stats.bytes, m->len);
+        atomic_store(&s->stats.last_ack_ms, clock_mono_ms());
         if (s->koff && koff_note(s->koff, rd_kafka_topic_name(m->rkt),
                                  m->partition, seq, m->offset) < 0)
             set_failed(s, "out of memory");
@@ -560,8 +590,11 @@ void sink_destroy(struct sink *s, int timeout_ms)
 {
     if (!s)
         return;
-    if (s->rk)
+    if (s->rk && timeout_ms > 0)
         rd_kafka_flush(s->rk, timeout_ms);
+    s->closing = 1;
+    if (s->rk) /* what is still queued goes: a checkpoint never covers it */
+        rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     for (size_t i = 0; i < s->ntopics; i++) {
         rd_kafka_topic_destroy(s->topics[i].rkt);
         free(s->topics[i].name);
@@ -604,7 +637,7 @@ void sink_poll(struct sink *s, int timeout_ms) { rd_kafka_poll(s->rk, timeout_ms
 int sink_flush(struct sink *s, int timeout_ms)
 {
     rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, timeout_ms);
-    return (e || s->failed) ? -1 : 0;
+    return (e || atomic_load(&s->failed)) ? -1 : 0;
 }
 
 int sink_reset_position(struct sink *s, const struct relay_position *pos)
@@ -621,10 +654,17 @@ const struct relay_position *sink_committed(const struct sink *s)
 
 int sink_failed(const struct sink *s, char *err, size_t errlen)
 {
-    if (s->failed && err)
+    int failed = atomic_load(&s->failed);
+    if (failed && err)
         snprintf(err, errlen, "%s", s->err);
-    return s->failed;
+    return failed;
 }
+
+int sink_has_failed(const struct sink *s) { return atomic_load(&s->failed); }
+
+void sink_set_stop(struct sink *s, const atomic_int *stop) { s->stop = stop; }
+
+const atomic_int *sink_stop_flag(const struct sink *s) { return s->stop; }
 
 struct sink_stats *sink_stats(struct sink *s) { return &s->stats; }
 

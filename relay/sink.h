@@ -14,9 +14,12 @@
  * is full, sink_produce and sink_txn_begin wait, serving delivery reports,
  * until there is room; the caller, blocked, stops reading the binlog.
  *
- * A record Kafka refuses for good (unknown or invalid topic, too large)
- * goes to the dead-letter topic with error headers, or stops the sink, as
- * configured; any other delivery failure stops the sink (sink_failed).
+ * A record Kafka refuses for good (unknown or invalid topic, too large,
+ * not authorized) goes to the dead-letter topic with error headers, or
+ * stops the sink, as configured; any other delivery failure, and a dead
+ * letter refused too, stops the sink (sink_failed). From then on the
+ * committed position moves no more: a transaction is committed only when
+ * each of its records is in its topic or in the dead-letter topic.
  *
  * Threads: one thread owns a sink and calls every function here; delivery
  * reports are served on that thread inside sink_poll and the waits above.
@@ -73,6 +76,11 @@ struct sink_stats {
     atomic_uint_fast64_t dlq;        /* sent to the dead-letter topic */
     atomic_uint_fast64_t errors;     /* delivery or client errors */
     atomic_uint_fast64_t in_flight;  /* records not yet acknowledged */
+    /* monotonic ms (clock.h): the last acknowledgement, and when the
+     * oldest pending record began to wait (in_flight from 0 to 1) */
+    atomic_int_fast64_t last_ack_ms, pending_since_ms;
+    atomic_uint_fast64_t checkpoint_failures;     /* Kafka store saves */
+    atomic_uint_fast64_t checkpoint_failures_run; /* in a row, until one lands */
 };
 
 /* Creates the producer. `start` is the position the relay resumes from; it
@@ -151,6 +159,13 @@ const struct relay_position *sink_committed(const struct sink *s);
 
 /* Nonzero once a delivery failed for good; the message says why. */
 int sink_failed(const struct sink *s, char *err, size_t errlen);
+/* The same flag, without the message: any thread. */
+int sink_has_failed(const struct sink *s);
+
+/* The relay's stop flag, for the waits inside delivery callbacks (a dead
+ * letter produced while librdkafka's queue is full). */
+void sink_set_stop(struct sink *s, const atomic_int *stop);
+const atomic_int *sink_stop_flag(const struct sink *s);
 
 struct sink_stats *sink_stats(struct sink *s);
 

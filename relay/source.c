@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "common/log.h"
 
@@ -62,15 +64,30 @@ static int fail_mysql(struct source *s, const char *doing)
     return fail(s, is_fatal_errno(e), "%s: %s (error %u)", doing, msg, e);
 }
 
-void source_init(struct source *s, const struct relay_source_cfg *cfg)
+#define CONNECT_STEP_MS 100 /* how often a connect looks at `stop` */
+
+void source_init(struct source *s, const struct relay_source_cfg *cfg,
+                 const atomic_int *stop)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
-    atomic_init(&s->fd, -1);
+    s->stop = stop;
+    s->fd = -1;
+    pthread_mutex_init(&s->fd_lock, NULL);
+}
+
+void source_fini(struct source *s) { pthread_mutex_destroy(&s->fd_lock); }
+
+static void publish_fd(struct source *s, int fd)
+{
+    pthread_mutex_lock(&s->fd_lock);
+    s->fd = fd;
+    pthread_mutex_unlock(&s->fd_lock);
 }
 
 void source_close(struct source *s)
 {
+    publish_fd(s, -1); /* before the descriptor is closed and reused */
     if (s->rpl)
         mariadb_rpl_close(s->rpl);
     if (s->mysql)
@@ -80,14 +97,14 @@ void source_close(struct source *s)
     s->rpl = NULL;
     s->mysql = NULL;
     s->meta = NULL;
-    atomic_store(&s->fd, -1);
 }
 
 void source_interrupt(struct source *s)
 {
-    int fd = atomic_load(&s->fd);
-    if (fd >= 0)
-        shutdown(fd, SHUT_RDWR);
+    pthread_mutex_lock(&s->fd_lock);
+    if (s->fd >= 0)
+        shutdown(s->fd, SHUT_RDWR);
+    pthread_mutex_unlock(&s->fd_lock);
 }
 
 int source_query_value(struct source *s, const char *sql, unsigned col,
@@ -184,6 +201,68 @@ static MYSQL *open_conn(struct source *s)
     return m;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One wait of the non-blocking connect, in steps that look at `stop`.
+ * Returns what happened, as libmariadb's MYSQL_WAIT_* flags, or -1 when
+ * asked to stop. */
+static int connect_wait(struct source *s, int status)
+{
+    int64_t deadline = status & MYSQL_WAIT_TIMEOUT
+                           ? mono_ms() + mysql_get_timeout_value_ms(s->mysql)
+                           : INT64_MAX;
+    struct pollfd pfd = {.fd = (int)mysql_get_socket(s->mysql)};
+    pfd.events = (short)((status & MYSQL_WAIT_READ ? POLLIN : 0) |
+                         (status & MYSQL_WAIT_WRITE ? POLLOUT : 0) |
+                         (status & MYSQL_WAIT_EXCEPT ? POLLPRI : 0));
+    for (;;) {
+        if (s->stop && atomic_load(s->stop))
+            return -1;
+        int64_t left = deadline - mono_ms();
+        if (left <= 0)
+            return MYSQL_WAIT_TIMEOUT;
+        int n = poll(&pfd, 1, left < CONNECT_STEP_MS ? (int)left : CONNECT_STEP_MS);
+        if (n > 0)
+            return (pfd.revents & (POLLIN | POLLHUP | POLLERR) ? MYSQL_WAIT_READ : 0) |
+                   (pfd.revents & (POLLOUT | POLLERR) ? MYSQL_WAIT_WRITE : 0) |
+                   (pfd.revents & POLLPRI ? MYSQL_WAIT_EXCEPT : 0);
+    }
+}
+
+/* mysql_real_connect, but a stop ends it within CONNECT_STEP_MS. The
+ * socket is published for source_interrupt as soon as it exists. */
+static int connect_stoppable(struct source *s, const char *password)
+{
+    const struct relay_source_cfg *c = s->cfg;
+    MYSQL *ret = NULL;
+    /* Reads and queries afterwards block as usual: libmariadb puts the
+     * socket back in blocking mode for the blocking calls. */
+    mysql_optionsv(s->mysql, MYSQL_OPT_NONBLOCK, 0);
+    int status = mysql_real_connect_start(&ret, s->mysql, c->host, c->user,
+                                          password, NULL, (unsigned)c->port,
+                                          NULL, 0);
+    while (status) {
+        publish_fd(s, (int)mysql_get_socket(s->mysql));
+        int got = connect_wait(s, status);
+        if (got < 0)
+            return fail(s, 0, "stopped while connecting");
+        status = mysql_real_connect_cont(&ret, s->mysql, got);
+    }
+    if (!ret) {
+        char doing[300];
+        snprintf(doing, sizeof doing, "connecting to %s:%" PRId64, c->host,
+                 c->port);
+        return fail_mysql(s, doing);
+    }
+    publish_fd(s, (int)mysql_get_socket(s->mysql));
+    return 0;
+}
+
 int source_connect(struct source *s)
 {
     const struct relay_source_cfg *c = s->cfg;
@@ -200,15 +279,8 @@ int source_connect(struct source *s)
     mysql_optionsv(s->mysql, MYSQL_OPT_READ_TIMEOUT, &rt);
     mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
     set_tls(s);
-    if (!mysql_real_connect(s->mysql, c->host, c->user,
-                            c->password ? c->password : "", NULL,
-                            (unsigned)c->port, NULL, 0)) {
-        char doing[300];
-        snprintf(doing, sizeof doing, "connecting to %s:%" PRId64, c->host,
-                 c->port);
-        return fail_mysql(s, doing);
-    }
-    atomic_store(&s->fd, (int)mysql_get_socket(s->mysql));
+    if (connect_stoppable(s, c->password ? c->password : "") < 0)
+        return -1;
     snprintf(s->info.version, sizeof s->info.version, "%s",
              mysql_get_server_info(s->mysql));
     s->info.is_mariadb = strstr(s->info.version, "MariaDB") != NULL;

@@ -1,7 +1,8 @@
 /*
  * source: the replication connection to MySQL or MariaDB.
  *
- * Connects with libmariadb, checks that the server's settings make change
+ * Connects with libmariadb (its non-blocking connect, so that a stop is
+ * not held up by a server that never answers), checks that the server's settings make change
  * data capture possible, asks for the binlog from a position
  * (mariadb_rpl_open sends COM_BINLOG_DUMP), and then hands out raw events.
  *
@@ -22,6 +23,7 @@
 #ifndef OUTBOX_RELAY_SOURCE_H
 #define OUTBOX_RELAY_SOURCE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,16 +41,25 @@ struct source_info {
 
 struct source {
     const struct relay_source_cfg *cfg;
+    const atomic_int *stop; /* ends a connect early; NULL: never */
     struct st_mysql *mysql;
     struct st_mariadb_rpl *rpl;
     struct st_mysql *meta; /* for information_schema, opened on demand */
     struct source_info info;
-    atomic_int fd; /* the socket, for source_interrupt; -1 when closed */
+    /* The socket, for source_interrupt: published under fd_lock as soon as
+     * it exists and withdrawn before it is closed, so that a shutdown()
+     * from another thread never reaches a recycled descriptor. */
+    pthread_mutex_t fd_lock;
+    int fd; /* -1 when none */
     int fatal;     /* set with err on failure */
     char err[1024];
 };
 
-void source_init(struct source *s, const struct relay_source_cfg *cfg);
+/* `stop`, when it becomes nonzero, ends a connect in progress. */
+void source_init(struct source *s, const struct relay_source_cfg *cfg,
+                 const atomic_int *stop);
+/* Frees what source_init set up (after source_close). */
+void source_fini(struct source *s);
 
 /* Connects and checks log_bin, binlog_format=ROW, binlog_row_image=FULL.
  * Returns 0, or -1 with s->err (and s->fatal for a setting to change). */

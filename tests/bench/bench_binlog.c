@@ -52,7 +52,7 @@ int bench_binlog_start(struct bench_binlog *b, const struct th_mariadb *db,
     struct relay_position from;
     pos_init(&from);
     pos_set_file(&from, file, pos);
-    source_init(&b->src, &b->cfg);
+    source_init(&b->src, &b->cfg, NULL);
     int rc = source_connect(&b->src) < 0 ||
                      source_start_dump(&b->src, &from) < 0
                  ? -1 : 0;
@@ -72,6 +72,7 @@ void bench_binlog_stop(struct bench_binlog *b)
     if (b->started)
         pthread_join(b->thread, NULL);
     source_close(&b->src);
+    source_fini(&b->src);
 }
 
 void bench_binlog_free(struct bench_binlog *b)

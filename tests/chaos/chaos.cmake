@@ -16,3 +16,10 @@ outbox_integration_test(test_relay_shared TIMEOUT 1200
   SOURCES ${CMAKE_SOURCE_DIR}/tests/chaos/test_relay_shared.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_shared outbox-relay outbox-load outbox-verify kafka-mock)
+
+# Two relays of one name with ha.enabled: leader election through Kafka,
+# SIGKILL and SIGSTOP/SIGCONT of the leader under load.
+outbox_integration_test(test_relay_ha TIMEOUT 900
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/chaos/test_relay_ha.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_ha outbox-relay outbox-load outbox-verify kafka-mock)

@@ -77,10 +77,9 @@ static void feed(struct fixture *f, uint8_t type, const struct bb *body)
     uint8_t buf[1024];
     struct bb ev = {buf, 0, sizeof buf};
     char err[512];
-    int fatal;
     f->pos += BINLOG_HEADER_LEN + (uint32_t)body->n;
     bb_event(&ev, type, f->pos, body);
-    if (pipeline_event(f->p, ev.b, ev.n, NULL, &fatal, err, sizeof err) != 0)
+    if (pipeline_event(f->p, ev.b, ev.n, NULL, err, sizeof err) != OUTCOME_OK)
         fail_msg("%s event: %s", binlog_type_name(type), err);
 }
 

@@ -221,10 +221,13 @@ static void test_ckpt_text(void **state)
     assert_int_equal(koff_raise(k, "outbox.event.queue", 3, 812), 0);
     assert_int_equal(koff_raise(k, "outbox.dlq", 0, 7), 0);
     char *offsets = koff_format(k);
-    char *text = ckpt_format(&p, offsets);
+    char *text = ckpt_format(&p, offsets, 7);
+    uint64_t gen = 0;
     assert_non_null(strstr(text, "v1 file=bin.000001 pos=4242 gtid=0-1-100\n"
                                  "kafka="));
-    assert_int_equal(ckpt_parse(text, &q, back, err, sizeof err), 0);
+    assert_int_equal(ckpt_parse(text, &q, back, &gen, err, sizeof err), 0);
+    assert_int_equal(gen, 7);
+    assert_int_equal(ckpt_generation(text), 7);
     assert_string_equal(q.file, "bin.000001");
     assert_int_equal(q.offset, 4242);
     assert_int_equal(q.md[0].seq, 100);
@@ -238,13 +241,14 @@ static void test_ckpt_text(void **state)
     koff_free(back);
     back = koff_new();
     assert_int_equal(ckpt_parse("v1 file=bin.000002 pos=9 gtid=0-1-5\n", &q,
-                                back, err, sizeof err), 0);
+                                back, &gen, err, sizeof err), 0);
+    assert_int_equal(gen, 0);
     assert_int_equal(q.offset, 9);
     assert_int_equal(koff_bound(back, "outbox.dlq", 0), -1);
     /* A damaged one is an error, never a reset. */
-    assert_int_equal(ckpt_parse("garbage\n", &q, back, err, sizeof err), -1);
+    assert_int_equal(ckpt_parse("garbage\n", &q, back, &gen, err, sizeof err), -1);
     assert_int_equal(ckpt_parse("v1 file=b.1 pos=9 gtid=\nkafka=t/x@1", &q,
-                                back, err, sizeof err), -1);
+                                back, &gen, err, sizeof err), -1);
     assert_non_null(strstr(err, "not a Kafka offset"));
     koff_free(k);
     koff_free(back);
