@@ -479,6 +479,11 @@ const char *th_server_kind(void)
     return k && *k ? k : kinds[0].name;
 }
 
+const char *th_server_kind_name(size_t i)
+{
+    return i < N_KINDS ? kinds[i].name : NULL;
+}
+
 const char *th_skip_reason(void)
 {
     return skip_why;

@@ -96,6 +96,8 @@ const char *th_server_kind(void);
  * when it cannot be had here, with the reason in why; -1 for a kind not
  * known. */
 int th_server_prepare(const char *kind, char *why, size_t len);
+/* The i-th kind known (0 is the default), NULL past the last. */
+const char *th_server_kind_name(size_t i);
 /* The last reason for a TH_SKIP ("" when none). */
 const char *th_skip_reason(void);
 

@@ -90,6 +90,8 @@ static int read_file(const char *path, char *buf, size_t len)
     if (!fp)
         return -1;
     size_t n = fread(buf, 1, len - 1, fp);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        n--;
     buf[n] = '\0';
     fclose(fp);
     return 0;
