@@ -114,12 +114,14 @@ static void stamp_field(const char *text, const char *key, char *out,
 {
     size_t kl = strlen(key);
     out[0] = '\0';
-    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (!strncmp(l, key, kl) && l[kl] == '=') {
-            snprintf(out, len, "%.*s", (int)strcspn(l + kl + 1, "\n"),
-                     l + kl + 1);
+    for (const char *l = text; *l;) {
+        size_t n = strcspn(l, "\n");
+        if (n > kl && !strncmp(l, key, kl) && l[kl] == '=') {
+            snprintf(out, len, "%.*s", (int)(n - kl - 1), l + kl + 1);
             return;
         }
+        l += n + (l[n] != '\0');
+    }
 }
 
 /* The last "E: ..." line of debootstrap's log: its reason for failing. */
