@@ -293,12 +293,23 @@ int source_connect(struct source *s)
     return check_settings(s);
 }
 
+/* Where the binlog ends. MySQL 8.2 renamed SHOW MASTER STATUS to SHOW
+ * BINARY LOG STATUS and 8.4 removed the old name (error 1064); MariaDB
+ * knows SHOW MASTER STATUS in every version (SHOW BINLOG STATUS only from
+ * 10.5.2). SHOW BINARY LOGS, the other statement used here, works on all. */
+static const char *binlog_status_sql(struct source *s)
+{
+    unsigned long v = mysql_get_server_version(s->mysql); /* 80200: 8.2.0 */
+    return !s->info.is_mariadb && v >= 80200 ? "SHOW BINARY LOG STATUS"
+                                             : "SHOW MASTER STATUS";
+}
+
 /* latest: the end of the current binlog; earliest: the oldest one kept. */
 static int resolve_named(struct source *s, int latest,
                          struct relay_position *out)
 {
     char file[256], off[32];
-    const char *sql = latest ? "SHOW MASTER STATUS" : "SHOW BINARY LOGS";
+    const char *sql = latest ? binlog_status_sql(s) : "SHOW BINARY LOGS";
     if (source_query_value(s, sql, 0, file, sizeof file) < 0)
         return -1;
     if (latest && source_query_value(s, sql, 1, off, sizeof off) < 0)

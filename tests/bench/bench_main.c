@@ -251,7 +251,7 @@ static int setup(struct run *r)
                 r->peer.why);
     if (r->data[0] && mkdir(r->data, 0755) < 0 && errno != EEXIST)
         return -1;
-    if (relay_env_start(&r->e, "at_least_once", mariadb) < 0 ||
+    if (relay_env_start(&r->e, "at_least_once", mariadb) != 0 ||
         relay_env_configure(&r->e, r->props_yaml, checkpoint_yaml(r)) < 0 ||
         th_kafka_cmd(&r->e.kafka, "topic bench.baseline %d", BASE_PARTITIONS) ||
         th_kafka_cmd(&r->e.kafka, "topic bench.latency %d", BASE_PARTITIONS) ||

@@ -1,4 +1,5 @@
 #include "tests/harness/th.h"
+#include "tests/harness/th_root.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +25,11 @@
 static struct th_proc *procs[MAX_PROCS];
 static char root[256];
 static pid_t owner;
+
+/* This run's directories inside roots (ROOT/tmp/outbox-test.PID.XXXXXX,
+ * as the host sees them), removed with `root`. */
+#define MAX_CHROOTS 4
+static char chroot_runs[MAX_CHROOTS][512];
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -129,6 +135,11 @@ static void cleanup(void)
     if (root[0])
         rm_tree(root);
     root[0] = '\0';
+    for (int i = 0; i < MAX_CHROOTS; i++) {
+        if (chroot_runs[i][0])
+            rm_tree(chroot_runs[i]);
+        chroot_runs[i][0] = '\0';
+    }
 }
 
 static void on_fatal_signal(int sig)
@@ -185,15 +196,16 @@ static int ensure_root(void)
     return 0;
 }
 
-int th_tempdir(const char *name, char *out, size_t len)
+static int tempdir_in(const char *base, const char *name, char *out,
+                      size_t len)
 {
     static int seq;
     if (ensure_root() < 0)
         return -1;
-    int n = snprintf(out, len, "%s/%s.%d", root, name, seq++);
+    int n = snprintf(out, len, "%s/%s.%d", base ? base : root, name, seq++);
     if (n < 0 || (size_t)n >= len) {
-        fprintf(stderr, "th: %s/%s...: path longer than %zu bytes\n", root,
-                name, len - 1);
+        fprintf(stderr, "th: %s/%s...: path longer than %zu bytes\n",
+                base ? base : root, name, len - 1);
         return -1;
     }
     if (mkdir(out, 0700) < 0) {
@@ -201,6 +213,42 @@ int th_tempdir(const char *name, char *out, size_t len)
         return -1;
     }
     return 0;
+}
+
+int th_tempdir(const char *name, char *out, size_t len)
+{
+    return tempdir_in(NULL, name, out, len);
+}
+
+/* This run's directory in the root `rootfs`, made on first use (after
+ * sweeping what SIGKILLed runs left in the root's /tmp). */
+static const char *chroot_run_dir(const char *rootfs)
+{
+    char tmp[400];
+    size_t rl = strlen(rootfs);
+    int free_slot = -1;
+    if (ensure_root() < 0)
+        return NULL;
+    for (int i = 0; i < MAX_CHROOTS; i++) {
+        if (chroot_runs[i][0] && !strncmp(chroot_runs[i], rootfs, rl) &&
+            !strncmp(chroot_runs[i] + rl, "/tmp/", 5))
+            return chroot_runs[i];
+        if (!chroot_runs[i][0] && free_slot < 0)
+            free_slot = i;
+    }
+    if (free_slot < 0)
+        return NULL;
+    snprintf(tmp, sizeof tmp, "%s/tmp", rootfs);
+    sweep_stale(tmp);
+    char *d = chroot_runs[free_slot];
+    snprintf(d, sizeof chroot_runs[0], "%s/" ROOT_PREFIX "%d.XXXXXX", tmp,
+             (int)getpid());
+    if (!mkdtemp(d)) {
+        fprintf(stderr, "th: mkdtemp %s: %s\n", d, strerror(errno));
+        d[0] = '\0';
+        return NULL;
+    }
+    return d;
 }
 
 /* ---- processes -------------------------------------------------------- */
@@ -388,7 +436,115 @@ const char *th_build_path(const char *rel, char *buf, size_t len)
     return buf;
 }
 
-/* ---- MariaDB ---------------------------------------------------------- */
+/* ---- MariaDB and MySQL ------------------------------------------------ */
+
+/* What a kind of server is and where it comes from. */
+struct server_kind {
+    const char *name;
+    struct th_root_spec root; /* root.suite NULL: the host's own package */
+    const char *install;      /* MariaDB's install-db; NULL for MySQL */
+    int mysql;
+};
+
+static const struct server_kind kinds[] = {
+    {"mariadb-10.11", {NULL, NULL, "mariadbd", "10.11."},
+     "mariadb-install-db", 0},
+    {"mariadb-11.8",
+     {"trixie", "mariadb-server", "/usr/sbin/mariadbd", "11.8."},
+     "/usr/bin/mariadb-install-db", 0},
+    {"mysql-9.7",
+     {"sid", "mysql-server-core,mysql-client", "/usr/sbin/mysqld", "9.7."},
+     NULL, 1},
+};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+/* Each kind's root, prepared at most once per process. */
+static struct {
+    int state; /* 0 not yet, 1 ready, TH_SKIP */
+    char root[256], version[128], why[768];
+} prepared[N_KINDS];
+static char skip_why[800];
+static int skipped;
+
+static const struct server_kind *find_kind(const char *name)
+{
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (!strcmp(kinds[i].name, name))
+            return &kinds[i];
+    return NULL;
+}
+
+/* One line per server for tests/run.sh's summary. */
+static void record_server(const char *kind, const char *what)
+{
+    const char *path = getenv("OUTBOX_TEST_SERVERS_LOG");
+    FILE *fp = path && *path ? fopen(path, "a") : NULL;
+    if (fp) {
+        fprintf(fp, "%s\t%s\n", kind, what);
+        fclose(fp);
+    }
+}
+
+const char *th_server_kind(void)
+{
+    const char *k = getenv("OUTBOX_TEST_SERVER");
+    return k && *k ? k : kinds[0].name;
+}
+
+const char *th_server_kind_name(size_t i)
+{
+    return i < N_KINDS ? kinds[i].name : NULL;
+}
+
+const char *th_skip_reason(void)
+{
+    return skip_why;
+}
+
+int th_exit(int failed)
+{
+    return failed ? failed : skipped ? TH_SKIP : 0;
+}
+
+int th_server_prepare(const char *kind, char *why, size_t len)
+{
+    const struct server_kind *k = find_kind(kind);
+    if (!k) {
+        snprintf(why, len, "unknown server kind \"%s\" (known: mariadb-10.11, "
+                 "mariadb-11.8, mysql-9.7)", kind);
+        fprintf(stderr, "th: %s\n", why);
+        return -1;
+    }
+    if (!k->root.suite)
+        return 0;
+    size_t i = (size_t)(k - kinds);
+    if (!prepared[i].state) {
+        int rc = th_root_prepare(&k->root, prepared[i].root,
+                                 sizeof prepared[i].root, prepared[i].version,
+                                 sizeof prepared[i].version, prepared[i].why,
+                                 sizeof prepared[i].why);
+        if (rc < 0) {
+            snprintf(why, len, "%s", prepared[i].why);
+            fprintf(stderr, "th: %s: %s\n", kind, why);
+            return -1;
+        }
+        prepared[i].state = rc == 0 ? 1 : TH_SKIP;
+        if (rc == 0)
+            fprintf(stderr, "th: %s: root %s (server %s)\n", kind,
+                    prepared[i].root, prepared[i].version);
+    }
+    if (prepared[i].state == TH_SKIP) {
+        snprintf(why, len, "%s", prepared[i].why);
+        return TH_SKIP;
+    }
+    return 0;
+}
+
+/* The server's own view of a directory of ours. */
+static const char *inside(const struct th_mariadb *m, const char *path)
+{
+    return path + strlen(m->root);
+}
 
 static int run_to_end(const char *name, const char *dir, char *const argv[])
 {
@@ -422,7 +578,8 @@ int th_mariadb_exec(const struct th_mariadb *m, const char *sql)
 {
     MYSQL *db = th_mariadb_connect(m);
     if (!db) {
-        fprintf(stderr, "th: cannot connect to MariaDB on %d\n", m->port);
+        fprintf(stderr, "th: cannot connect to %s on %d\n",
+                m->kind ? m->kind : "MariaDB", m->port);
         return -1;
     }
     int rc = mysql_query(db, sql) ? -1 : 0;
@@ -442,17 +599,44 @@ int th_mariadb_exec(const struct th_mariadb *m, const char *sql)
     return rc;
 }
 
+const char *th_mariadb_binlog_status_sql(const struct th_mariadb *m)
+{
+    int major = 0, minor = 0;
+    sscanf(m->version, "%d.%d", &major, &minor);
+    return m->mysql && (major > 8 || (major == 8 && minor >= 2))
+               ? "SHOW BINARY LOG STATUS"
+               : "SHOW MASTER STATUS";
+}
+
+static void read_version(struct th_mariadb *m, MYSQL *db)
+{
+    MYSQL_RES *r = NULL;
+    MYSQL_ROW row;
+    if (mysql_query(db, "SELECT VERSION()") == 0 &&
+        (r = mysql_store_result(db)) && (row = mysql_fetch_row(r)) && row[0])
+        snprintf(m->version, sizeof m->version, "%s", row[0]);
+    if (r)
+        mysql_free_result(r);
+}
+
 static int mariadb_launch(struct th_mariadb *m)
 {
-    char a[12][400];
-    char *argv[64];
+    const struct server_kind *k = find_kind(m->kind);
+    const char *in = inside(m, m->dir);
+    const char *bin = m->mysql ? "mysqld" : "mariadbd";
+    char a[6][400];
+    char *argv[80];
     int n = 0;
-    snprintf(a[0], sizeof a[0], "--datadir=%s", m->datadir);
-    snprintf(a[1], sizeof a[1], "--socket=%s", m->socket);
+    snprintf(a[0], sizeof a[0], "--datadir=%s/data", in);
+    snprintf(a[1], sizeof a[1], "--socket=%s/%s.sock", in, bin);
     snprintf(a[2], sizeof a[2], "--port=%d", m->port);
-    snprintf(a[3], sizeof a[3], "--log-bin=%s/bin", m->dir);
-    snprintf(a[4], sizeof a[4], "--pid-file=%s/mariadbd.pid", m->dir);
-    argv[n++] = "mariadbd";
+    snprintf(a[3], sizeof a[3], "--log-bin=%s/bin", in);
+    snprintf(a[4], sizeof a[4], "--pid-file=%s/%s.pid", in, bin);
+    if (m->root[0]) {
+        argv[n++] = "/usr/sbin/chroot";
+        argv[n++] = m->root;
+    }
+    argv[n++] = (char *)k->root.server;
     argv[n++] = "--no-defaults";
     argv[n++] = "--user=root";
     for (int i = 0; i < 5; i++)
@@ -461,19 +645,29 @@ static int mariadb_launch(struct th_mariadb *m)
         "--bind-address=127.0.0.1", "--skip-name-resolve",
         "--binlog-format=ROW", "--binlog-row-image=FULL",
         "--binlog-row-metadata=FULL", "--server-id=1",
-        "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
-        "--max-allowed-packet=64M", "--skip-log-error",
+        "--innodb-buffer-pool-size=64M", "--max-allowed-packet=64M",
         "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0", NULL};
+    /* MySQL logs to stderr unless told otherwise; MariaDB needs asking. */
+    static char *mariadb[] = {"--innodb-log-file-size=48M", "--skip-log-error",
+                              NULL};
+    /* secure_file_priv's default directory is not in the root: without
+     * the empty value mysqld aborts. */
+    static char *mysql[] = {"--gtid-mode=ON", "--enforce-gtid-consistency=ON",
+                            "--mysqlx=OFF", "--secure-file-priv=",
+                            "--performance-schema=OFF", NULL};
     for (int i = 0; fixed[i]; i++)
         argv[n++] = fixed[i];
-    for (int i = 0; m->extra && m->extra[i] && n < 62; i++)
+    for (char **o = m->mysql ? mysql : mariadb; *o; o++)
+        argv[n++] = *o;
+    for (int i = 0; m->extra && m->extra[i] && n < 78; i++)
         argv[n++] = (char *)m->extra[i];
     argv[n] = NULL;
-    if (spawn_io(&m->proc, "mariadbd", m->dir, argv, -1, -1) < 0)
+    if (spawn_io(&m->proc, bin, m->dir, argv, -1, -1) < 0)
         return -1;
     for (int waited = 0; waited < 60000; waited += 100) {
         MYSQL *db = th_mariadb_connect(m);
         if (db) {
+            read_version(m, db);
             mysql_close(db);
             return 0;
         }
@@ -481,29 +675,99 @@ static int mariadb_launch(struct th_mariadb *m)
             break;
         sleep_ms(100);
     }
-    fprintf(stderr, "th: MariaDB did not start\n");
+    fprintf(stderr, "th: %s did not start\n", m->kind);
     th_dump_log(&m->proc, 30);
     return -1;
 }
 
-int th_mariadb_start(struct th_mariadb *m, const char *const *extra)
+/* A new data directory: MariaDB's install-db, or MySQL's --initialize
+ * with root also allowed from 127.0.0.1 (it makes root@localhost only,
+ * which a TCP client with skip-name-resolve is not). */
+static int mariadb_install(struct th_mariadb *m, const struct server_kind *k)
 {
+    const char *in = inside(m, m->dir);
+    char dd[400], init[400], file[400];
+    char *argv[16];
+    int n = 0;
+    snprintf(dd, sizeof dd, "--datadir=%s/data", in);
+    if (m->root[0]) {
+        argv[n++] = "/usr/sbin/chroot";
+        argv[n++] = m->root;
+    }
+    if (k->mysql) {
+        snprintf(file, sizeof file, "%s/init.sql", m->dir);
+        snprintf(init, sizeof init, "--init-file=%s/init.sql", in);
+        FILE *fp = fopen(file, "w");
+        if (!fp || fputs("CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '';\n"
+                         "GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT "
+                         "OPTION;\n", fp) < 0 || fclose(fp) != 0)
+            return -1;
+        argv[n++] = (char *)k->root.server;
+        argv[n++] = "--no-defaults";
+        argv[n++] = "--initialize-insecure";
+        argv[n++] = "--user=root";
+        argv[n++] = dd;
+        argv[n++] = init;
+    } else {
+        argv[n++] = (char *)k->install;
+        argv[n++] = "--no-defaults";
+        argv[n++] = "--user=root";
+        argv[n++] = dd;
+        argv[n++] = "--auth-root-authentication-method=normal";
+        argv[n++] = "--skip-test-db";
+    }
+    argv[n] = NULL;
+    return run_to_end("install-db", m->dir, argv);
+}
+
+int th_mariadb_start_kind(struct th_mariadb *m, const char *kind,
+                          const char *const *extra)
+{
+    char why[768];
     memset(m, 0, sizeof *m);
     m->extra = extra;
-    if (th_tempdir("mariadb", m->dir, sizeof m->dir) < 0)
+    int rc = th_server_prepare(kind, why, sizeof why);
+    if (rc == TH_SKIP) {
+        snprintf(skip_why, sizeof skip_why, "%s: %s", kind, why);
+        fprintf(stderr, "th: SKIPPED: server %s cannot be had here: %s\n",
+                kind, why);
+        char what[800];
+        snprintf(what, sizeof what, "SKIPPED: %s", why);
+        record_server(kind, what);
+        skipped = 1;
+        return TH_SKIP;
+    }
+    if (rc < 0)
+        return -1;
+    const struct server_kind *k = find_kind(kind);
+    const char *base = NULL;
+    m->kind = k->name;
+    m->mysql = k->mysql;
+    if (k->root.suite) {
+        snprintf(m->root, sizeof m->root, "%s",
+                 prepared[k - kinds].root);
+        if (!(base = chroot_run_dir(m->root)))
+            return -1;
+    }
+    if (tempdir_in(base, k->mysql ? "mysql" : "mariadb", m->dir,
+                   sizeof m->dir) < 0)
         return -1;
     snprintf(m->datadir, sizeof m->datadir, "%s/data", m->dir);
-    snprintf(m->socket, sizeof m->socket, "%s/mariadbd.sock", m->dir);
-    char dd[400];
-    snprintf(dd, sizeof dd, "--datadir=%s", m->datadir);
-    char *install[] = {"mariadb-install-db", "--no-defaults", "--user=root",
-                       dd, "--auth-root-authentication-method=normal",
-                       "--skip-test-db", NULL};
-    if (run_to_end("install-db", m->dir, install) < 0)
+    snprintf(m->socket, sizeof m->socket, "%s/%s.sock", m->dir,
+             k->mysql ? "mysqld" : "mariadbd");
+    if (mariadb_install(m, k) < 0)
         return -1;
-    if ((m->port = th_free_port()) < 0)
+    if ((m->port = th_free_port()) < 0 || mariadb_launch(m) < 0)
         return -1;
-    return mariadb_launch(m);
+    fprintf(stderr, "th: server %s: VERSION() %s, on 127.0.0.1:%d%s%s\n",
+            m->kind, m->version, m->port, m->root[0] ? ", in " : "", m->root);
+    record_server(m->kind, m->version);
+    return 0;
+}
+
+int th_mariadb_start(struct th_mariadb *m, const char *const *extra)
+{
+    return th_mariadb_start_kind(m, th_server_kind(), extra);
 }
 
 int th_mariadb_stop(struct th_mariadb *m)

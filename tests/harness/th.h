@@ -14,6 +14,24 @@
  *     is left behind; the next test run removes directories whose owner
  *     pid is gone.
  *
+ * Database servers come in kinds (th_mariadb_start_kind): "mariadb-10.11"
+ * is the host's own package; "mariadb-11.8" and "mysql-9.7" run in a
+ * Debian root (th_root.h: built once per machine, cached) entered with
+ * chroot(8), exec'd directly as `chroot ROOT mysqld ...` (chroot execs the
+ * server, so the pid is the server's and PDEATHSIG holds). Their
+ * directories are in the root's /tmp, as ROOT/tmp/outbox-test.PID.XXXXXX,
+ * removed and swept like the host's. Clients on the host reach every kind
+ * over TCP on 127.0.0.1. A kind that cannot be had here (no mirror, no
+ * root privileges, Debian moved on) makes the start return TH_SKIP with
+ * the reason printed; th_assert_started() turns that into cmocka's skip()
+ * and th_exit() into exit status TH_SKIP, which CTest reports as skipped
+ * (SKIP_RETURN_CODE): such a test never passes.
+ *
+ * Every server started is recorded, with the version it reported (SELECT
+ * VERSION()), on stderr and, when $OUTBOX_TEST_SERVERS_LOG names a file,
+ * appended there as "KIND<TAB>VERSION" (or "KIND<TAB>SKIPPED: why"), for
+ * tests/run.sh's summary.
+ *
  * Single-threaded tests; call from the main thread (PDEATHSIG follows the
  * thread that forked). Functions return 0 or -1 and print why on stderr.
  */
@@ -31,11 +49,21 @@ struct th_proc {
     char log[512]; /* its stdout and stderr */
 };
 
+/* Exit status and return value for "cannot be had here": CTest's
+ * SKIP_RETURN_CODE of the integration tests. */
+#define TH_SKIP 77
+
+/* A MariaDB or MySQL server. Paths are as the host sees them (in a root,
+ * the socket's may be too long for connect(2): use the port). */
 struct th_mariadb {
     struct th_proc proc;
     char dir[256], datadir[320], socket[320];
     int port;
-    const char *const *extra; /* more mariadbd options, NULL-terminated */
+    const char *const *extra; /* more server options, NULL-terminated */
+    const char *kind;         /* "mariadb-10.11", "mariadb-11.8", "mysql-9.7" */
+    int mysql;                /* 1 for MySQL, 0 for MariaDB */
+    char root[256];           /* the root it runs in; "" on the host */
+    char version[128];        /* what SELECT VERSION() said */
 };
 
 struct th_redis {
@@ -63,10 +91,26 @@ int th_free_port(void);
  * fit in len bytes. */
 int th_tempdir(const char *name, char *out, size_t len);
 
-/* MariaDB with the binlog settings the relay needs (log_bin, ROW, FULL
- * image, FULL metadata, server_id 1); `extra` options come last, so they
- * win (e.g. "--binlog-format=STATEMENT"). */
+/* The server kind tests start by default: $OUTBOX_TEST_SERVER, else
+ * "mariadb-10.11". */
+const char *th_server_kind(void);
+/* Makes `kind` ready to start (builds or reuses its root). 0; TH_SKIP
+ * when it cannot be had here, with the reason in why; -1 for a kind not
+ * known. */
+int th_server_prepare(const char *kind, char *why, size_t len);
+/* The i-th kind known (0 is the default), NULL past the last. */
+const char *th_server_kind_name(size_t i);
+/* The last reason for a TH_SKIP ("" when none). */
+const char *th_skip_reason(void);
+
+/* A server of th_server_kind() with the binlog settings the relay needs
+ * (log_bin, ROW, FULL image, FULL metadata, server_id 1; MySQL also with
+ * gtid_mode=ON); `extra` options come last, so they win (e.g.
+ * "--binlog-format=STATEMENT"). Root connects over TCP without a password
+ * (caching_sha2_password on MySQL). 0, -1, or TH_SKIP. */
 int th_mariadb_start(struct th_mariadb *m, const char *const *extra);
+int th_mariadb_start_kind(struct th_mariadb *m, const char *kind,
+                          const char *const *extra);
 int th_mariadb_stop(struct th_mariadb *m);
 /* Stop and start again on the same data and port. */
 int th_mariadb_restart(struct th_mariadb *m);
@@ -74,6 +118,22 @@ int th_mariadb_restart(struct th_mariadb *m);
 struct st_mysql *th_mariadb_connect(const struct th_mariadb *m);
 /* Runs statements (separated by ';' allowed); 0 or -1. */
 int th_mariadb_exec(const struct th_mariadb *m, const char *sql);
+/* The statement that says where the binlog ends: SHOW BINARY LOG STATUS
+ * on MySQL 8.2 and later (8.4 removed the old name), else SHOW MASTER
+ * STATUS. */
+const char *th_mariadb_binlog_status_sql(const struct th_mariadb *m);
+
+/* In a cmocka test: skip() when a start returned TH_SKIP, else assert 0. */
+#define th_assert_started(expr)                                              \
+    do {                                                                     \
+        int th_rc_ = (expr);                                                 \
+        if (th_rc_ == TH_SKIP)                                               \
+            skip();                                                          \
+        assert_int_equal(th_rc_, 0);                                         \
+    } while (0)
+/* main's exit status from cmocka_run_group_tests' count of failures:
+ * TH_SKIP when nothing failed but a server could not be had. */
+int th_exit(int failed);
 
 int th_redis_start(struct th_redis *r);
 /* Also listening with TLS on r->tls_port (server.pem from `certs`, made by

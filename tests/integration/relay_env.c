@@ -52,9 +52,12 @@ int relay_env_start(struct relay_env *e, const char *delivery,
 {
     memset(e, 0, sizeof *e);
     e->delivery = delivery;
-    if (th_tempdir("relay-env", e->dir, sizeof e->dir) < 0 ||
-        th_mariadb_start(&e->db, mariadb_extra) < 0 ||
-        th_kafka_start(&e->kafka, 1, PARTITIONS) < 0)
+    if (th_tempdir("relay-env", e->dir, sizeof e->dir) < 0)
+        return -1;
+    int rc = th_mariadb_start(&e->db, mariadb_extra);
+    if (rc != 0)
+        return rc; /* TH_SKIP: the server kind cannot be had here */
+    if (th_kafka_start(&e->kafka, 1, PARTITIONS) < 0)
         return -1;
     snprintf(e->config, sizeof e->config, "%s/relay.yaml", e->dir);
     snprintf(e->checkpoint, sizeof e->checkpoint, "%s/relay.checkpoint", e->dir);
@@ -165,9 +168,12 @@ int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
                          unsigned long long *pos)
 {
     MYSQL *db = th_mariadb_connect(&e->db);
-    if (!db || mysql_query(db, "SHOW MASTER STATUS")) {
-        if (db)
+    const char *sql = th_mariadb_binlog_status_sql(&e->db);
+    if (!db || mysql_query(db, sql)) {
+        if (db) {
+            fprintf(stderr, "%s: %s\n", sql, mysql_error(db));
             mysql_close(db);
+        }
         return -1;
     }
     MYSQL_RES *r = mysql_store_result(db);

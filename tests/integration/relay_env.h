@@ -1,5 +1,6 @@
 /*
- * relay_env: MariaDB + kafka-mock + outbox-relay, wired for a test.
+ * relay_env: MariaDB (or MySQL: th_server_kind()) + kafka-mock +
+ * outbox-relay, wired for a test.
  *
  * Starts the servers, writes a relay configuration in a temporary
  * directory (file checkpoint, both outbox tables of outbox-load), runs the
@@ -36,7 +37,8 @@ struct relay_env {
     int verify_dlq;
 };
 
-/* Servers up, schema created, config written. 0 or -1. */
+/* Servers up (the database of th_server_kind()), schema created, config
+ * written. 0, -1, or TH_SKIP when that server cannot be had here. */
 int relay_env_start(struct relay_env *e, const char *delivery,
                     const char *const *mariadb_extra);
 void relay_env_stop(struct relay_env *e);
@@ -66,7 +68,7 @@ int relay_env_load_wait(struct th_proc *p, int timeout_ms);
 /* Resident memory of the relay in bytes (-1 when unknown). */
 long relay_env_relay_rss(struct relay_env *e);
 
-/* SHOW MASTER STATUS: where the binlog ends now. 0 or -1. */
+/* Where the binlog ends now (th_mariadb_binlog_status_sql). 0 or -1. */
 int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
                          unsigned long long *pos);
 

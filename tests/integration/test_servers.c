@@ -1,6 +1,7 @@
 /*
- * The harness: MariaDB, Redis and kafka-mock start, answer, and stop
- * without leaving a process behind, even when the test is SIGKILLed.
+ * The harness: MariaDB (or the server kind $OUTBOX_TEST_SERVER names:
+ * test_servers@mysql-9.7 ...), Redis and kafka-mock start, answer, and
+ * stop without leaving a process behind, even when the test is SIGKILLed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,6 +77,18 @@ static void check_mariadb(struct th_mariadb *m)
     assert_string_equal(row[2], "FULL");
     assert_string_equal(row[3], "FULL");
     mysql_free_result(r);
+    /* The kind asked for ("mysql-9.7": VERSION() 9.7.x, no "MariaDB"),
+     * and the statement that says where its binlog ends works on it. */
+    const char *want = strchr(m->kind, '-') + 1;
+    assert_memory_equal(m->version, want, strlen(want));
+    assert_int_equal(m->version[strlen(want)], '.');
+    assert_int_equal(strstr(m->version, "MariaDB") != NULL, !m->mysql);
+    assert_int_equal(mysql_query(db, th_mariadb_binlog_status_sql(m)), 0);
+    r = mysql_store_result(db);
+    row = r ? mysql_fetch_row(r) : NULL;
+    assert_non_null(row);
+    assert_memory_equal(row[0], "bin.", 4);
+    mysql_free_result(r);
     mysql_close(db);
 }
 
@@ -121,7 +134,7 @@ static void test_start_answer_stop(void **state)
     struct th_mariadb m;
     struct th_redis r;
     struct th_kafka k;
-    assert_int_equal(th_mariadb_start(&m, NULL), 0);
+    th_assert_started(th_mariadb_start(&m, NULL));
     assert_int_equal(th_redis_start(&r), 0);
     assert_int_equal(th_kafka_start(&k, 2, topics), 0);
     check_mariadb(&m);
@@ -130,7 +143,8 @@ static void test_start_answer_stop(void **state)
 
     pid_t pids[3] = {m.proc.pid, r.proc.pid, k.proc.pid};
     char dirs[3][256];
-    snprintf(dirs[0], sizeof dirs[0], "%s", m.dir);
+    /* as the server sees it: in a root, its command line says /tmp/... */
+    snprintf(dirs[0], sizeof dirs[0], "%s", m.dir + strlen(m.root));
     snprintf(dirs[1], sizeof dirs[1], "%s", r.dir);
     snprintf(dirs[2], sizeof dirs[2], "%s", k.dir);
     assert_int_equal(th_mariadb_restart(&m), 0); /* same data, same port */
@@ -184,5 +198,5 @@ int main(void)
         cmocka_unit_test(test_start_answer_stop),
         cmocka_unit_test(test_sigkilled_test_leaves_nothing),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return th_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
