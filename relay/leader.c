@@ -126,11 +126,6 @@ static rd_kafka_t *join(struct leader *l, const struct relay_cfg *cfg,
     rd_kafka_conf_t *conf = kscan_conf(&cfg->kafka, group, err, errlen);
     const char *const set[][2] = {
         {"session.timeout.ms", session},
-        /* Also the rebalance timeout a JoinGroup asks for: how long the
-         * coordinator waits for members to rejoin before it goes on
-         * without them. The thread polls every POLL_MS, so no longer
-         * than a session is needed. */
-        {"max.poll.interval.ms", session},
         {"heartbeat.interval.ms", heartbeat},
         {"partition.assignment.strategy", "cooperative-sticky"},
         {"auto.offset.reset", "latest"},

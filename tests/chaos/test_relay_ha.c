@@ -16,6 +16,9 @@
  * exactly_once the only records twice are those the paused leader had
  * already handed to librdkafka (at most its queue: buffer_memory / 1 KiB
  * records), counted and printed.
+ *
+ * OUTBOX_HA_DEBUG=1 runs the relays at log_level debug with librdkafka's
+ * cgrp debug context, and prints 400 lines of their log on a failure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +35,7 @@
 
 #include "tests/integration/relay_env.h"
 
-#define SESSION_MS 2000
+#define SESSION_MS 3000 /* the mock times members out while they wait its 3 s initial rebalance delay when less */
 #define QUEUE_RECORDS (16L << 10) /* buffer_memory 16 MiB / 1 KiB */
 
 struct member {
@@ -56,17 +59,20 @@ static int write_config(struct relay_env *e, struct member *m, int i)
     if (!fp)
         return -1;
     fprintf(fp,
-            "name: ha-relay\n"
+            "name: ha-relay\nlog_level: %s\n"
             "source:\n  host: 127.0.0.1\n  port: %d\n  user: root\n"
             "  server_id: %d\n  start: latest\n"
             "  reconnect:\n    initial: 100ms\n    max: 1s\n"
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
-            "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n"
+            "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n%s"
             "delivery:\n  mode: %s\n"
             "checkpoint:\n  store: kafka\n  interval: 100ms\n"
             "ha:\n  enabled: true\n  session_timeout: %dms\n"
             "metrics:\n  listen: 127.0.0.1:%d\n",
-            e->db.port, 90 + i, e->kafka.bootstrap, e->delivery, SESSION_MS,
+            getenv("OUTBOX_HA_DEBUG") ? "debug" : "info",
+            e->db.port, 90 + i, e->kafka.bootstrap,
+            getenv("OUTBOX_HA_DEBUG") ? "  properties:\n    debug: cgrp\n" : "",
+            e->delivery, SESSION_MS,
             m->metrics_port);
     return fclose(fp);
 }
@@ -124,7 +130,7 @@ static int roles(struct member *m)
             }
         usleep(50000);
     }
-    th_dump_log(&m[0].proc, 40);
+    th_dump_log(&m[0].proc, getenv("OUTBOX_HA_DEBUG") ? 400 : 40);
     fail_msg("no leader and standby after 20 s");
     return -1;
 }
