@@ -461,6 +461,8 @@ static enum outcome follow(struct relay *r, int have)
  * whole stop stays within a second. */
 static void stop_cleanly(struct relay *r)
 {
+    if (!r->sink)
+        return; /* stopped before Kafka was reached: nothing to hand over */
     sink_flush(r->sink, STOP_FLUSH_MS);
     save_checkpoint(r);
     if (r->cfg->checkpoint.store == RELAY_CKPT_KAFKA)
