@@ -10,9 +10,10 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "relay/mariadb_zip.h"
+#include "relay/tmap.h"
 #include "relay/txnid.h"
 
-#define CACHE_SLOTS 16 /* to start with; grows with the maps a transaction uses */
+#define TMAP_SLOTS 16 /* to start with; grows with the maps a transaction uses */
 #define SCRATCH_LEN 65536
 /* A row's text (numbers, dates, MySQL JSON) may grow the scratch to this;
  * MySQL's own bound on a row is max_allowed_packet, at most 1 GiB. A
@@ -21,15 +22,6 @@
  * does not keep its memory. */
 #define SCRATCH_MAX (1024UL * 1024 * 1024)
 #define TOPIC_SERIES 32
-
-/* An outbox table's current table map and its column layout. */
-struct mapped {
-    uint64_t table_id;
-    int outbox; /* index into tables, -1 when the slot is free */
-    unsigned gen; /* the cache_gen it was mapped in */
-    struct binlog_table map;
-    struct outbox_layout layout;
-};
 
 /* Column names from information_schema, when the binlog has none. */
 struct names {
@@ -53,9 +45,7 @@ struct pipeline {
     struct outbox_table *tables;
     struct names *schema_names; /* per table */
     size_t ntables;
-    struct mapped *cache;
-    size_t ncache;
-    unsigned cache_gen; /* the open transaction's: its maps are in use */
+    struct tmap maps; /* of outbox tables (tmap.h) */
     /* the open transaction */
     int in_txn, txn_begun, txn_outbox, txn_skip;
     struct sink_gtid gtid;
@@ -129,18 +119,14 @@ struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
     p->scratch = (struct binlog_scratch){malloc(SCRATCH_LEN), SCRATCH_LEN,
                                          SCRATCH_MAX};
     p->inflated = (struct binlog_scratch){NULL, 0, SCRATCH_MAX};
-    p->cache = calloc(CACHE_SLOTS, sizeof *p->cache);
-    p->ncache = p->cache ? CACHE_SLOTS : 0;
     if (!p->tables || !p->schema_names || !p->table_rows || !p->scratch.buf ||
-        !p->cache)
+        tmap_init(&p->maps, TMAP_SLOTS) < 0)
         goto fail;
     for (size_t i = 0; i < p->ntables; i++)
         if (outbox_table_compile(&p->tables[i],
                                  CFG_LIST_AT(cfg->outbox, struct relay_table_cfg, i),
                                  err, errlen) < 0)
             goto fail;
-    for (size_t i = 0; i < p->ncache; i++)
-        p->cache[i].outbox = -1;
     binlog_format_default(&p->fmt);
     if (m) {
         p->events_f = metrics_family(m, METRIC_COUNTER, "outbox_events_total",
@@ -164,19 +150,11 @@ fail:
     return NULL;
 }
 
-static void forget_slot(struct mapped *s)
-{
-    binlog_table_free(&s->map);
-    s->outbox = -1;
-    s->table_id = 0;
-}
-
 void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->ncache; i++)
-        forget_slot(&p->cache[i]);
+    tmap_free(&p->maps);
     for (size_t i = 0; p->tables && i < p->ntables; i++)
         outbox_table_free(&p->tables[i]);
     for (size_t i = 0; p->schema_names && i < p->ntables; i++)
@@ -185,7 +163,6 @@ void pipeline_free(struct pipeline *p)
     free(p->table_rows);
     free(p->tables);
     free(p->cells);
-    free(p->cache);
     pos_free(&p->skip);
     binlog_scratch_free(&p->scratch);
     binlog_scratch_free(&p->inflated);
@@ -209,8 +186,7 @@ void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
     if (p->in_txn) /* cut by the lost connection: the new one repeats it */
         sink_txn_abandon(p->sink);
     p->in_txn = p->txn_begun = p->txn_outbox = 0;
-    for (size_t i = 0; i < p->ncache; i++)
-        forget_slot(&p->cache[i]);
+    tmap_clear(&p->maps);
 }
 
 int pipeline_skip_gtids(struct pipeline *p, const struct relay_position *set)
@@ -302,9 +278,7 @@ static void note_ddl(struct pipeline *p, const struct binlog_query *q)
             continue;
         free(p->schema_names[i].names);
         p->schema_names[i] = (struct names){NULL, 0};
-        for (size_t k = 0; k < p->ncache; k++)
-            if (p->cache[k].outbox == (int)i)
-                forget_slot(&p->cache[k]);
+        tmap_forget_table(&p->maps, (int)i);
     }
 }
 
@@ -351,34 +325,6 @@ static int find_outbox(const struct pipeline *p, const struct binlog_table_id *i
     return -1;
 }
 
-static struct mapped *slot_for(struct pipeline *p, uint64_t table_id)
-{
-    for (size_t i = 0; i < p->ncache; i++)
-        if (p->cache[i].outbox >= 0 && p->cache[i].table_id == table_id)
-            return &p->cache[i];
-    return NULL;
-}
-
-/* A slot for a new outbox table map: a free one, or one mapped before
- * the open transaction (the server sends a statement's table maps with
- * it, so no later row needs those); else the cache grows. A map the
- * transaction uses is never evicted: its rows would then be skipped as
- * another table's, silently. */
-static struct mapped *free_slot(struct pipeline *p)
-{
-    for (size_t i = 0; i < p->ncache; i++)
-        if (p->cache[i].outbox < 0 || p->cache[i].gen != p->cache_gen)
-            return &p->cache[i];
-    struct mapped *c = realloc(p->cache, 2 * p->ncache * sizeof *c);
-    if (!c)
-        return NULL;
-    for (size_t i = p->ncache; i < 2 * p->ncache; i++)
-        c[i] = (struct mapped){.outbox = -1};
-    p->cache = c;
-    p->ncache *= 2;
-    return &c[p->ncache / 2];
-}
-
 /* Names of the columns: from the binlog, else information_schema. */
 static int column_names(struct pipeline *p, int t, struct binlog_table *map,
                         const char **names, char *err, size_t errlen)
@@ -420,19 +366,18 @@ static enum outcome on_table_map(struct pipeline *p, const uint8_t *body, size_t
     struct binlog_table_id id;
     if (binlog_parse_table_id(&p->fmt, body, len, &id, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
-    struct mapped *old = slot_for(p, id.table_id);
+    struct tmap_entry *old = tmap_find(&p->maps, id.table_id);
     int t = find_outbox(p, &id);
     if (old)
-        forget_slot(old); /* table ids are reused after a flush */
+        tmap_forget(old); /* table ids are reused after a flush */
     if (t < 0)
         return 0; /* not an outbox table: its rows will be skipped */
     if (!p->txn_outbox)
-        p->cache_gen++; /* its first outbox map: older maps are not in use */
+        tmap_txn(&p->maps); /* its first outbox map: older maps are not in use */
     p->txn_outbox = 1;
-    struct mapped *s = free_slot(p);
+    struct tmap_entry *s = tmap_claim(&p->maps);
     if (!s)
         return fail(err, errlen, "out of memory for a table map");
-    forget_slot(s);
     if (binlog_parse_table(&p->fmt, body, len, &s->map, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
     const char **names = calloc(s->map.ncols, sizeof *names);
@@ -440,13 +385,11 @@ static enum outcome on_table_map(struct pipeline *p, const uint8_t *body, size_t
         outbox_layout_resolve(&p->tables[t], names, s->map.ncols, &s->layout,
                               err, errlen) < 0) {
         free(names);
-        forget_slot(s);
+        tmap_forget(s);
         return OUTCOME_FATAL; /* err says why */
     }
     free(names);
-    s->table_id = id.table_id;
-    s->outbox = t;
-    s->gen = p->cache_gen;
+    tmap_bind(s, id.table_id, t);
     if (s->map.ncols > p->cells_cap) {
         free(p->cells);
         p->cells_cap = s->map.ncols;
@@ -490,7 +433,7 @@ static int already_landed(struct pipeline *p, const char *row, size_t len)
     return 1;
 }
 
-static int emit_row(struct pipeline *p, struct mapped *s,
+static int emit_row(struct pipeline *p, struct tmap_entry *s,
                     const struct binlog_header *h, const atomic_int *stop)
 {
     char topic[OUTBOX_TOPIC_MAX + 1], why[512], pos[300], row[TXNID_ROW_MAX];
@@ -535,7 +478,7 @@ static enum outcome on_rows(struct pipeline *p, const struct binlog_header *h,
     plain.type = (uint8_t)mzip_plain_type(h->type);
     if (binlog_parse_rows(&plain, &p->fmt, body, len, &r, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
-    struct mapped *s = slot_for(p, r.table_id);
+    struct tmap_entry *s = tmap_find(&p->maps, r.table_id);
     if (!s || r.kind != 'w' || p->txn_skip)
         return 0; /* another table, an UPDATE/DELETE, or delivered before */
     if (mzip_open_rows(h, &r, &p->inflated, err, errlen) < 0)

@@ -37,3 +37,5 @@ outbox_unit_test(test_binlog_rows SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_bi
                  LIBS outbox_relay_core)
 outbox_unit_test(test_pipeline SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline.c
                  LIBS outbox_relay_core outbox_config)
+outbox_unit_test(test_tmap SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_tmap.c
+                 LIBS outbox_relay_core)
