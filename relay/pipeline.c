@@ -37,7 +37,8 @@ struct topic_series {
 struct pipeline {
     const struct relay_cfg *cfg;
     struct sink *sink;
-    struct source *src;
+    pipeline_columns_fn *columns; /* for table maps without names */
+    void *columns_ctx;
     struct dedupe *dedupe;
     struct binlog_format fmt;
     char file[256];
@@ -176,12 +177,14 @@ static void set_file(struct pipeline *p, const char *file, size_t len)
 }
 
 void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
-                    struct source *src, struct dedupe *dedupe)
+                    pipeline_columns_fn *columns, void *columns_ctx,
+                    struct dedupe *dedupe)
 {
     binlog_format_default(&p->fmt);
     p->fmt.checksum_len = checksum_len;
     set_file(p, file ? file : "", file ? strlen(file) : 0);
-    p->src = src;
+    p->columns = columns;
+    p->columns_ctx = columns_ctx;
     p->dedupe = dedupe;
     if (p->in_txn) /* cut by the lost connection: the new one repeats it */
         sink_txn_abandon(p->sink);
@@ -325,7 +328,7 @@ static int find_outbox(const struct pipeline *p, const struct binlog_table_id *i
     return -1;
 }
 
-/* Names of the columns: from the binlog, else information_schema. */
+/* Names of the columns: from the binlog, else the column look-up. */
 static int column_names(struct pipeline *p, int t, struct binlog_table *map,
                         const char **names, char *err, size_t errlen)
 {
@@ -340,10 +343,13 @@ static int column_names(struct pipeline *p, int t, struct binlog_table *map,
         n->names = NULL;
     }
     if (!n->names) {
-        if (!p->src || (n->n = source_columns(p->src, p->tables[t].db,
-                                               p->tables[t].name, &n->names)) < 0) {
-            snprintf(err, errlen, "%s", p->src ? p->src->err
-                                               : "no column names for the table");
+        if (!p->columns) {
+            snprintf(err, errlen, "no column names for the table");
+            return -1;
+        }
+        n->n = p->columns(p->columns_ctx, p->tables[t].db, p->tables[t].name,
+                          &n->names, err, errlen);
+        if (n->n < 0) {
             n->names = NULL;
             return -1;
         }

@@ -437,7 +437,8 @@ static enum outcome follow(struct relay *r, int have)
             have = 1;
             pipeline_reset(r->pipeline,
                            !strcmp(r->source.info.binlog_checksum, "CRC32") ? 4 : 0,
-                           sink_committed(r->sink)->file, &r->source, r->dedupe);
+                           sink_committed(r->sink)->file, source_column_names,
+                           &r->source, r->dedupe);
             o = stream(r);
             if (o != OUTCOME_RECONNECT)
                 continue;

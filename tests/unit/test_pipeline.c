@@ -56,7 +56,7 @@ static int setup(void **state)
     assert_non_null(f.sink);
     f.p = pipeline_new(&f.cfg, f.sink, NULL, err, sizeof err);
     assert_non_null(f.p);
-    pipeline_reset(f.p, 0, "bin.000001", NULL, NULL);
+    pipeline_reset(f.p, 0, "bin.000001", NULL, NULL, NULL);
     f.pos = 4;
     *state = &f;
     return 0;
