@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "relay/dlq.h"
 #include "relay/mariadb_zip.h"
 #include "relay/tmap.h"
 #include "relay/txnid.h"
@@ -460,10 +461,7 @@ static int emit_row(struct pipeline *p, struct tmap_entry *s,
     if (rec.row && already_landed(p, rec.row, rec.row_len))
         return 0;
     if (v != OUTBOX_OK) {
-        if (!rec.key) { /* a stable key, so a replay finds its partition */
-            rec.key = pos;
-            rec.key_len = strlen(pos);
-        }
+        dlq_row_key(&rec); /* a stable key, so a replay finds its partition */
         mseries_add(p->dlq, 1);
         return sink_dead_letter(p->sink, &rec, type, why, stop);
     }

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "relay/dlq.h"
 
 #define RING_CAP 16384 /* transactions awaiting acknowledgement, at most */
 #define WAIT_POLL_MS 50
@@ -286,23 +287,6 @@ static rd_kafka_resp_err_t produce_raw(struct sink *s, const char *topic,
     }
 }
 
-/* Errors that concern one record and not the connection: the record can
- * go to the dead-letter topic. */
-static int record_error(rd_kafka_resp_err_t e)
-{
-    switch (e) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int to_dead_letter(struct sink *s, const char *topic,
                           const void *key, size_t key_len, const void *value,
                           size_t value_len, rd_kafka_headers_t *hdrs,
@@ -314,10 +298,11 @@ static int to_dead_letter(struct sink *s, const char *topic,
         set_failed(s, "%s: %s (dead_letter.action is stop)", type, message);
         return -1;
     }
-    rd_kafka_header_add(hdrs, "error-type", -1, type, -1);
-    rd_kafka_header_add(hdrs, "error-message", -1, message, -1);
-    if (topic)
-        rd_kafka_header_add(hdrs, "original-topic", -1, topic, -1);
+    struct sink_header why[DLQ_HEADERS_MAX];
+    size_t n = dlq_headers(type, message, topic, why);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_header_add(hdrs, why[i].name, -1, why[i].value,
+                            (ssize_t)why[i].len);
     rd_kafka_resp_err_t e =
         produce_raw(s, s->cfg->dead_letter.topic, key, key_len, value,
                     value_len, hdrs, ts, seq, stop);
@@ -358,7 +343,7 @@ int sink_produce(struct sink *s, const struct sink_record *r,
                     h, r->timestamp_ms, seq, stop);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
         return 0;
-    if (record_error(e))
+    if (dlq_kafka_refusal(e))
         return to_dead_letter(s, r->topic, r->key, r->key_len, r->value,
                               r->value_len, make_headers(s, r, 3),
                               r->timestamp_ms, seq, rd_kafka_err2name(e),
@@ -449,8 +434,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
             set_failed(s, "out of memory");
     } else {
         atomic_fetch_add(&s->stats.errors, 1);
-        if (record_error(m->err) &&
-            strcmp(rd_kafka_topic_name(m->rkt), s->cfg->dead_letter.topic))
+        if (dlq_redirects(s->cfg, rd_kafka_topic_name(m->rkt), m->err))
             redirect_failed(s, m, seq);
         else
             set_failed(s, "delivery to %s failed: %s",

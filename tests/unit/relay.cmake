@@ -39,3 +39,5 @@ outbox_unit_test(test_pipeline SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipel
                  LIBS outbox_relay_core outbox_config)
 outbox_unit_test(test_tmap SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_tmap.c
                  LIBS outbox_relay_core)
+outbox_unit_test(test_dlq SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_dlq.c
+                 LIBS outbox_relay_core)
