@@ -37,7 +37,8 @@ struct topic_series {
 
 struct pipeline {
     const struct relay_cfg *cfg;
-    struct sink *sink;
+    const struct sink_ops *ops;
+    void *sink; /* ops' object */
     pipeline_columns_fn *columns; /* for table maps without names */
     void *columns_ctx;
     struct dedupe *dedupe;
@@ -94,8 +95,8 @@ static enum outcome halted(struct pipeline *p, const atomic_int *stop,
 {
     char why[512];
     if (!stop)
-        stop = sink_stop_flag(p->sink);
-    if (sink_failed(p->sink, why, sizeof why))
+        stop = p->ops->stop_flag(p->sink);
+    if (p->ops->failed(p->sink, why, sizeof why))
         return fail(err, errlen, "%s", why);
     if (stop && atomic_load(stop)) {
         snprintf(err, errlen, "stopped");
@@ -106,13 +107,15 @@ static enum outcome halted(struct pipeline *p, const atomic_int *stop,
 
 /* ---- setup ------------------------------------------------------------ */
 
-struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
+struct pipeline *pipeline_new(const struct relay_cfg *cfg,
+                              const struct sink_ops *ops, void *sink,
                               struct metrics *m, char *err, size_t errlen)
 {
     struct pipeline *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->cfg = cfg;
+    p->ops = ops;
     p->sink = sink;
     p->ntables = cfg->outbox.count;
     p->tables = calloc(p->ntables, sizeof *p->tables);
@@ -188,7 +191,7 @@ void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
     p->columns_ctx = columns_ctx;
     p->dedupe = dedupe;
     if (p->in_txn) /* cut by the lost connection: the new one repeats it */
-        sink_txn_abandon(p->sink);
+        p->ops->txn_abandon(p->sink);
     p->in_txn = p->txn_begun = p->txn_outbox = 0;
     tmap_clear(&p->maps);
 }
@@ -212,7 +215,7 @@ const struct outbox_table *pipeline_tables(const struct pipeline *p, size_t *n)
 static int txn_begin(struct pipeline *p, const struct binlog_header *h,
                      const atomic_int *stop)
 {
-    if (sink_txn_begin(p->sink, stop) < 0)
+    if (p->ops->txn_begin(p->sink, stop) < 0)
         return -1;
     p->in_txn = 1;
     p->txn_begun = 0;
@@ -232,7 +235,7 @@ static int txn_begin(struct pipeline *p, const struct binlog_header *h,
 static int txn_end(struct pipeline *p, const struct binlog_header *h)
 {
     p->in_txn = 0;
-    return sink_txn_end(p->sink, h->log_pos, p->gtid.kind ? &p->gtid : NULL);
+    return p->ops->txn_end(p->sink, h->log_pos, p->gtid.kind ? &p->gtid : NULL);
 }
 
 static int on_gtid(struct pipeline *p, const struct binlog_header *h,
@@ -435,7 +438,7 @@ static int already_landed(struct pipeline *p, const char *row, size_t len)
     struct dedupe_hit hit;
     if (!dedupe_pending(p->dedupe) || !dedupe_take(p->dedupe, row, len, &hit))
         return 0;
-    sink_note_landed(p->sink, hit.topic, hit.partition, hit.offset);
+    p->ops->note_landed(p->sink, hit.topic, hit.partition, hit.offset);
     mseries_add(p->skipped, 1);
     return 1;
 }
@@ -463,14 +466,14 @@ static int emit_row(struct pipeline *p, struct tmap_entry *s,
     if (v != OUTBOX_OK) {
         dlq_row_key(&rec); /* a stable key, so a replay finds its partition */
         mseries_add(p->dlq, 1);
-        return sink_dead_letter(p->sink, &rec, type, why, stop);
+        return p->ops->dead_letter(p->sink, &rec, type, why, stop);
     }
     struct topic_series *ts = series_for(p, topic);
     if (ts) {
         mseries_add(ts->events, 1);
         mseries_add(ts->bytes, (int64_t)rec.value_len);
     }
-    return sink_produce(p->sink, &rec, stop);
+    return p->ops->produce(p->sink, &rec, stop);
 }
 
 static enum outcome on_rows(struct pipeline *p, const struct binlog_header *h,
@@ -556,7 +559,7 @@ static enum outcome dispatch(struct pipeline *p, const struct binlog_header *h,
         /* Its body names the file; its log_pos is where the source is. */
         if (!p->in_txn && h->log_pos && len == strlen(p->file) &&
             memcmp(body, p->file, len) == 0)
-            sink_idle_offset(p->sink, h->log_pos);
+            p->ops->idle_offset(p->sink, h->log_pos);
         if (!p->in_txn)
             replay_done(p);
         return 0;
@@ -579,7 +582,7 @@ static enum outcome dispatch(struct pipeline *p, const struct binlog_header *h,
     }
     if (rc < 0) {
         char why[512];
-        int failed = sink_failed(p->sink, why, sizeof why);
+        int failed = p->ops->failed(p->sink, why, sizeof why);
         if (failed)
             return fail(err, errlen, "%s", why);
         if (stop && atomic_load(stop))
@@ -604,7 +607,7 @@ static enum outcome on_stream_event(struct pipeline *p, const struct binlog_head
     if (binlog_parse_rotate(body, blen, &r, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
     set_file(p, r.file, r.file_len);
-    if (sink_rotate(p->sink, p->file, r.position) < 0)
+    if (p->ops->rotate(p->sink, p->file, r.position) < 0)
         return halted(p, NULL, err, errlen);
     log_debug("binlog", "now in %s at %" PRIu64, p->file, r.position);
     return 0;

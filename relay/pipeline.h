@@ -14,7 +14,12 @@
  * events are never decoded. An event type the decoder does not know is
  * skipped outside outbox transactions and stops the relay inside one.
  *
- * Pipeline thread only; the caller owns the sink and the source.
+ * The pipeline calls the sink through an ops table (struct sink_ops) and
+ * asks for column names through a callback (pipeline_columns_fn), so that
+ * a unit test drives it with a fake sink and no server.
+ *
+ * Pipeline thread only; the caller owns the sink and whatever the column
+ * look-up uses.
  */
 #ifndef OUTBOX_RELAY_PIPELINE_H
 #define OUTBOX_RELAY_PIPELINE_H
@@ -41,8 +46,11 @@ struct pipeline;
 typedef int pipeline_columns_fn(void *ctx, const char *db, const char *table,
                                 char ***names, char *err, size_t errlen);
 
-/* Returns NULL with a message (e.g. a table that cannot be compiled). */
-struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
+/* Records go to `sink` through `ops` (sink_kafka_ops for a struct sink;
+ * a test's own in tests). Returns NULL with a message (e.g. a table that
+ * cannot be compiled). */
+struct pipeline *pipeline_new(const struct relay_cfg *cfg,
+                              const struct sink_ops *ops, void *sink,
                               struct metrics *m, char *err, size_t errlen);
 void pipeline_free(struct pipeline *p);
 

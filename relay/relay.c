@@ -402,8 +402,8 @@ static int setup(struct relay *r, struct relay_position *start, int *have)
     pthread_mutex_unlock(&r->sink_lock);
     int rc = !sink || sink_seed_offsets(r->sink, offsets) < 0 ||
              ckpt_prepare(r->cfg, r->sink, err, sizeof err) < 0 ||
-             !(r->pipeline = pipeline_new(r->cfg, r->sink, r->metrics, err,
-                                          sizeof err));
+             !(r->pipeline = pipeline_new(r->cfg, &sink_kafka_ops, r->sink,
+                                          r->metrics, err, sizeof err));
     koff_free(offsets);
     if (rc)
         return fatal(r, err), -1;

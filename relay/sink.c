@@ -653,3 +653,70 @@ const atomic_int *sink_stop_flag(const struct sink *s) { return s->stop; }
 struct sink_stats *sink_stats(struct sink *s) { return &s->stats; }
 
 struct rd_kafka_s *sink_handle(struct sink *s) { return s->rk; }
+
+/* ---- as the pipeline sees it (sink_ops) -------------------------------- */
+
+static int op_txn_begin(void *s, const atomic_int *stop)
+{
+    return sink_txn_begin(s, stop);
+}
+
+static int op_produce(void *s, const struct sink_record *r,
+                      const atomic_int *stop)
+{
+    return sink_produce(s, r, stop);
+}
+
+static int op_txn_end(void *s, uint64_t next_offset,
+                      const struct sink_gtid *gtid)
+{
+    return sink_txn_end(s, next_offset, gtid);
+}
+
+static void op_txn_abandon(void *s) { sink_txn_abandon(s); }
+
+static int op_rotate(void *s, const char *file, uint64_t offset)
+{
+    return sink_rotate(s, file, offset);
+}
+
+static void op_idle_offset(void *s, uint64_t offset)
+{
+    sink_idle_offset(s, offset);
+}
+
+static int op_dead_letter(void *s, const struct sink_record *r,
+                          const char *error_type, const char *error_message,
+                          const atomic_int *stop)
+{
+    return sink_dead_letter(s, r, error_type, error_message, stop);
+}
+
+static void op_note_landed(void *s, const char *topic, int32_t partition,
+                           int64_t offset)
+{
+    sink_note_landed(s, topic, partition, offset);
+}
+
+static int op_failed(const void *s, char *err, size_t errlen)
+{
+    return sink_failed(s, err, errlen);
+}
+
+static const atomic_int *op_stop_flag(const void *s)
+{
+    return sink_stop_flag(s);
+}
+
+const struct sink_ops sink_kafka_ops = {
+    .txn_begin = op_txn_begin,
+    .produce = op_produce,
+    .txn_end = op_txn_end,
+    .txn_abandon = op_txn_abandon,
+    .rotate = op_rotate,
+    .idle_offset = op_idle_offset,
+    .dead_letter = op_dead_letter,
+    .note_landed = op_note_landed,
+    .failed = op_failed,
+    .stop_flag = op_stop_flag,
+};
