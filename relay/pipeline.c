@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "relay/bwalk.h"
 #include "relay/dlq.h"
 #include "relay/mariadb_zip.h"
 #include "relay/tmap.h"
@@ -651,16 +652,19 @@ static enum outcome on_payload(struct pipeline *p, const struct binlog_header *o
     if (binlog_payload_expand(body, len, &buf, &got, err, errlen) < 0)
         return fail_at(p, err, errlen, outer->log_pos);
     enum outcome rc = OUTCOME_OK;
-    for (size_t off = 0; rc == OUTCOME_OK && off < got;) {
-        struct binlog_header h;
-        if (binlog_parse_header(buf + off, got - off, &h, err, errlen) < 0) {
-            rc = OUTCOME_FATAL; /* err says why */
-            break;
-        }
-        binlog_set_log_pos(buf + off, outer->log_pos);
-        rc = event(p, buf + off, h.size, 1, stop, err, errlen);
-        off += h.size;
+    struct bwalk w;
+    const uint8_t *ev;
+    size_t evlen;
+    int more = 0;
+    bwalk_init(&w, buf, got, 0);
+    while (rc == OUTCOME_OK &&
+           (more = bwalk_next(&w, &ev, &evlen, err, errlen)) == 1) {
+        /* inner events say 0: they end where the payload event ends */
+        binlog_set_log_pos(buf + w.at, outer->log_pos);
+        rc = event(p, ev, evlen, 1, stop, err, errlen);
     }
+    if (rc == OUTCOME_OK && more < 0)
+        rc = OUTCOME_FATAL; /* err says why */
     free(buf);
     return rc;
 }

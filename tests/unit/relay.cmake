@@ -43,3 +43,5 @@ outbox_unit_test(test_dlq SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_dlq.c
                  LIBS outbox_relay_core)
 outbox_unit_test(test_pipeline_fake SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline_fake.c
                  LIBS outbox_relay_core outbox_config)
+outbox_unit_test(test_bwalk SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_bwalk.c
+                 LIBS outbox_relay_core)

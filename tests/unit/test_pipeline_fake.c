@@ -24,6 +24,7 @@
 
 #include "config/cfg.h"
 #include "config/cfg_relay.h"
+#include "relay/bwalk.h"
 #include "relay/pipeline.h"
 #include "relay/sink.h"
 #include "tests/unit/binlog_build.h"
@@ -341,17 +342,17 @@ static void feed_file(struct run *r, const char *name)
     size_t len;
     uint8_t *b = fixture(name, &len);
     char err[512];
-    for (size_t off = 4; off < len;) {
-        assert_true(len - off >= BINLOG_HEADER_LEN);
-        uint32_t size = (uint32_t)b[off + 9] | (uint32_t)b[off + 10] << 8 |
-                        (uint32_t)b[off + 11] << 16 | (uint32_t)b[off + 12] << 24;
-        assert_true(size >= BINLOG_HEADER_LEN && size <= len - off);
-        enum outcome o = pipeline_event(r->p, b + off, size, &r->sink.stop,
-                                        err, sizeof err);
-        if (o != OUTCOME_OK)
-            fail_msg("%s at %zu: %s", name, off, err);
-        off += size;
-    }
+    struct bwalk w;
+    const uint8_t *ev;
+    size_t evlen;
+    int more;
+    bwalk_init(&w, b, len, 4);
+    while ((more = bwalk_next(&w, &ev, &evlen, err, sizeof err)) == 1)
+        if (pipeline_event(r->p, ev, evlen, &r->sink.stop, err, sizeof err) !=
+            OUTCOME_OK)
+            fail_msg("%s at %zu: %s", name, w.at, err);
+    if (more < 0)
+        fail_msg("%s at %zu: %s", name, w.at, err);
 }
 
 static void expect_ends(const struct run *r, const uint64_t *offsets, int n)
