@@ -25,7 +25,8 @@
 #define SCRATCH_MAX (1024UL * 1024 * 1024)
 #define TOPIC_SERIES 32
 
-/* Column names from information_schema, when the binlog has none. */
+/* Column names from the look-up (pipeline_columns_fn), when the binlog
+ * has none. */
 struct names {
     char **names;
     int n;

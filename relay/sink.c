@@ -345,7 +345,7 @@ int sink_produce(struct sink *s, const struct sink_record *r,
         return 0;
     if (dlq_kafka_refusal(e))
         return to_dead_letter(s, r->topic, r->key, r->key_len, r->value,
-                              r->value_len, make_headers(s, r, 3),
+                              r->value_len, make_headers(s, r, DLQ_HEADERS_MAX),
                               r->timestamp_ms, seq, rd_kafka_err2name(e),
                               rd_kafka_err2str(e), stop);
     slot_of(s, seq)->pending--;
@@ -366,7 +366,7 @@ int sink_dead_letter(struct sink *s, const struct sink_record *r,
     slot_of(s, seq)->pending++;
     count_pending(s);
     return to_dead_letter(s, NULL, r->key, r->key_len, r->value, r->value_len,
-                          make_headers(s, r, 3), r->timestamp_ms, seq,
+                          make_headers(s, r, DLQ_HEADERS_MAX), r->timestamp_ms, seq,
                           error_type, error_message, stop);
 }
 
