@@ -21,6 +21,7 @@
 #include "common/daemon.h"
 #include "config/cfg.h"
 #include "relay/binlog.h"
+#include "relay/bwalk.h"
 #include "relay/mysql_json.h"
 #include "relay/outbox.h"
 #include "relay/mariadb_zip.h"
@@ -437,17 +438,16 @@ static int on_payload(struct dump *d, const uint8_t *body, size_t len)
     char err[512];
     if (binlog_payload_expand(body, len, &buf, &n, err, sizeof err) < 0)
         return failf(d, "%s", err);
-    int rc = 0;
-    for (size_t off = 0; rc == 0 && off < n;) {
-        struct binlog_header h;
-        if (binlog_parse_header(buf + off, n - off, &h, err, sizeof err) < 0) {
-            rc = failf(d, "in the TRANSACTION_PAYLOAD, at inner offset %zu: %s",
-                       off, err);
-            break;
-        }
-        rc = on_event(d, buf + off, h.size, 1);
-        off += h.size;
-    }
+    int rc = 0, more = 0;
+    struct bwalk w;
+    const uint8_t *ev;
+    size_t evlen;
+    bwalk_init(&w, buf, n, 0);
+    while (rc == 0 && (more = bwalk_next(&w, &ev, &evlen, err, sizeof err)) == 1)
+        rc = on_event(d, ev, evlen, 1);
+    if (rc == 0 && more < 0)
+        rc = failf(d, "in the TRANSACTION_PAYLOAD, at inner offset %zu: %s",
+                   w.at, err);
     free(buf);
     return rc;
 }
@@ -513,22 +513,22 @@ static int walk(struct dump *d, const uint8_t *p, size_t size)
     if (size < 4 || memcmp(p, "\xfe" "bin", 4) != 0)
         return failf(d, "not a binlog file (it does not start with \\xfebin)");
     binlog_format_default(&d->fmt);
-    for (size_t off = 4; off < size;) {
-        d->pos = off;
-        size_t left = size - off;
-        uint32_t want = left >= 13 ? (uint32_t)p[off + 9] | (uint32_t)p[off + 10] << 8 |
-                        (uint32_t)p[off + 11] << 16 | (uint32_t)p[off + 12] << 24 : 0;
-        if (left < BINLOG_HEADER_LEN || want > left)
-            return failf(d, "truncated event (%zu bytes left, the event "
-                         "needs %s)", left, left < 13 ? "a header" : "more");
-        if (want < BINLOG_HEADER_LEN)
-            return failf(d, "event size %u is smaller than its header", want);
-        int rc = on_event(d, p + off, want, 0);
+    struct bwalk w;
+    const uint8_t *ev;
+    size_t len;
+    char err[512];
+    int more;
+    bwalk_init(&w, p, size, 4);
+    while ((more = bwalk_next(&w, &ev, &len, err, sizeof err)) == 1) {
+        d->pos = w.at;
+        int rc = on_event(d, ev, len, 0);
         if (rc)
             return rc;
-        off += want;
     }
-    return 0;
+    if (more == 0)
+        return 0;
+    d->pos = w.at;
+    return failf(d, "%s", err);
 }
 
 static const char *base_name(const char *path)

@@ -9,10 +9,13 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "relay/bwalk.h"
+#include "relay/dlq.h"
 #include "relay/mariadb_zip.h"
+#include "relay/tmap.h"
 #include "relay/txnid.h"
 
-#define CACHE_SLOTS 16 /* to start with; grows with the maps a transaction uses */
+#define TMAP_SLOTS 16 /* to start with; grows with the maps a transaction uses */
 #define SCRATCH_LEN 65536
 /* A row's text (numbers, dates, MySQL JSON) may grow the scratch to this;
  * MySQL's own bound on a row is max_allowed_packet, at most 1 GiB. A
@@ -22,16 +25,8 @@
 #define SCRATCH_MAX (1024UL * 1024 * 1024)
 #define TOPIC_SERIES 32
 
-/* An outbox table's current table map and its column layout. */
-struct mapped {
-    uint64_t table_id;
-    int outbox; /* index into tables, -1 when the slot is free */
-    unsigned gen; /* the cache_gen it was mapped in */
-    struct binlog_table map;
-    struct outbox_layout layout;
-};
-
-/* Column names from information_schema, when the binlog has none. */
+/* Column names from the look-up (pipeline_columns_fn), when the binlog
+ * has none. */
 struct names {
     char **names;
     int n;
@@ -44,8 +39,10 @@ struct topic_series {
 
 struct pipeline {
     const struct relay_cfg *cfg;
-    struct sink *sink;
-    struct source *src;
+    const struct sink_ops *ops;
+    void *sink; /* ops' object */
+    pipeline_columns_fn *columns; /* for table maps without names */
+    void *columns_ctx;
     struct dedupe *dedupe;
     struct binlog_format fmt;
     char file[256];
@@ -53,9 +50,7 @@ struct pipeline {
     struct outbox_table *tables;
     struct names *schema_names; /* per table */
     size_t ntables;
-    struct mapped *cache;
-    size_t ncache;
-    unsigned cache_gen; /* the open transaction's: its maps are in use */
+    struct tmap maps; /* of outbox tables (tmap.h) */
     /* the open transaction */
     int in_txn, txn_begun, txn_outbox, txn_skip;
     struct sink_gtid gtid;
@@ -102,8 +97,8 @@ static enum outcome halted(struct pipeline *p, const atomic_int *stop,
 {
     char why[512];
     if (!stop)
-        stop = sink_stop_flag(p->sink);
-    if (sink_failed(p->sink, why, sizeof why))
+        stop = p->ops->stop_flag(p->sink);
+    if (p->ops->failed(p->sink, why, sizeof why))
         return fail(err, errlen, "%s", why);
     if (stop && atomic_load(stop)) {
         snprintf(err, errlen, "stopped");
@@ -114,13 +109,15 @@ static enum outcome halted(struct pipeline *p, const atomic_int *stop,
 
 /* ---- setup ------------------------------------------------------------ */
 
-struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
+struct pipeline *pipeline_new(const struct relay_cfg *cfg,
+                              const struct sink_ops *ops, void *sink,
                               struct metrics *m, char *err, size_t errlen)
 {
     struct pipeline *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->cfg = cfg;
+    p->ops = ops;
     p->sink = sink;
     p->ntables = cfg->outbox.count;
     p->tables = calloc(p->ntables, sizeof *p->tables);
@@ -129,18 +126,14 @@ struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
     p->scratch = (struct binlog_scratch){malloc(SCRATCH_LEN), SCRATCH_LEN,
                                          SCRATCH_MAX};
     p->inflated = (struct binlog_scratch){NULL, 0, SCRATCH_MAX};
-    p->cache = calloc(CACHE_SLOTS, sizeof *p->cache);
-    p->ncache = p->cache ? CACHE_SLOTS : 0;
     if (!p->tables || !p->schema_names || !p->table_rows || !p->scratch.buf ||
-        !p->cache)
+        tmap_init(&p->maps, TMAP_SLOTS) < 0)
         goto fail;
     for (size_t i = 0; i < p->ntables; i++)
         if (outbox_table_compile(&p->tables[i],
                                  CFG_LIST_AT(cfg->outbox, struct relay_table_cfg, i),
                                  err, errlen) < 0)
             goto fail;
-    for (size_t i = 0; i < p->ncache; i++)
-        p->cache[i].outbox = -1;
     binlog_format_default(&p->fmt);
     if (m) {
         p->events_f = metrics_family(m, METRIC_COUNTER, "outbox_events_total",
@@ -164,19 +157,11 @@ fail:
     return NULL;
 }
 
-static void forget_slot(struct mapped *s)
-{
-    binlog_table_free(&s->map);
-    s->outbox = -1;
-    s->table_id = 0;
-}
-
 void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->ncache; i++)
-        forget_slot(&p->cache[i]);
+    tmap_free(&p->maps);
     for (size_t i = 0; p->tables && i < p->ntables; i++)
         outbox_table_free(&p->tables[i]);
     for (size_t i = 0; p->schema_names && i < p->ntables; i++)
@@ -185,7 +170,6 @@ void pipeline_free(struct pipeline *p)
     free(p->table_rows);
     free(p->tables);
     free(p->cells);
-    free(p->cache);
     pos_free(&p->skip);
     binlog_scratch_free(&p->scratch);
     binlog_scratch_free(&p->inflated);
@@ -199,18 +183,19 @@ static void set_file(struct pipeline *p, const char *file, size_t len)
 }
 
 void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
-                    struct source *src, struct dedupe *dedupe)
+                    pipeline_columns_fn *columns, void *columns_ctx,
+                    struct dedupe *dedupe)
 {
     binlog_format_default(&p->fmt);
     p->fmt.checksum_len = checksum_len;
     set_file(p, file ? file : "", file ? strlen(file) : 0);
-    p->src = src;
+    p->columns = columns;
+    p->columns_ctx = columns_ctx;
     p->dedupe = dedupe;
     if (p->in_txn) /* cut by the lost connection: the new one repeats it */
-        sink_txn_abandon(p->sink);
+        p->ops->txn_abandon(p->sink);
     p->in_txn = p->txn_begun = p->txn_outbox = 0;
-    for (size_t i = 0; i < p->ncache; i++)
-        forget_slot(&p->cache[i]);
+    tmap_clear(&p->maps);
 }
 
 int pipeline_skip_gtids(struct pipeline *p, const struct relay_position *set)
@@ -232,7 +217,7 @@ const struct outbox_table *pipeline_tables(const struct pipeline *p, size_t *n)
 static int txn_begin(struct pipeline *p, const struct binlog_header *h,
                      const atomic_int *stop)
 {
-    if (sink_txn_begin(p->sink, stop) < 0)
+    if (p->ops->txn_begin(p->sink, stop) < 0)
         return -1;
     p->in_txn = 1;
     p->txn_begun = 0;
@@ -252,7 +237,7 @@ static int txn_begin(struct pipeline *p, const struct binlog_header *h,
 static int txn_end(struct pipeline *p, const struct binlog_header *h)
 {
     p->in_txn = 0;
-    return sink_txn_end(p->sink, h->log_pos, p->gtid.kind ? &p->gtid : NULL);
+    return p->ops->txn_end(p->sink, h->log_pos, p->gtid.kind ? &p->gtid : NULL);
 }
 
 static int on_gtid(struct pipeline *p, const struct binlog_header *h,
@@ -302,9 +287,7 @@ static void note_ddl(struct pipeline *p, const struct binlog_query *q)
             continue;
         free(p->schema_names[i].names);
         p->schema_names[i] = (struct names){NULL, 0};
-        for (size_t k = 0; k < p->ncache; k++)
-            if (p->cache[k].outbox == (int)i)
-                forget_slot(&p->cache[k]);
+        tmap_forget_table(&p->maps, (int)i);
     }
 }
 
@@ -351,35 +334,7 @@ static int find_outbox(const struct pipeline *p, const struct binlog_table_id *i
     return -1;
 }
 
-static struct mapped *slot_for(struct pipeline *p, uint64_t table_id)
-{
-    for (size_t i = 0; i < p->ncache; i++)
-        if (p->cache[i].outbox >= 0 && p->cache[i].table_id == table_id)
-            return &p->cache[i];
-    return NULL;
-}
-
-/* A slot for a new outbox table map: a free one, or one mapped before
- * the open transaction (the server sends a statement's table maps with
- * it, so no later row needs those); else the cache grows. A map the
- * transaction uses is never evicted: its rows would then be skipped as
- * another table's, silently. */
-static struct mapped *free_slot(struct pipeline *p)
-{
-    for (size_t i = 0; i < p->ncache; i++)
-        if (p->cache[i].outbox < 0 || p->cache[i].gen != p->cache_gen)
-            return &p->cache[i];
-    struct mapped *c = realloc(p->cache, 2 * p->ncache * sizeof *c);
-    if (!c)
-        return NULL;
-    for (size_t i = p->ncache; i < 2 * p->ncache; i++)
-        c[i] = (struct mapped){.outbox = -1};
-    p->cache = c;
-    p->ncache *= 2;
-    return &c[p->ncache / 2];
-}
-
-/* Names of the columns: from the binlog, else information_schema. */
+/* Names of the columns: from the binlog, else the column look-up. */
 static int column_names(struct pipeline *p, int t, struct binlog_table *map,
                         const char **names, char *err, size_t errlen)
 {
@@ -394,10 +349,13 @@ static int column_names(struct pipeline *p, int t, struct binlog_table *map,
         n->names = NULL;
     }
     if (!n->names) {
-        if (!p->src || (n->n = source_columns(p->src, p->tables[t].db,
-                                               p->tables[t].name, &n->names)) < 0) {
-            snprintf(err, errlen, "%s", p->src ? p->src->err
-                                               : "no column names for the table");
+        if (!p->columns) {
+            snprintf(err, errlen, "no column names for the table");
+            return -1;
+        }
+        n->n = p->columns(p->columns_ctx, p->tables[t].db, p->tables[t].name,
+                          &n->names, err, errlen);
+        if (n->n < 0) {
             n->names = NULL;
             return -1;
         }
@@ -420,19 +378,18 @@ static enum outcome on_table_map(struct pipeline *p, const uint8_t *body, size_t
     struct binlog_table_id id;
     if (binlog_parse_table_id(&p->fmt, body, len, &id, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
-    struct mapped *old = slot_for(p, id.table_id);
+    struct tmap_entry *old = tmap_find(&p->maps, id.table_id);
     int t = find_outbox(p, &id);
     if (old)
-        forget_slot(old); /* table ids are reused after a flush */
+        tmap_forget(old); /* table ids are reused after a flush */
     if (t < 0)
         return 0; /* not an outbox table: its rows will be skipped */
     if (!p->txn_outbox)
-        p->cache_gen++; /* its first outbox map: older maps are not in use */
+        tmap_txn(&p->maps); /* its first outbox map: older maps are not in use */
     p->txn_outbox = 1;
-    struct mapped *s = free_slot(p);
+    struct tmap_entry *s = tmap_claim(&p->maps);
     if (!s)
         return fail(err, errlen, "out of memory for a table map");
-    forget_slot(s);
     if (binlog_parse_table(&p->fmt, body, len, &s->map, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
     const char **names = calloc(s->map.ncols, sizeof *names);
@@ -440,13 +397,11 @@ static enum outcome on_table_map(struct pipeline *p, const uint8_t *body, size_t
         outbox_layout_resolve(&p->tables[t], names, s->map.ncols, &s->layout,
                               err, errlen) < 0) {
         free(names);
-        forget_slot(s);
+        tmap_forget(s);
         return OUTCOME_FATAL; /* err says why */
     }
     free(names);
-    s->table_id = id.table_id;
-    s->outbox = t;
-    s->gen = p->cache_gen;
+    tmap_bind(s, id.table_id, t);
     if (s->map.ncols > p->cells_cap) {
         free(p->cells);
         p->cells_cap = s->map.ncols;
@@ -485,12 +440,12 @@ static int already_landed(struct pipeline *p, const char *row, size_t len)
     struct dedupe_hit hit;
     if (!dedupe_pending(p->dedupe) || !dedupe_take(p->dedupe, row, len, &hit))
         return 0;
-    sink_note_landed(p->sink, hit.topic, hit.partition, hit.offset);
+    p->ops->note_landed(p->sink, hit.topic, hit.partition, hit.offset);
     mseries_add(p->skipped, 1);
     return 1;
 }
 
-static int emit_row(struct pipeline *p, struct mapped *s,
+static int emit_row(struct pipeline *p, struct tmap_entry *s,
                     const struct binlog_header *h, const atomic_int *stop)
 {
     char topic[OUTBOX_TOPIC_MAX + 1], why[512], pos[300], row[TXNID_ROW_MAX];
@@ -511,19 +466,16 @@ static int emit_row(struct pipeline *p, struct mapped *s,
     if (rec.row && already_landed(p, rec.row, rec.row_len))
         return 0;
     if (v != OUTBOX_OK) {
-        if (!rec.key) { /* a stable key, so a replay finds its partition */
-            rec.key = pos;
-            rec.key_len = strlen(pos);
-        }
+        dlq_row_key(&rec); /* a stable key, so a replay finds its partition */
         mseries_add(p->dlq, 1);
-        return sink_dead_letter(p->sink, &rec, type, why, stop);
+        return p->ops->dead_letter(p->sink, &rec, type, why, stop);
     }
     struct topic_series *ts = series_for(p, topic);
     if (ts) {
         mseries_add(ts->events, 1);
         mseries_add(ts->bytes, (int64_t)rec.value_len);
     }
-    return sink_produce(p->sink, &rec, stop);
+    return p->ops->produce(p->sink, &rec, stop);
 }
 
 static enum outcome on_rows(struct pipeline *p, const struct binlog_header *h,
@@ -535,7 +487,7 @@ static enum outcome on_rows(struct pipeline *p, const struct binlog_header *h,
     plain.type = (uint8_t)mzip_plain_type(h->type);
     if (binlog_parse_rows(&plain, &p->fmt, body, len, &r, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
-    struct mapped *s = slot_for(p, r.table_id);
+    struct tmap_entry *s = tmap_find(&p->maps, r.table_id);
     if (!s || r.kind != 'w' || p->txn_skip)
         return 0; /* another table, an UPDATE/DELETE, or delivered before */
     if (mzip_open_rows(h, &r, &p->inflated, err, errlen) < 0)
@@ -609,7 +561,7 @@ static enum outcome dispatch(struct pipeline *p, const struct binlog_header *h,
         /* Its body names the file; its log_pos is where the source is. */
         if (!p->in_txn && h->log_pos && len == strlen(p->file) &&
             memcmp(body, p->file, len) == 0)
-            sink_idle_offset(p->sink, h->log_pos);
+            p->ops->idle_offset(p->sink, h->log_pos);
         if (!p->in_txn)
             replay_done(p);
         return 0;
@@ -632,7 +584,7 @@ static enum outcome dispatch(struct pipeline *p, const struct binlog_header *h,
     }
     if (rc < 0) {
         char why[512];
-        int failed = sink_failed(p->sink, why, sizeof why);
+        int failed = p->ops->failed(p->sink, why, sizeof why);
         if (failed)
             return fail(err, errlen, "%s", why);
         if (stop && atomic_load(stop))
@@ -657,7 +609,7 @@ static enum outcome on_stream_event(struct pipeline *p, const struct binlog_head
     if (binlog_parse_rotate(body, blen, &r, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
     set_file(p, r.file, r.file_len);
-    if (sink_rotate(p->sink, p->file, r.position) < 0)
+    if (p->ops->rotate(p->sink, p->file, r.position) < 0)
         return halted(p, NULL, err, errlen);
     log_debug("binlog", "now in %s at %" PRIu64, p->file, r.position);
     return 0;
@@ -701,16 +653,19 @@ static enum outcome on_payload(struct pipeline *p, const struct binlog_header *o
     if (binlog_payload_expand(body, len, &buf, &got, err, errlen) < 0)
         return fail_at(p, err, errlen, outer->log_pos);
     enum outcome rc = OUTCOME_OK;
-    for (size_t off = 0; rc == OUTCOME_OK && off < got;) {
-        struct binlog_header h;
-        if (binlog_parse_header(buf + off, got - off, &h, err, errlen) < 0) {
-            rc = OUTCOME_FATAL; /* err says why */
-            break;
-        }
-        binlog_set_log_pos(buf + off, outer->log_pos);
-        rc = event(p, buf + off, h.size, 1, stop, err, errlen);
-        off += h.size;
+    struct bwalk w;
+    const uint8_t *ev;
+    size_t evlen;
+    int more = 0;
+    bwalk_init(&w, buf, got, 0);
+    while (rc == OUTCOME_OK &&
+           (more = bwalk_next(&w, &ev, &evlen, err, errlen)) == 1) {
+        /* inner events say 0: they end where the payload event ends */
+        binlog_set_log_pos(buf + w.at, outer->log_pos);
+        rc = event(p, ev, evlen, 1, stop, err, errlen);
     }
+    if (rc == OUTCOME_OK && more < 0)
+        rc = OUTCOME_FATAL; /* err says why */
     free(buf);
     return rc;
 }

@@ -14,7 +14,12 @@
  * events are never decoded. An event type the decoder does not know is
  * skipped outside outbox transactions and stops the relay inside one.
  *
- * Pipeline thread only; the caller owns the sink and the source.
+ * The pipeline calls the sink through an ops table (struct sink_ops) and
+ * asks for column names through a callback (pipeline_columns_fn), so that
+ * a unit test drives it with a fake sink and no server.
+ *
+ * Pipeline thread only; the caller owns the sink and whatever the column
+ * look-up uses.
  */
 #ifndef OUTBOX_RELAY_PIPELINE_H
 #define OUTBOX_RELAY_PIPELINE_H
@@ -28,21 +33,34 @@
 #include "relay/dedupe.h"
 #include "relay/outcome.h"
 #include "relay/sink.h"
-#include "relay/source.h"
 
 struct metrics;
 struct pipeline;
 
-/* Returns NULL with a message (e.g. a table that cannot be compiled). */
-struct pipeline *pipeline_new(const struct relay_cfg *cfg, struct sink *sink,
+/* The column names of db.table in table order, for a table map that
+ * carries none (binlog_row_metadata is not FULL): the relay reads them
+ * from information_schema (source_column_names), a test from a table of
+ * its own. *names is one allocation, which the pipeline frees with
+ * free(*names). Returns the column count, or -1 with a message in err.
+ * Called on the pipeline thread, once per table until DDL on it. */
+typedef int pipeline_columns_fn(void *ctx, const char *db, const char *table,
+                                char ***names, char *err, size_t errlen);
+
+/* Records go to `sink` through `ops` (sink_kafka_ops for a struct sink;
+ * a test's own in tests). Returns NULL with a message (e.g. a table that
+ * cannot be compiled). */
+struct pipeline *pipeline_new(const struct relay_cfg *cfg,
+                              const struct sink_ops *ops, void *sink,
                               struct metrics *m, char *err, size_t errlen);
 void pipeline_free(struct pipeline *p);
 
 /* Before streaming from a (new) connection: the server's checksum setting,
- * where the stream starts, the source for column look-ups and the dedupe
- * (NULL outside exactly_once). Drops any half-read transaction. */
+ * where the stream starts, the column look-up and its context (NULL: a
+ * table map without names stops the relay) and the dedupe (NULL outside
+ * exactly_once). Drops any half-read transaction. */
 void pipeline_reset(struct pipeline *p, int checksum_len, const char *file,
-                    struct source *src, struct dedupe *dedupe);
+                    pipeline_columns_fn *columns, void *columns_ctx,
+                    struct dedupe *dedupe);
 
 /* Processes one event. OUTCOME_OK; OUTCOME_STOP when `stop` ended a wait
  * for Kafka; OUTCOME_FATAL with a message (a record refused for good, a

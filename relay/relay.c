@@ -402,8 +402,8 @@ static int setup(struct relay *r, struct relay_position *start, int *have)
     pthread_mutex_unlock(&r->sink_lock);
     int rc = !sink || sink_seed_offsets(r->sink, offsets) < 0 ||
              ckpt_prepare(r->cfg, r->sink, err, sizeof err) < 0 ||
-             !(r->pipeline = pipeline_new(r->cfg, r->sink, r->metrics, err,
-                                          sizeof err));
+             !(r->pipeline = pipeline_new(r->cfg, &sink_kafka_ops, r->sink,
+                                          r->metrics, err, sizeof err));
     koff_free(offsets);
     if (rc)
         return fatal(r, err), -1;
@@ -437,7 +437,8 @@ static enum outcome follow(struct relay *r, int have)
             have = 1;
             pipeline_reset(r->pipeline,
                            !strcmp(r->source.info.binlog_checksum, "CRC32") ? 4 : 0,
-                           sink_committed(r->sink)->file, &r->source, r->dedupe);
+                           sink_committed(r->sink)->file, source_column_names,
+                           &r->source, r->dedupe);
             o = stream(r);
             if (o != OUTCOME_RECONNECT)
                 continue;

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "relay/dlq.h"
 
 #define RING_CAP 16384 /* transactions awaiting acknowledgement, at most */
 #define WAIT_POLL_MS 50
@@ -286,23 +287,6 @@ static rd_kafka_resp_err_t produce_raw(struct sink *s, const char *topic,
     }
 }
 
-/* Errors that concern one record and not the connection: the record can
- * go to the dead-letter topic. */
-static int record_error(rd_kafka_resp_err_t e)
-{
-    switch (e) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int to_dead_letter(struct sink *s, const char *topic,
                           const void *key, size_t key_len, const void *value,
                           size_t value_len, rd_kafka_headers_t *hdrs,
@@ -314,10 +298,11 @@ static int to_dead_letter(struct sink *s, const char *topic,
         set_failed(s, "%s: %s (dead_letter.action is stop)", type, message);
         return -1;
     }
-    rd_kafka_header_add(hdrs, "error-type", -1, type, -1);
-    rd_kafka_header_add(hdrs, "error-message", -1, message, -1);
-    if (topic)
-        rd_kafka_header_add(hdrs, "original-topic", -1, topic, -1);
+    struct sink_header why[DLQ_HEADERS_MAX];
+    size_t n = dlq_headers(type, message, topic, why);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_header_add(hdrs, why[i].name, -1, why[i].value,
+                            (ssize_t)why[i].len);
     rd_kafka_resp_err_t e =
         produce_raw(s, s->cfg->dead_letter.topic, key, key_len, value,
                     value_len, hdrs, ts, seq, stop);
@@ -358,9 +343,9 @@ int sink_produce(struct sink *s, const struct sink_record *r,
                     h, r->timestamp_ms, seq, stop);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
         return 0;
-    if (record_error(e))
+    if (dlq_kafka_refusal(e))
         return to_dead_letter(s, r->topic, r->key, r->key_len, r->value,
-                              r->value_len, make_headers(s, r, 3),
+                              r->value_len, make_headers(s, r, DLQ_HEADERS_MAX),
                               r->timestamp_ms, seq, rd_kafka_err2name(e),
                               rd_kafka_err2str(e), stop);
     slot_of(s, seq)->pending--;
@@ -381,7 +366,7 @@ int sink_dead_letter(struct sink *s, const struct sink_record *r,
     slot_of(s, seq)->pending++;
     count_pending(s);
     return to_dead_letter(s, NULL, r->key, r->key_len, r->value, r->value_len,
-                          make_headers(s, r, 3), r->timestamp_ms, seq,
+                          make_headers(s, r, DLQ_HEADERS_MAX), r->timestamp_ms, seq,
                           error_type, error_message, stop);
 }
 
@@ -449,8 +434,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
             set_failed(s, "out of memory");
     } else {
         atomic_fetch_add(&s->stats.errors, 1);
-        if (record_error(m->err) &&
-            strcmp(rd_kafka_topic_name(m->rkt), s->cfg->dead_letter.topic))
+        if (dlq_redirects(s->cfg, rd_kafka_topic_name(m->rkt), m->err))
             redirect_failed(s, m, seq);
         else
             set_failed(s, "delivery to %s failed: %s",
@@ -669,3 +653,70 @@ const atomic_int *sink_stop_flag(const struct sink *s) { return s->stop; }
 struct sink_stats *sink_stats(struct sink *s) { return &s->stats; }
 
 struct rd_kafka_s *sink_handle(struct sink *s) { return s->rk; }
+
+/* ---- as the pipeline sees it (sink_ops) -------------------------------- */
+
+static int op_txn_begin(void *s, const atomic_int *stop)
+{
+    return sink_txn_begin(s, stop);
+}
+
+static int op_produce(void *s, const struct sink_record *r,
+                      const atomic_int *stop)
+{
+    return sink_produce(s, r, stop);
+}
+
+static int op_txn_end(void *s, uint64_t next_offset,
+                      const struct sink_gtid *gtid)
+{
+    return sink_txn_end(s, next_offset, gtid);
+}
+
+static void op_txn_abandon(void *s) { sink_txn_abandon(s); }
+
+static int op_rotate(void *s, const char *file, uint64_t offset)
+{
+    return sink_rotate(s, file, offset);
+}
+
+static void op_idle_offset(void *s, uint64_t offset)
+{
+    sink_idle_offset(s, offset);
+}
+
+static int op_dead_letter(void *s, const struct sink_record *r,
+                          const char *error_type, const char *error_message,
+                          const atomic_int *stop)
+{
+    return sink_dead_letter(s, r, error_type, error_message, stop);
+}
+
+static void op_note_landed(void *s, const char *topic, int32_t partition,
+                           int64_t offset)
+{
+    sink_note_landed(s, topic, partition, offset);
+}
+
+static int op_failed(const void *s, char *err, size_t errlen)
+{
+    return sink_failed(s, err, errlen);
+}
+
+static const atomic_int *op_stop_flag(const void *s)
+{
+    return sink_stop_flag(s);
+}
+
+const struct sink_ops sink_kafka_ops = {
+    .txn_begin = op_txn_begin,
+    .produce = op_produce,
+    .txn_end = op_txn_end,
+    .txn_abandon = op_txn_abandon,
+    .rotate = op_rotate,
+    .idle_offset = op_idle_offset,
+    .dead_letter = op_dead_letter,
+    .note_landed = op_note_landed,
+    .failed = op_failed,
+    .stop_flag = op_stop_flag,
+};

@@ -169,6 +169,31 @@ const atomic_int *sink_stop_flag(const struct sink *s);
 
 struct sink_stats *sink_stats(struct sink *s);
 
+/* The functions the pipeline calls on a sink, so that a test can give it
+ * a sink of its own (tests/unit/test_pipeline_fake.c). `s` is that sink's
+ * object; each function keeps the contract of the sink_ function of the
+ * same name above. */
+struct sink_ops {
+    int (*txn_begin)(void *s, const atomic_int *stop);
+    int (*produce)(void *s, const struct sink_record *r,
+                   const atomic_int *stop);
+    int (*txn_end)(void *s, uint64_t next_offset,
+                   const struct sink_gtid *gtid);
+    void (*txn_abandon)(void *s);
+    int (*rotate)(void *s, const char *file, uint64_t offset);
+    void (*idle_offset)(void *s, uint64_t offset);
+    int (*dead_letter)(void *s, const struct sink_record *r,
+                       const char *error_type, const char *error_message,
+                       const atomic_int *stop);
+    void (*note_landed)(void *s, const char *topic, int32_t partition,
+                        int64_t offset);
+    int (*failed)(const void *s, char *err, size_t errlen);
+    const atomic_int *(*stop_flag)(const void *s);
+};
+
+/* This sink's, for a struct sink *. */
+extern const struct sink_ops sink_kafka_ops;
+
 /* The librdkafka handle, for the Kafka checkpoint store and metadata. */
 struct rd_kafka_s *sink_handle(struct sink *s);
 

@@ -541,3 +541,13 @@ int source_columns(struct source *s, const char *db, const char *table,
     *names = out;
     return (int)n;
 }
+
+int source_column_names(void *src, const char *db, const char *table,
+                        char ***names, char *err, size_t errlen)
+{
+    struct source *s = src;
+    int n = source_columns(s, db, table, names);
+    if (n < 0)
+        snprintf(err, errlen, "%s", s->err);
+    return n;
+}

@@ -90,6 +90,10 @@ int source_query_value(struct source *s, const char *sql, unsigned col,
  * Returns the column count, or -1 with s->err. */
 int source_columns(struct source *s, const char *db, const char *table,
                    char ***names);
+/* The same, shaped as the pipeline's column lookup (pipeline_columns_fn):
+ * `src` is the struct source, the message goes to err. */
+int source_column_names(void *src, const char *db, const char *table,
+                        char ***names, char *err, size_t errlen);
 
 /* Thread-safe: makes a blocked source_read return with an error. */
 void source_interrupt(struct source *s);

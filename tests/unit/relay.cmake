@@ -37,3 +37,11 @@ outbox_unit_test(test_binlog_rows SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_bi
                  LIBS outbox_relay_core)
 outbox_unit_test(test_pipeline SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline.c
                  LIBS outbox_relay_core outbox_config)
+outbox_unit_test(test_tmap SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_tmap.c
+                 LIBS outbox_relay_core)
+outbox_unit_test(test_dlq SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_dlq.c
+                 LIBS outbox_relay_core)
+outbox_unit_test(test_pipeline_fake SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline_fake.c
+                 LIBS outbox_relay_core outbox_config)
+outbox_unit_test(test_bwalk SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_bwalk.c
+                 LIBS outbox_relay_core)

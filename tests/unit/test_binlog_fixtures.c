@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "relay/binlog.h"
+#include "relay/bwalk.h"
 #include "tests/unit/binlog_build.h"
 #include "tests/unit/mysql8_expect.h"
 
@@ -134,15 +135,16 @@ static void one_event(struct decoded *d, const uint8_t *ev, size_t len,
 
 static void events(struct decoded *d, const uint8_t *p, size_t len, int inner)
 {
-    size_t off = 0;
-    while (off < len) {
-        struct binlog_header h;
-        char err[256];
-        if (binlog_parse_header(p + off, len - off, &h, err, sizeof err) != 0)
-            fail_msg("at %zu: %s", off, err);
-        one_event(d, p + off, h.size, inner);
-        off += h.size;
-    }
+    struct bwalk w;
+    const uint8_t *ev;
+    size_t evlen;
+    char err[256];
+    int more;
+    bwalk_init(&w, p, len, 0);
+    while ((more = bwalk_next(&w, &ev, &evlen, err, sizeof err)) == 1)
+        one_event(d, ev, evlen, inner);
+    if (more < 0)
+        fail_msg("at %zu: %s", w.at, err);
 }
 
 static void decode(const char *name, struct decoded *d)

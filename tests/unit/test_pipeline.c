@@ -54,9 +54,9 @@ static int setup(void **state)
     f.sink = sink_new(&f.cfg, &start, err, sizeof err);
     pos_free(&start);
     assert_non_null(f.sink);
-    f.p = pipeline_new(&f.cfg, f.sink, NULL, err, sizeof err);
+    f.p = pipeline_new(&f.cfg, &sink_kafka_ops, f.sink, NULL, err, sizeof err);
     assert_non_null(f.p);
-    pipeline_reset(f.p, 0, "bin.000001", NULL, NULL);
+    pipeline_reset(f.p, 0, "bin.000001", NULL, NULL, NULL);
     f.pos = 4;
     *state = &f;
     return 0;
