@@ -257,14 +257,30 @@ static void ha(const char *mode)
     relay_env_stop(&e);
 }
 
+/* How many lines of p's log hold `needle`. */
+static int log_count(const struct th_proc *p, const char *needle)
+{
+    char line[4096];
+    int n = 0;
+    FILE *fp = fopen(p->log, "r");
+    while (fp && fgets(line, sizeof line, fp))
+        n += strstr(line, needle) != NULL;
+    if (fp)
+        fclose(fp);
+    return n;
+}
+
 /* The first moments, since `t0`, at which the new leader streams and the
- * old one stands by (-1: not within timeout_ms). */
+ * old one stands by: says so and has stepped down, dropping its sink and
+ * pipeline (-1: not within timeout_ms). */
 static void wait_takeover(struct member *old, struct member *new, int64_t t0,
                           int timeout_ms, int64_t *old_ms, int64_t *new_ms)
 {
+    int before = log_count(&old->proc, "standing by");
     *old_ms = *new_ms = -1;
     while (now_ms() - t0 < timeout_ms && (*old_ms < 0 || *new_ms < 0)) {
-        if (*old_ms < 0 && health_is(old, 200, "standby"))
+        if (*old_ms < 0 && health_is(old, 200, "standby") &&
+            log_count(&old->proc, "standing by") > before)
             *old_ms = now_ms() - t0;
         if (*new_ms < 0 && health_is(new, 200, "ok"))
             *new_ms = now_ms() - t0;
