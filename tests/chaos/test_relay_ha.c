@@ -16,7 +16,8 @@
  *     the standby streams within ha.session_timeout + 5 s; the old leader,
  *     which no binlog event reaches any more, stands by within a session
  *     timeout, saves no checkpoint after, and stays a standby once the
- *     link is back.
+ *     link is back; and the same with the database reached aside from
+ *     the link, so that binlog events go on reaching the cut-off leader.
  *
  * Then kcat and outbox-verify: nothing lost, order per key kept; with
  * exactly_once the only records twice are those the paused leader had
@@ -292,11 +293,13 @@ static void wait_takeover(struct member *old, struct member *new, int64_t t0,
         th_dump_log(&new->proc, 40);
 }
 
-/* m[0], on a host of its own, leads; m[1] stands by on this one. */
-static void start_cut_pair(struct relay_env *e, struct member *m)
+/* m[0], on a host of its own, leads; m[1] stands by on this one. The
+ * database is reached over the link too, or aside from it (`db_aside`). */
+static void start_cut_pair(struct relay_env *e, struct member *m, int db_aside)
 {
     th_assert_started(th_netns_up(&net, "oxr-ha"));
-    assert_int_equal(th_netns_forward(&net, e->db.port), 0);
+    assert_int_equal(db_aside ? th_netns_forward_aside(&net, e->db.port)
+                              : th_netns_forward(&net, e->db.port), 0);
     assert_int_equal(th_netns_forward_list(&net, e->kafka.bootstrap), 0);
     memset(m, 0, 2 * sizeof *m);
     m[0].ns = &net;
@@ -310,20 +313,20 @@ static void start_cut_pair(struct relay_env *e, struct member *m)
     assert_int_equal(roles(m), 0);
 }
 
-/* The leader's host loses its link to Kafka and the database in the
- * middle of the load, for twice the session timeout: the standby streams
- * within the session timeout + 5 s; the old leader, which nothing reaches
- * any more (no binlog event, no heartbeat), stands by on its own within a
- * session timeout and saves no checkpoint after it; with the link back it
- * stays a standby. */
-static void ha_cut(const char *mode)
+/* The leader's host loses its link to Kafka (and the database, unless
+ * `db_aside`) in the middle of the load, for twice the session timeout:
+ * the standby streams within the session timeout + 5 s; the old leader
+ * stands by on its own within a session timeout, whether binlog events
+ * still reach it or none do, and saves no checkpoint after it; with the
+ * link back it stays a standby. */
+static void ha_cut(const char *mode, int db_aside)
 {
     struct relay_env e;
     struct member m[2];
     struct th_proc load;
     int exactly = strcmp(mode, "exactly_once") == 0;
     assert_int_equal(relay_env_start(&e, mode, NULL), 0);
-    start_cut_pair(&e, m);
+    start_cut_pair(&e, m, db_aside);
     assert_int_equal(relay_env_load_start(&e, &load, 20000, 13, 0, 0), 0);
     sleep(1);
 
@@ -333,9 +336,10 @@ static void ha_cut(const char *mode)
     assert_true(th_alive(&load)); /* cut under load */
     wait_takeover(&m[0], &m[1], t0, SESSION_MS + 5000, &old_ms, &new_ms);
     time_t takeover = time(NULL);
-    fprintf(stderr, "%s: link cut (%.0f records in flight); the old leader "
+    fprintf(stderr, "%s: %s cut (%.0f records in flight); the old leader "
             "stands by after %lld ms (bound %d), the standby streams after "
-            "%lld ms (bound %d)\n", mode, in_flight, (long long)old_ms,
+            "%lld ms (bound %d)\n", mode, db_aside ? "Kafka" : "link",
+            in_flight, (long long)old_ms,
             SESSION_MS, (long long)new_ms, SESSION_MS + 5000);
     assert_true(new_ms >= 0);
     assert_true(old_ms >= 0 && old_ms <= SESSION_MS);
@@ -356,9 +360,9 @@ static void ha_cut(const char *mode)
     assert_generations_rise(&e);
     assert_int_equal(relay_env_verify(&e, 0), 0); /* nothing lost, order kept */
     long dups = duplicates(&e);
-    fprintf(stderr, "%s: link cut: %ld records twice (%.0f were in flight at "
-            "the cut; bound: its queue, %ld)\n", mode, dups, in_flight,
-            QUEUE_RECORDS);
+    fprintf(stderr, "%s: %s cut: %ld records twice (%.0f were in flight at "
+            "the cut; bound: its queue, %ld)\n", mode,
+            db_aside ? "Kafka" : "link", dups, in_flight, QUEUE_RECORDS);
     if (exactly)
         assert_true(dups >= 0 && dups <= QUEUE_RECORDS);
     for (int i = 0; i < 2; i++)
@@ -377,13 +381,25 @@ static int net_teardown(void **state)
 static void test_ha_cut_at_least_once(void **state)
 {
     (void)state;
-    ha_cut("at_least_once");
+    ha_cut("at_least_once", 0);
 }
 
 static void test_ha_cut_exactly_once(void **state)
 {
     (void)state;
-    ha_cut("exactly_once");
+    ha_cut("exactly_once", 0);
+}
+
+static void test_ha_kafka_cut_at_least_once(void **state)
+{
+    (void)state;
+    ha_cut("at_least_once", 1);
+}
+
+static void test_ha_kafka_cut_exactly_once(void **state)
+{
+    (void)state;
+    ha_cut("exactly_once", 1);
 }
 
 static void test_ha_at_least_once(void **state)
@@ -407,6 +423,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ha_exactly_once),
         cmocka_unit_test_teardown(test_ha_cut_at_least_once, net_teardown),
         cmocka_unit_test_teardown(test_ha_cut_exactly_once, net_teardown),
+        cmocka_unit_test_teardown(test_ha_kafka_cut_at_least_once, net_teardown),
+        cmocka_unit_test_teardown(test_ha_kafka_cut_exactly_once, net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,34 +202,94 @@ static int ns_loopback_listens(void *arg)
     return can_connect("127.0.0.1", *(int *)arg);
 }
 
-static int spawn_relay(struct th_netns *n, int inside, int port)
+/* One socat, `inside` the namespace or on the host, from `listen` to
+ * `to` (socat addresses). */
+static int spawn_relay(struct th_netns *n, int inside, const char *listen,
+                       const char *to, const char *name)
 {
-    char listen[128], to[128], name[32];
     if (n->nfwd >= 2 * TH_NETNS_MAX_PORTS)
         return -1;
-    snprintf(listen, sizeof listen, "TCP-LISTEN:%d,bind=%s,reuseaddr,fork,nodelay",
-             port, inside ? "127.0.0.1" : n->host_ip);
-    snprintf(to, sizeof to, "TCP:%s:%d,nodelay",
-             inside ? n->host_ip : "127.0.0.1", port);
-    snprintf(name, sizeof name, "socat-%s-%d", inside ? "ns" : "host", port);
-    char *argv[] = {"socat", listen, to, NULL}, *wrapped[16];
+    char *argv[] = {"socat", (char *)listen, (char *)to, NULL}, *wrapped[16];
     if (inside && th_netns_argv(n, argv, wrapped, 16) < 0)
         return -1;
     return th_spawn(&n->fwd[n->nfwd++], name, n->dir, inside ? wrapped : argv);
 }
 
-int th_netns_forward(struct th_netns *n, int port)
+/* Until the namespace's 127.0.0.1:port accepts and `host_ok` holds. */
+static int wait_listening(struct th_netns *n, int port, int (*host_ok)(void *),
+                          void *arg)
 {
-    if (spawn_relay(n, 0, port) < 0 || spawn_relay(n, 1, port) < 0)
-        return -1;
     for (int waited = 0; waited < 5000; waited += 20) {
-        if (can_connect(n->host_ip, port) == 0 &&
-            in_ns(n, ns_loopback_listens, &port) == 0)
+        if (host_ok(arg) == 0 && in_ns(n, ns_loopback_listens, &port) == 0)
             return 0;
         usleep(20000);
     }
     fprintf(stderr, "th_netns: the relays for port %d do not listen\n", port);
     return -1;
+}
+
+struct endpoint {
+    const char *addr;
+    int port;
+};
+
+static int tcp_listens(void *arg)
+{
+    struct endpoint *ep = arg;
+    return can_connect(ep->addr, ep->port);
+}
+
+int th_netns_forward(struct th_netns *n, int port)
+{
+    char host_listen[128], host_to[64], ns_listen[96], ns_to[64], name[32];
+    snprintf(host_listen, sizeof host_listen,
+             "TCP-LISTEN:%d,bind=%s,reuseaddr,fork,nodelay", port, n->host_ip);
+    snprintf(host_to, sizeof host_to, "TCP:127.0.0.1:%d,nodelay", port);
+    snprintf(ns_listen, sizeof ns_listen,
+             "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,nodelay", port);
+    snprintf(ns_to, sizeof ns_to, "TCP:%s:%d,nodelay", n->host_ip, port);
+    snprintf(name, sizeof name, "socat-host-%d", port);
+    if (spawn_relay(n, 0, host_listen, host_to, name) < 0)
+        return -1;
+    snprintf(name, sizeof name, "socat-ns-%d", port);
+    if (spawn_relay(n, 1, ns_listen, ns_to, name) < 0)
+        return -1;
+    struct endpoint ep = {n->host_ip, port};
+    return wait_listening(n, port, tcp_listens, &ep);
+}
+
+static int unix_listens(void *arg)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", (const char *)arg);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int rc = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int th_netns_forward_aside(struct th_netns *n, int port)
+{
+    char path[300], host_listen[400], host_to[64], ns_listen[96], ns_to[400],
+        name[32];
+    snprintf(path, sizeof path, "%s/port-%d.sock", n->dir, port);
+    if (strlen(path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+        fprintf(stderr, "th_netns: %s: too long for a Unix socket\n", path);
+        return -1;
+    }
+    snprintf(host_listen, sizeof host_listen, "UNIX-LISTEN:%s,fork", path);
+    snprintf(host_to, sizeof host_to, "TCP:127.0.0.1:%d,nodelay", port);
+    snprintf(ns_listen, sizeof ns_listen,
+             "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,nodelay", port);
+    snprintf(ns_to, sizeof ns_to, "UNIX-CONNECT:%s", path);
+    snprintf(name, sizeof name, "socat-unix-%d", port);
+    if (spawn_relay(n, 0, host_listen, host_to, name) < 0)
+        return -1;
+    snprintf(name, sizeof name, "socat-ns-%d", port);
+    if (spawn_relay(n, 1, ns_listen, ns_to, name) < 0)
+        return -1;
+    return wait_listening(n, port, unix_listens, path);
 }
 
 int th_netns_forward_list(struct th_netns *n, const char *bootstrap)

@@ -11,6 +11,8 @@
  * configuration it would have on the host, and everything it says to the
  * servers crosses the link: th_netns_link(n, 0) cuts it as a pulled cable
  * does (packets dropped, connections left open, nothing refused).
+ * th_netns_forward_aside carries a port through a Unix socket instead, off
+ * the link, for a server that stays reachable when the link is cut.
  *
  * Names: the namespace is PREFIX-PID, the veth ends oxh/oxn + PID, its
  * /30 in 10.99.0.0/16 is picked from the PID. A namespace or veth of the
@@ -48,6 +50,11 @@ int th_netns_up(struct th_netns *n, const char *prefix);
 /* In the namespace, 127.0.0.1:port reaches the host's 127.0.0.1:port over
  * the link. Returns once both relays accept. 0 or -1. */
 int th_netns_forward(struct th_netns *n, int port);
+
+/* The same, but through a Unix socket in the test's directory rather than
+ * over the link: a server the namespace keeps reaching when the link is
+ * cut (its database, while only Kafka is cut off). 0 or -1. */
+int th_netns_forward_aside(struct th_netns *n, int port);
 
 /* The same for every host:port of a bootstrap list ("127.0.0.1:1,..."). */
 int th_netns_forward_list(struct th_netns *n, const char *bootstrap);
