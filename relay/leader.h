@@ -7,7 +7,11 @@
  * ZooKeeper, no etcd, no lease file: the group coordinator decides, and a
  * member that stops heart-beating for ha.session_timeout is replaced.
  * The cooperative-sticky assignor keeps partition 0 where it is when a
- * standby joins, so a new standby does not unseat the leader.
+ * standby joins. The lease may still lapse meanwhile: a coordinator
+ * refuses commits while the group rebalances (REBALANCE_IN_PROGRESS,
+ * which proves no membership and renews nothing), and librdkafka's mock
+ * rebalances for longer than the lease lasts, so there the leader stands
+ * by and leads again from its checkpoint a few seconds later.
  *
  * Being given partition 0 is not enough to act on: a leader paused (a
  * SIGSTOP, a long GC-like stall, a cut link) has been replaced by the
