@@ -12,6 +12,7 @@
 #include "relay/kscan.h"
 
 #define POLL_MS 100
+#define SENT_MAX 32 /* commits awaiting an answer that can still count */
 
 struct leader {
     rd_kafka_t *rk;
@@ -22,7 +23,14 @@ struct leader {
     atomic_int owns;                 /* partition 0 is ours */
     atomic_int_fast64_t lease_until; /* monotonic ms; 0: none */
     int64_t last_renew;              /* leader thread only */
+    int64_t last_ok;                 /* when the last accepted one was sent */
     int64_t commits;
+    struct {
+        int64_t offset, at;          /* a commit and when it was sent */
+    } sent[SENT_MAX];
+    int held;                        /* the lease held at the last look */
+    leader_lost_cb *on_lost;
+    void *arg;
 };
 
 static int has_partition0(const rd_kafka_topic_partition_list_t *parts,
@@ -77,19 +85,36 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* A commit the coordinator accepts only from a current member: sent at
  * t, it holds the lease until t + 2/3 of a session (the coordinator keeps
  * a member a whole session past its last heartbeat, and heartbeats go
- * every fifth of one). */
+ * every fifth of one). Asynchronous: settle() takes the answer. */
 static void renew(struct leader *l)
 {
     int64_t t = clock_mono_ms();
     l->last_renew = t;
     rd_kafka_topic_partition_list_t *o = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(o, l->topic, 0)->offset = ++l->commits;
-    rd_kafka_resp_err_t e = rd_kafka_commit(l->rk, o, 0);
+    l->sent[l->commits % SENT_MAX].offset = l->commits;
+    l->sent[l->commits % SENT_MAX].at = t;
+    rd_kafka_resp_err_t e = rd_kafka_commit(l->rk, o, 1);
     rd_kafka_topic_partition_list_destroy(o);
+    if (e)
+        log_warn("leader", "lease not renewed: %s", rd_kafka_err2str(e));
+}
+
+/* The answer to the commit of `offset`. */
+static void settle(struct leader *l, int64_t offset, rd_kafka_resp_err_t e)
+{
+    if (offset <= 0 || l->sent[offset % SENT_MAX].offset != offset)
+        return; /* not ours, or too old to count */
+    int64_t until = l->sent[offset % SENT_MAX].at + l->session_ms * 2 / 3;
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (!atomic_load(&l->owns))
+            return; /* partition 0 went meanwhile */
         if (atomic_load(&l->lease_until) == 0)
             log_info("leader", "leading: partition 0 of %s is ours", l->topic);
-        atomic_store(&l->lease_until, t + l->session_ms * 2 / 3);
+        if (until > atomic_load(&l->lease_until)) {
+            atomic_store(&l->lease_until, until);
+            l->last_ok = until - l->session_ms * 2 / 3;
+        }
     } else if (e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
                e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
                e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID) {
@@ -97,6 +122,34 @@ static void renew(struct leader *l)
     } else {
         log_warn("leader", "lease not renewed: %s", rd_kafka_err2str(e));
     }
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    struct leader *l = opaque;
+    (void)rk;
+    for (int i = 0; offsets && i < offsets->cnt; i++)
+        if (offsets->elems[i].partition == 0 &&
+            strcmp(offsets->elems[i].topic, l->topic) == 0)
+            settle(l, offsets->elems[i].offset,
+                   err ? err : offsets->elems[i].err);
+}
+
+/* Tells the relay, once, that a lease it held has ended, whether the
+ * group said so or no answer came in time. */
+static void watch(struct leader *l)
+{
+    int valid = leader_valid(l);
+    if (l->held && !valid) {
+        if (atomic_load(&l->owns))
+            log_warn("leader", "no longer the leader: the lease ran out (the "
+                     "group coordinator accepted no renewal sent in the last "
+                     "%lld ms)", (long long)(clock_mono_ms() - l->last_ok));
+        if (l->on_lost)
+            l->on_lost(l->arg);
+    }
+    l->held = valid;
 }
 
 static void *leader_main(void *arg)
@@ -109,6 +162,7 @@ static void *leader_main(void *arg)
         if (atomic_load(&l->owns) &&
             clock_mono_ms() - l->last_renew >= l->session_ms / 6)
             renew(l);
+        watch(l);
     }
     return NULL;
 }
@@ -139,11 +193,14 @@ static rd_kafka_t *join(struct leader *l, const struct relay_cfg *cfg,
     if (!conf)
         return NULL;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
     rd_kafka_conf_set_opaque(conf, l);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
     if (!rk) {
         snprintf(err, errlen, "ha: cannot create the group member: %s", why);
         rd_kafka_conf_destroy(conf);
+    } else { /* the answers to async commits come on the main queue */
+        rd_kafka_poll_set_consumer(rk);
     }
     return rk;
 }
@@ -161,8 +218,8 @@ static int subscribe(rd_kafka_t *rk, const char *topic, char *err,
     return e ? -1 : 0;
 }
 
-struct leader *leader_new(const struct relay_cfg *cfg, char *err,
-                          size_t errlen)
+struct leader *leader_new(const struct relay_cfg *cfg, leader_lost_cb *on_lost,
+                          void *arg, char *err, size_t errlen)
 {
     struct leader *l = calloc(1, sizeof *l);
     if (!l || !(l->topic = strdup(cfg->ha.topic))) {
@@ -171,6 +228,8 @@ struct leader *leader_new(const struct relay_cfg *cfg, char *err,
         return NULL;
     }
     l->session_ms = cfg->ha.session_timeout_ms;
+    l->on_lost = on_lost;
+    l->arg = arg;
     if (!(l->rk = join(l, cfg, err, errlen)) ||
         subscribe(l->rk, l->topic, err, errlen) < 0 ||
         pthread_create(&l->thread, NULL, leader_main, l) != 0) {

@@ -7,7 +7,11 @@
  * ZooKeeper, no etcd, no lease file: the group coordinator decides, and a
  * member that stops heart-beating for ha.session_timeout is replaced.
  * The cooperative-sticky assignor keeps partition 0 where it is when a
- * standby joins, so a new standby does not unseat the leader.
+ * standby joins. The lease may still lapse meanwhile: a coordinator
+ * refuses commits while the group rebalances (REBALANCE_IN_PROGRESS,
+ * which proves no membership and renews nothing), and librdkafka's mock
+ * rebalances for longer than the lease lasts, so there the leader stands
+ * by and leads again from its checkpoint a few seconds later.
  *
  * Being given partition 0 is not enough to act on: a leader paused (a
  * SIGSTOP, a long GC-like stall, a cut link) has been replaced by the
@@ -26,7 +30,11 @@
  * Kafka: the bound on records that can arrive twice (README, "High
  * availability").
  *
- * A thread of its own serves the group (rebalances, the commits);
+ * A thread of its own serves the group (rebalances, the commits). The
+ * commits are asynchronous, so that a coordinator that no longer answers
+ * (a cut link) never holds that thread up: it sees the lease run out on
+ * time and says so through on_lost, which lets the relay interrupt a read
+ * that would otherwise wait for a binlog event that may never come.
  * leader_valid may be called from any thread.
  */
 #ifndef OUTBOX_RELAY_LEADER_H
@@ -38,9 +46,14 @@
 
 struct leader;
 
-/* Joins the group and starts the thread. NULL with a message. */
-struct leader *leader_new(const struct relay_cfg *cfg, char *err,
-                          size_t errlen);
+/* Called on the leader's thread each time a lease this relay held ends
+ * (ran out, or the group took partition 0 back). It must not block. */
+typedef void leader_lost_cb(void *arg);
+
+/* Joins the group and starts the thread; on_lost (may be NULL) with arg
+ * as above. NULL with a message. */
+struct leader *leader_new(const struct relay_cfg *cfg, leader_lost_cb *on_lost,
+                          void *arg, char *err, size_t errlen);
 
 /* Leaves the group (a standby takes over at once) and frees. */
 void leader_free(struct leader *l);

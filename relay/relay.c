@@ -26,6 +26,7 @@
 
 #define POLL_EVERY 256      /* events between delivery-report polls */
 #define STOP_FLUSH_MS 300   /* each of a stop's two waits for Kafka */
+#define LEASE_LOST "the leadership is lost, stepping down" /* /healthz */
 
 enum state {
     ST_STARTING, ST_STANDBY, ST_CONNECTING, ST_STREAMING, ST_FAILED, ST_STOPPED
@@ -217,7 +218,7 @@ static int flush_stoppable(struct relay *r, int timeout_ms)
     for (int waited = 0; waited < timeout_ms; waited += 100) {
         if (sink_flush(r->sink, 100) == 0)
             return 0;
-        if (atomic_load(&r->stop) || sink_has_failed(r->sink))
+        if (atomic_load(&r->stop) || sink_has_failed(r->sink) || !leading(r))
             return -1;
     }
     return -1;
@@ -329,7 +330,7 @@ static enum outcome stream(struct relay *r)
         const uint8_t *ev;
         size_t len;
         if (source_read(&r->source, &ev, &len) < 0)
-            return source_outcome(r);
+            return leading(r) ? source_outcome(r) : OUTCOME_DEMOTED;
         backoff_reset(&r->backoff);
         if (len > 4 && (ev[4] == BL_HEARTBEAT || ev[4] == BL_HEARTBEAT_V2))
             atomic_store(&r->last_event_ts, 0); /* caught up */
@@ -487,10 +488,20 @@ static enum outcome lead(struct relay *r)
     return o;
 }
 
+/* The lease ended (the leader's thread): a read that waits for the next
+ * binlog event is cut short, so the relay steps down now even when no
+ * event comes, as on a host cut off from the network. */
+static void on_lease_lost(void *arg)
+{
+    struct relay *r = arg;
+    source_interrupt(&r->source);
+}
+
 /* A deposed leader drops everything it held, saving nothing; what it
  * handed to librdkafka and was not sent yet is purged. */
 static void step_down(struct relay *r)
 {
+    set_state(r, ST_STANDBY, "standby: " LEASE_LOST);
     log_warn("leader", "another relay leads now: standing by (nothing more "
              "is read or saved)");
     pipeline_free(r->pipeline);
@@ -526,7 +537,8 @@ static int run(struct relay *r)
     char err[512];
     backoff_init(&r->backoff, r->cfg->source.reconnect.initial_ms,
                  r->cfg->source.reconnect.max_ms);
-    if (r->cfg->ha.enabled && !(r->leader = leader_new(r->cfg, err, sizeof err)))
+    if (r->cfg->ha.enabled &&
+        !(r->leader = leader_new(r->cfg, on_lease_lost, r, err, sizeof err)))
         return fatal(r, err);
     for (;;) {
         if (stand_by(r) < 0)
@@ -683,9 +695,15 @@ static int kafka_trouble(struct relay *r, char *why, size_t len)
 int relay_health(struct relay *r, char *why, size_t len)
 {
     int state = atomic_load(&r->state);
-    if (state == ST_STANDBY) {
-        snprintf(why, len, "standby");
-        return 0; /* healthy: ready to take over */
+    if (state == ST_STANDBY) { /* healthy: ready to take over */
+        pthread_mutex_lock(&r->why_lock);
+        snprintf(why, len, "%s", r->why[0] ? r->why : "standby");
+        pthread_mutex_unlock(&r->why_lock);
+        return 0;
+    }
+    if ((state == ST_STREAMING || state == ST_CONNECTING) && !leading(r)) {
+        snprintf(why, len, "standby: " LEASE_LOST);
+        return 0; /* on its way to standing by (step_down) */
     }
     if (state == ST_STREAMING)
         return kafka_trouble(r, why, len) ? -1 : 0;

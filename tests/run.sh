@@ -53,7 +53,7 @@ packages=(
   libmariadb-dev librdkafka-dev libhiredis-dev libyaml-dev libevent-dev
   libssl-dev libzstd-dev zlib1g-dev libsystemd-dev libcmocka-dev
   clang libclang-rt-14-dev
-  mariadb-server mariadb-client redis-server kcat curl procps
+  mariadb-server mariadb-client redis-server kcat curl procps iproute2 socat
   chromium dpkg-dev rpm lintian systemd man-db adduser debootstrap
 )
 

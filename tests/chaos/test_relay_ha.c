@@ -10,7 +10,14 @@
  *   - SIGSTOP of the leader for twice the session timeout, then SIGCONT:
  *     the standby has taken over; the old leader turns standby without
  *     handling another binlog event and saves no checkpoint after that
- *     (checkpoint generations never go down in the checkpoint topic).
+ *     (checkpoint generations never go down in the checkpoint topic);
+ *   - the leader on a host of its own (a network namespace, th_netns.h)
+ *     whose link is cut for twice the session timeout, then restored:
+ *     the standby streams within ha.session_timeout + 5 s; the old leader,
+ *     which no binlog event reaches any more, stands by within a session
+ *     timeout, saves no checkpoint after, and stays a standby once the
+ *     link is back; and the same with the database reached aside from
+ *     the link, so that binlog events go on reaching the cut-off leader.
  *
  * Then kcat and outbox-verify: nothing lost, order per key kept; with
  * exactly_once the only records twice are those the paused leader had
@@ -33,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/harness/th_netns.h"
 #include "tests/integration/relay_env.h"
 
 #define SESSION_MS 3000 /* the mock times members out while they wait its 3 s initial rebalance delay when less */
@@ -42,7 +50,11 @@ struct member {
     struct th_proc proc;
     char config[320];
     int metrics_port;
+    struct th_netns *ns; /* the host it runs on; NULL: this one */
 };
+
+/* The cut tests' second host; th_netns_down in their teardown. */
+static struct th_netns net;
 
 static int64_t now_ms(void)
 {
@@ -77,18 +89,25 @@ static int write_config(struct relay_env *e, struct member *m, int i)
     return fclose(fp);
 }
 
+/* GET from the member's own host. */
+static int get(struct member *m, const char *path, char *body, size_t len)
+{
+    return m->ns ? th_netns_http_get(m->ns, m->metrics_port, path, body, len)
+                 : th_http_get(m->metrics_port, path, body, len);
+}
+
 /* /healthz: its status, and whether its body starts with `word`. */
 static int health_is(struct member *m, int code, const char *word)
 {
     char body[512] = "";
-    return th_http_get(m->metrics_port, "/healthz", body, sizeof body) == code &&
+    return get(m, "/healthz", body, sizeof body) == code &&
            strncmp(body, word, strlen(word)) == 0;
 }
 
 static double metric(struct member *m, const char *name)
 {
     char body[1 << 15], key[128];
-    if (th_http_get(m->metrics_port, "/metrics", body, sizeof body) != 200)
+    if (get(m, "/metrics", body, sizeof body) != 200)
         return -1;
     snprintf(key, sizeof key, "\n%s ", name);
     const char *p = strstr(body, key);
@@ -99,9 +118,11 @@ static int spawn(struct relay_env *e, struct member *m)
 {
     char bin[512];
     char *argv[] = {(char *)th_build_path("relay/outbox-relay", bin, sizeof bin),
-                    "-c", m->config, NULL};
-    (void)e;
-    return th_spawn(&m->proc, "relay", e->dir, argv);
+                    "-c", m->config, NULL}, *in_ns[16];
+    if (m->ns && th_netns_argv(m->ns, argv, in_ns, 16) < 0)
+        return -1;
+    return th_spawn(&m->proc, m->ns ? "relay-ns" : "relay", e->dir,
+                    m->ns ? in_ns : argv);
 }
 
 /* Waits until m says `word` with `code`; the time it took, or -1. */
@@ -135,28 +156,51 @@ static int roles(struct member *m)
     return -1;
 }
 
-/* The checkpoint topic's generations, in order, never go down. */
-static void assert_generations_rise(struct relay_env *e)
+/* The checkpoint topic's generations, in order, never go down; except,
+ * when `late_until_ms` (wall clock) is not 0, for checkpoints a leader
+ * cut off from Kafka saved while its lease held, which reach Kafka when
+ * the link is back, after its successor's: those are counted, must have
+ * been made (their record timestamp) before `late_until_ms`, when the old
+ * leader had stood by, and the last checkpoint, the one a loader keeps,
+ * must be of the highest generation. */
+static void assert_generations_rise(struct relay_env *e, long long late_until_ms)
 {
     char out[400], line[8192];
     snprintf(out, sizeof out, "%s/checkpoints.txt", e->dir);
     unlink(out);
-    assert_int_equal(relay_env_kcat(e, "outbox-relay.checkpoints", "%s\\n--\\n",
-                                    out), 0);
+    assert_int_equal(relay_env_kcat(e, "outbox-relay.checkpoints",
+                                    "ts=%T\\n%s\\n--\\n", out), 0);
     FILE *fp = fopen(out, "r");
     assert_non_null(fp);
-    unsigned long long gen, last = 0, n = 0;
-    while (fgets(line, sizeof line, fp))
-        if (sscanf(line, "gen=%llu", &gen) == 1) {
-            if (gen < last)
-                fail_msg("checkpoint of generation %llu after %llu", gen, last);
-            last = gen;
-            n++;
+    unsigned long long gen, top = 0, n = 0, late = 0, final = 0;
+    long long ts = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (sscanf(line, "ts=%lld", &ts) == 1 || sscanf(line, "gen=%llu", &gen) != 1)
+            continue;
+        n++;
+        final = gen;
+        if (gen >= top) {
+            top = gen;
+            continue;
         }
+        if (!late_until_ms || ts > late_until_ms)
+            fail_msg("checkpoint of generation %llu (made at %lld) after %llu",
+                     gen, ts, top);
+        late++;
+    }
     fclose(fp);
     fprintf(stderr, "%llu checkpoints read back, generations up to %llu, "
-            "never going down\n", n, last);
-    assert_true(n > 0 && last >= 2);
+            "never going down but for %llu made before the old leader stood "
+            "by and landing late\n", n, top, late);
+    assert_true(n > 0 && top >= 2);
+    assert_true(final == top);
+}
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The duplicates outbox-verify counted (its summary line), or -1. */
@@ -223,7 +267,7 @@ static void ha(const char *mode)
 
     assert_int_equal(relay_env_load_wait(&load, 900000), 0);
     sleep(3); /* the leader catches up (its checkpoint is in Kafka) */
-    assert_generations_rise(&e);
+    assert_generations_rise(&e, 0);
     int verdict = relay_env_verify(&e, 0); /* nothing lost, order kept */
     assert_int_equal(verdict, 0);
     long dups = duplicates(&e);
@@ -235,6 +279,151 @@ static void ha(const char *mode)
     for (int i = 0; i < 2; i++)
         th_stop(&m[i].proc, 10000, NULL);
     relay_env_stop(&e);
+}
+
+/* How many lines of p's log hold `needle`. */
+static int log_count(const struct th_proc *p, const char *needle)
+{
+    char line[4096];
+    int n = 0;
+    FILE *fp = fopen(p->log, "r");
+    while (fp && fgets(line, sizeof line, fp))
+        n += strstr(line, needle) != NULL;
+    if (fp)
+        fclose(fp);
+    return n;
+}
+
+/* The first moments, since `t0`, at which the new leader streams and the
+ * old one stands by: says so and has stepped down, dropping its sink and
+ * pipeline (-1: not within timeout_ms). */
+static void wait_takeover(struct member *old, struct member *new, int64_t t0,
+                          int timeout_ms, int64_t *old_ms, int64_t *new_ms)
+{
+    int before = log_count(&old->proc, "standing by");
+    *old_ms = *new_ms = -1;
+    while (now_ms() - t0 < timeout_ms && (*old_ms < 0 || *new_ms < 0)) {
+        if (*old_ms < 0 && health_is(old, 200, "standby") &&
+            log_count(&old->proc, "standing by") > before)
+            *old_ms = now_ms() - t0;
+        if (*new_ms < 0 && health_is(new, 200, "ok"))
+            *new_ms = now_ms() - t0;
+        usleep(20000);
+    }
+    if (*old_ms < 0)
+        th_dump_log(&old->proc, 40);
+    if (*new_ms < 0)
+        th_dump_log(&new->proc, 40);
+}
+
+/* m[0], on a host of its own, leads; m[1] stands by on this one. The
+ * database is reached over the link too, or aside from it (`db_aside`). */
+static void start_cut_pair(struct relay_env *e, struct member *m, int db_aside)
+{
+    th_assert_started(th_netns_up(&net, "oxr-ha"));
+    assert_int_equal(db_aside ? th_netns_forward_aside(&net, e->db.port)
+                              : th_netns_forward(&net, e->db.port), 0);
+    assert_int_equal(th_netns_forward_list(&net, e->kafka.bootstrap), 0);
+    memset(m, 0, 2 * sizeof *m);
+    m[0].ns = &net;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(write_config(e, &m[i], i), 0);
+    assert_int_equal(spawn(e, &m[0]), 0);
+    assert_true(wait_health(&m[0], 200, "ok", 20000) >= 0);
+    assert_int_equal(spawn(e, &m[1]), 0);
+    assert_true(wait_health(&m[1], 200, "standby", 20000) >= 0);
+    usleep(2 * SESSION_MS * 1000); /* the group settles with both in it */
+    assert_int_equal(roles(m), 0);
+}
+
+/* The leader's host loses its link to Kafka (and the database, unless
+ * `db_aside`) in the middle of the load, for twice the session timeout:
+ * the standby streams within the session timeout + 5 s; the old leader
+ * stands by on its own within a session timeout, whether binlog events
+ * still reach it or none do, and saves no checkpoint after it; with the
+ * link back it stays a standby. */
+static void ha_cut(const char *mode, int db_aside)
+{
+    struct relay_env e;
+    struct member m[2];
+    struct th_proc load;
+    int exactly = strcmp(mode, "exactly_once") == 0;
+    assert_int_equal(relay_env_start(&e, mode, NULL), 0);
+    start_cut_pair(&e, m, db_aside);
+    assert_int_equal(relay_env_load_start(&e, &load, 20000, 13, 0, 0), 0);
+    sleep(1);
+
+    double in_flight = metric(&m[0], "outbox_records_in_flight");
+    assert_int_equal(th_netns_link(&net, 0), 0);
+    int64_t t0 = now_ms(), old_ms, new_ms;
+    assert_true(th_alive(&load)); /* cut under load */
+    wait_takeover(&m[0], &m[1], t0, SESSION_MS + 5000, &old_ms, &new_ms);
+    time_t takeover = time(NULL);
+    long long stood_by = wall_ms() - (now_ms() - t0 - old_ms);
+    fprintf(stderr, "%s: %s cut (%.0f records in flight); the old leader "
+            "stands by after %lld ms (bound %d), the standby streams after "
+            "%lld ms (bound %d)\n", mode, db_aside ? "Kafka" : "link",
+            in_flight, (long long)old_ms,
+            SESSION_MS, (long long)new_ms, SESSION_MS + 5000);
+    assert_true(new_ms >= 0);
+    assert_true(old_ms >= 0 && old_ms <= SESSION_MS);
+    assert_true(th_log_contains(&m[0].proc, "no longer the leader"));
+    double saved = metric(&m[0], "outbox_checkpoint_timestamp_seconds");
+    assert_true(saved > 0 && saved <= (double)takeover);
+
+    usleep(2 * SESSION_MS * 1000);
+    assert_true(health_is(&m[0], 200, "standby"));
+    assert_int_equal(th_netns_link(&net, 1), 0);
+    usleep(2 * SESSION_MS * 1000); /* it rejoins the group, as a standby */
+    assert_int_equal(roles(m), 1);
+    assert_true(metric(&m[0], "outbox_checkpoint_timestamp_seconds") == saved);
+
+    assert_int_equal(relay_env_load_wait(&load, 900000), 0);
+    sleep(3);
+    assert_true(health_is(&m[0], 200, "standby"));
+    assert_generations_rise(&e, stood_by);
+    assert_int_equal(relay_env_verify(&e, 0), 0); /* nothing lost, order kept */
+    long dups = duplicates(&e);
+    fprintf(stderr, "%s: %s cut: %ld records twice (%.0f were in flight at "
+            "the cut; bound: its queue, %ld)\n", mode,
+            db_aside ? "Kafka" : "link", dups, in_flight, QUEUE_RECORDS);
+    if (exactly)
+        assert_true(dups >= 0 && dups <= QUEUE_RECORDS);
+    for (int i = 0; i < 2; i++)
+        th_stop(&m[i].proc, 10000, NULL);
+    th_netns_down(&net);
+    relay_env_stop(&e);
+}
+
+static int net_teardown(void **state)
+{
+    (void)state;
+    th_netns_down(&net); /* also after a failed assertion */
+    return 0;
+}
+
+static void test_ha_cut_at_least_once(void **state)
+{
+    (void)state;
+    ha_cut("at_least_once", 0);
+}
+
+static void test_ha_cut_exactly_once(void **state)
+{
+    (void)state;
+    ha_cut("exactly_once", 0);
+}
+
+static void test_ha_kafka_cut_at_least_once(void **state)
+{
+    (void)state;
+    ha_cut("at_least_once", 1);
+}
+
+static void test_ha_kafka_cut_exactly_once(void **state)
+{
+    (void)state;
+    ha_cut("exactly_once", 1);
 }
 
 static void test_ha_at_least_once(void **state)
@@ -256,6 +445,10 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ha_at_least_once),
         cmocka_unit_test(test_ha_exactly_once),
+        cmocka_unit_test_teardown(test_ha_cut_at_least_once, net_teardown),
+        cmocka_unit_test_teardown(test_ha_cut_exactly_once, net_teardown),
+        cmocka_unit_test_teardown(test_ha_kafka_cut_at_least_once, net_teardown),
+        cmocka_unit_test_teardown(test_ha_kafka_cut_exactly_once, net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

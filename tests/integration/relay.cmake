@@ -32,3 +32,10 @@ outbox_integration_test(test_relay_outcomes TIMEOUT 600
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_outcomes.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_outcomes outbox-relay outbox-load outbox-verify kafka-mock)
+
+# Start-up with the Kafka checkpoint store: streaming in well under a
+# second, no start-up request timed out (issue 12, part 5).
+outbox_integration_test(test_relay_startup TIMEOUT 300
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_startup.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_startup outbox-relay outbox-load outbox-verify kafka-mock)
