@@ -1,0 +1,39 @@
+# Shared by the packaging tests (sourced; bash). Every check is explicit:
+# `fail` ends the test with status 1 and says what was expected; `skip`
+# ends it with 77 (CTest's SKIP_RETURN_CODE for these tests) and the
+# reason, only where a Debian root cannot be had on this machine.
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIPPED: $*" >&2; exit 77; }
+step() { echo "== $(date -u +%T) $*"; }
+
+# dist_number bookworm -> 12, trixie -> 13: the .deb's revision suffix
+# (+deb12) and /etc/os-release's VERSION_ID.
+dist_number() {
+  case "$1" in
+    bookworm) echo 12 ;;
+    trixie) echo 13 ;;
+    *) fail "unknown Debian release '$1' (bookworm or trixie)" ;;
+  esac
+}
+
+# The Debian release this machine runs, as a number ("" when not Debian).
+host_dist_number() {
+  (. /etc/os-release 2>/dev/null && [ "${ID:-}" = debian ] && echo "${VERSION_ID%%.*}") || true
+}
+
+# root_path SUITE PACKAGES PROGRAM [NAME]: the cached root's path on
+# stdout (built once per machine by th-root, tests/harness/th_root.h), or
+# a skip with th-root's reason when it cannot be had here.
+root_path() {
+  local out rc=0
+  out=$("$build/tests/th-root" "$@") || rc=$?
+  case $rc in
+    0) echo "$out" ;;
+    77) skip "the $1 root cannot be had here: ${out#SKIPPED: }" ;;
+    *) fail "th-root $*: status $rc ($out)" ;;
+  esac
+}
+
+# The packages a test_debNN run leaves for test_systemd_SUITE.
+pkg_dir() { echo "$build/packages/$1"; }
