@@ -10,7 +10,9 @@
  * each, so that consumers see one ordered stream), all on the host's
  * 127.0.0.1; a container booted by systemd-nspawn without a network of
  * its own reaches them there. Then writes ENVFILE (shell assignments:
- * DB_PORT, REDIS_PORT, KAFKA) and waits for SIGTERM, on which the
+ * DB_PORT, REDIS_PORT, KAFKA, and free ports for the daemons:
+ * RELAY_METRICS_PORT, SSE_HTTP_PORT, SSE_METRICS_PORT) and waits for
+ * SIGTERM, on which the
  * harness stops every server and removes their directories.
  *
  * Exit status: 77 when the database server cannot be had here (with the
@@ -79,8 +81,13 @@ int main(int argc, char **argv)
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
     FILE *fp = fopen(tmp, "w");
-    if (!fp || fprintf(fp, "DB_PORT=%d\nREDIS_PORT=%d\nKAFKA=%s\n", db.port,
-                       redis.port, kafka.bootstrap) < 0 ||
+    /* Free ports for the daemons in the container too, from the same
+     * allocator, so that they do not collide with the servers'. */
+    if (!fp || fprintf(fp, "DB_PORT=%d\nREDIS_PORT=%d\nKAFKA=%s\n"
+                       "RELAY_METRICS_PORT=%d\nSSE_HTTP_PORT=%d\n"
+                       "SSE_METRICS_PORT=%d\n", db.port, redis.port,
+                       kafka.bootstrap, th_free_port(), th_free_port(),
+                       th_free_port()) < 0 ||
         fclose(fp) != 0 || rename(tmp, argv[1]) != 0) {
         perror(argv[1]);
         return 1;

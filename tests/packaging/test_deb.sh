@@ -141,9 +141,11 @@ done
 step "hardening of the binaries (what dpkg-buildflags asked for is in them)"
 for bin in outbox-relay outbox-sse; do
   f=$tmp/root/usr/bin/$bin
-  readelf -h "$f" | grep -q 'Type: *DYN' || fail "$bin is not PIE"
-  readelf -lW "$f" | grep -q GNU_RELRO || fail "$bin has no RELRO segment"
-  readelf -dW "$f" | grep -Eq 'BIND_NOW|FLAGS_1.*NOW' || fail "$bin is not linked with -z now"
+  # (grep on a here-string, not a pipe: grep -q's early exit would make
+  # a SIGPIPE that pipefail reports as a failure.)
+  grep -q 'Type: *DYN' <<<"$(readelf -h "$f")" || fail "$bin is not PIE"
+  grep -q GNU_RELRO <<<"$(readelf -lW "$f")" || fail "$bin has no RELRO segment"
+  grep -Eq 'BIND_NOW|FLAGS_1.*NOW' <<<"$(readelf -dW "$f")" || fail "$bin is not linked with -z now"
   syms=$(readelf --dyn-syms -W "$f")
   grep -q '__stack_chk_fail' <<<"$syms" || fail "$bin: no stack protector (__stack_chk_fail)"
   chk=$(grep -Eo '__[a-z_]+_chk\b' <<<"$syms" | sort -u | tr '\n' ' ')
@@ -183,7 +185,7 @@ if [[ " $gens " = *" RPM "* ]]; then
     fail "rpm: the configs are not %config"
   for so in libmariadb.so.3 librdkafka.so.1 libhiredis.so.0.14 libyaml-0.so.2 \
             libevent-2.1.so.7 libcrypto.so.3 libzstd.so.1 libsystemd.so.0; do
-    rpm -qpR "$rpm" | grep -q "^$so()" || fail "rpm: no requirement on $so"
+    grep -q "^$so()" <<<"$(rpm -qpR "$rpm")" || fail "rpm: no requirement on $so"
   done
   echo "$(wc -l <<<"$rpm_files") files, 2 %config, library requirements present"
 fi
