@@ -4,7 +4,14 @@
 # reason, only where a Debian root cannot be had on this machine.
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-skip() { echo "SKIPPED: $*" >&2; exit 77; }
+# A skip also leaves its reason in $skip_note when the test names one
+# (test_deb: so that test_systemd skips for the same reason rather than
+# fail for want of a package).
+skip() {
+  echo "SKIPPED: $*" >&2
+  [ -z "${skip_note:-}" ] || echo "$*" >"$skip_note"
+  exit 77
+}
 step() { echo "== $(date -u +%T) $*"; }
 
 # dist_number bookworm -> 12, trixie -> 13: the .deb's revision suffix
@@ -34,6 +41,15 @@ root_path() {
     *) fail "th-root $*: status $rc ($out)" ;;
   esac
 }
+
+# The roots of the packaging tests, by what they hold. A build root: what
+# packaging/build.sh needs for the whole tree (the tests' cmocka too).
+build_root() {
+  root_path "$1" "build-essential,cmake,pkg-config,dpkg-dev,file,libmariadb-dev,librdkafka-dev,libhiredis-dev,libyaml-dev,libevent-dev,libssl-dev,libzstd-dev,zlib1g-dev,libsystemd-dev,libcmocka-dev" \
+    /usr/bin/cmake "$1-build"
+}
+# A root to boot: systemd as PID 1 and dbus, nothing else beyond minbase.
+boot_root() { root_path "$1" systemd,systemd-sysv,dbus /usr/lib/systemd/systemd; }
 
 # The packages a test_debNN run leaves for test_systemd_SUITE.
 pkg_dir() { echo "$build/packages/$1"; }

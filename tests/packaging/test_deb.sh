@@ -45,6 +45,7 @@ changelog_version=$(dpkg-parsechangelog -l "$src/packaging/deb/changelog.Debian"
 
 rm -rf "$out"
 mkdir -p "$out"
+skip_note=$out/SKIPPED
 tmp=$(mktemp -d /tmp/test_deb.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -59,8 +60,7 @@ if [ "$(host_dist_number)" = "$n" ]; then
     { cat "$out/previous.log"; fail "cpack of the previous revision"; }
 else
   gens="DEB"
-  root=$(root_path "$suite" "build-essential,cmake,pkg-config,dpkg-dev,file,libmariadb-dev,librdkafka-dev,libhiredis-dev,libyaml-dev,libevent-dev,libssl-dev,libzstd-dev,zlib1g-dev,libsystemd-dev,libcmocka-dev" \
-         /usr/bin/cmake "$suite-build")
+  root=$(build_root "$suite")
   step "packaging/build.sh in the $suite root $root (systemd-nspawn --volatile=overlay)"
   mkdir -p /run/systemd/nspawn
   systemd-nspawn -q --register=no --keep-unit --volatile=overlay \

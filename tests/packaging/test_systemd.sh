@@ -68,7 +68,7 @@ done
 [ ! -e "$pkgdir/SKIPPED" ] || skip "test_deb$n: $(cat "$pkgdir/SKIPPED")"
 [ -f "$pkgdir/$deb_name" ] || fail "no $pkgdir/$deb_name: test_deb$n must run first (ctest runs it as this test's fixture)"
 [ -f "$pkgdir/previous/$prev_name" ] || fail "no $pkgdir/previous/$prev_name"
-root=$(root_path "$suite" systemd,systemd-sysv,dbus /usr/lib/systemd/systemd)
+root=$(boot_root "$suite")
 
 tmp=$(mktemp -d /tmp/test_systemd.XXXXXX)
 servers_pid="" nspawn_pid="" curl_pid="" kafka_stopped=""
