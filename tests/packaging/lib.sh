@@ -53,3 +53,36 @@ boot_root() { root_path "$1" systemd,systemd-sysv,dbus /usr/lib/systemd/systemd;
 
 # The packages a test_debNN run leaves for test_systemd_SUITE.
 pkg_dir() { echo "$build/packages/$1"; }
+
+# check_security UNIT REPORT: systemd-analyze security's REPORT for UNIT
+# passes. Its exposure figure (0 to 10) is coarse: losing
+# ProtectSystem=strict alone moves it from 1.1 to 1.2. So two checks: the
+# figure is at most MAX_EXPOSURE (both units rate 1.1 on systemd 252 and
+# 257, live and offline), and every item the report marks open is one of
+# OPEN_OK: what the daemons need or what cannot apply to them. Sockets to
+# any IPv4/IPv6 address (brokers, databases and browsers are anywhere: no
+# PrivateNetwork=, no IPAddressDeny=), Unix sockets (journald,
+# sd_notify), the host's root directory (a packaged daemon, not an
+# image), and the rtc read access PrivateDevices= itself grants. Any
+# other open item fails.
+MAX_EXPOSURE=1.2
+OPEN_OK="RootDirectory=/RootImage=
+RestrictAddressFamilies=~AF_UNIX
+RestrictAddressFamilies=~AF_(INET|INET6)
+PrivateNetwork=
+DeviceAllow=
+IPAddressDeny="
+check_security() {
+  local unit=$1 report=$2 line score open extra
+  line=$(grep 'Overall exposure level' <<<"$report") ||
+    { echo "$report"; fail "systemd-analyze security $unit gave no rating"; }
+  echo "$line"
+  score=$(sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/' <<<"$line")
+  awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }' ||
+    fail "$unit: exposure $score is above $MAX_EXPOSURE"
+  open=$(awk '$1 == "✗" {print $2}' <<<"$report")
+  [ -n "$open" ] || { echo "$report"; fail "$unit: no open items read from the report (its format changed?)"; }
+  extra=$(grep -vxF -f <(echo "$OPEN_OK") <<<"$open" || true)
+  [ -z "$extra" ] || { grep '✗' <<<"$report"; fail "$unit: open items beyond the allowed ones: $extra"; }
+  echo "   open: $(tr '\n' ' ' <<<"$open")"
+}
