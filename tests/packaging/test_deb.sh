@@ -83,23 +83,10 @@ echo "$deb_name, previous/$prev_name"
 dpkg --compare-versions "$version-0+deb$n" lt "$version-$revision+deb$n" ||
   fail "the previous revision does not sort before the new one"
 
-# The files both packages must hold, exactly (directories aside).
-expected_files="/etc/outbox-relay/relay.yaml
-/etc/outbox-relay/sse.yaml
-/usr/bin/outbox-relay
-/usr/bin/outbox-sse
-/usr/lib/systemd/system/outbox-relay@.service
-/usr/lib/systemd/system/outbox-sse.service
-/usr/share/doc/outbox-relay/changelog.Debian.gz
-/usr/share/doc/outbox-relay/copyright
-/usr/share/man/man5/outbox-relay.yaml.5.gz
-/usr/share/man/man8/outbox-relay.8.gz
-/usr/share/man/man8/outbox-sse.8.gz
-/usr/share/outbox-relay/schema/grants.sql
-/usr/share/outbox-relay/schema/outbox-mariadb.sql
-/usr/share/outbox-relay/schema/outbox-mysql.sql
-/usr/share/outbox-relay/schema/server.cnf
-/usr/share/outbox-relay/schema/waiting-room.sql"
+# The files both packages must hold, exactly (directories aside): one
+# list, tests/packaging/package-files.txt, which test_systemd also holds
+# the purge to.
+expected_files=$(grep -v '^#' "$here/package-files.txt")
 
 step "dpkg-deb: version, contents, conffiles, Depends"
 [ "$(dpkg-deb -f "$deb" Version)" = "$version-$revision+deb$n" ] ||

@@ -282,9 +282,7 @@ check_purged() {
   case $st in *installed*|*config-files*) fail "dpkg still knows outbox-relay: $st" ;; esac
   in_ct sh -c 'dpkg -L outbox-relay' >/dev/null 2>&1 && fail "dpkg -L outbox-relay still lists files"
   for f in /etc/outbox-relay /var/lib/outbox-relay /usr/share/outbox-relay \
-           /usr/share/doc/outbox-relay /usr/bin/outbox-relay /usr/bin/outbox-sse \
-           /usr/lib/systemd/system/outbox-relay@.service /usr/lib/systemd/system/outbox-sse.service \
-           /usr/share/man/man8/outbox-relay.8.gz /usr/share/man/man5/outbox-relay.yaml.5.gz; do
+           /usr/share/doc/outbox-relay $(grep -v '^#' "$here/package-files.txt"); do
     in_ct test ! -e "$f" || fail "$f left after purge"
   done
   in_ct getent passwd outbox-relay >/dev/null && fail "user outbox-relay left after purge"
