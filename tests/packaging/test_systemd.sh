@@ -146,6 +146,11 @@ fail() {
   exit 1
 }
 show() { in_ct systemctl show -p "$2" --value "$1"; }
+# apt-get in the container. Its lists and archives are shared with other
+# runs (another machine's test on the same cache): apt's own locks refuse
+# rather than wait, so runs take turns on a lock of the cache's.
+ct_apt() { flock "$apt_cache/.lock" nsenter -t "$leader" -a -- env -i \
+  PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root DEBIAN_FRONTEND=noninteractive apt-get "$@"; }
 main_pid() { show "$1" MainPID; }
 # wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s.
 wait_for() {
@@ -301,8 +306,8 @@ S=outbox-sse.service
 
 # --- install ---------------------------------------------------------------
 step "apt-get install /packages/$deb_name (dependencies from Debian's mirror)"
-in_ct apt-get update -q >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; fail "apt-get update in the container"; }
-in_ct apt-get install -y -q --no-install-recommends "/packages/$deb_name" >>"$tmp/apt.log" 2>&1 ||
+ct_apt update -q >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; fail "apt-get update in the container"; }
+ct_apt install -y -q --no-install-recommends "/packages/$deb_name" >>"$tmp/apt.log" 2>&1 ||
   { tail -30 "$tmp/apt.log"; fail "apt-get install $deb_name"; }
 grep -E '^(Setting up|Unpacking) ' "$tmp/apt.log" | sed 's/^/   /' | head -20
 [ "$(in_ct dpkg-query -W -f='${Version} ${Status}' outbox-relay)" = "$version-1+deb$n install ok installed" ] ||
@@ -505,7 +510,7 @@ check_purged
 
 # --- upgrade ------------------------------------------------------------------------
 step "upgrade: $prev_name, running, then $deb_name over it"
-in_ct apt-get install -y -q --no-install-recommends "/packages/previous/$prev_name" >"$tmp/apt.log" 2>&1 ||
+ct_apt install -y -q --no-install-recommends "/packages/previous/$prev_name" >"$tmp/apt.log" 2>&1 ||
   { tail -30 "$tmp/apt.log"; fail "apt-get install $prev_name"; }
 [ "$(in_ct dpkg-query -W -f='${Version}' outbox-relay)" = "$version-0+deb$n" ] || fail "the previous revision is not installed"
 write_configs
@@ -522,7 +527,7 @@ ckpt=$(in_ct head -1 /var/lib/outbox-relay/main.checkpoint)
 sums=$(in_ct md5sum /etc/outbox-relay/relay.yaml /etc/outbox-relay/sse.yaml /etc/outbox-relay/main.yaml /etc/outbox-relay/sse.env)
 r_pid=$(main_pid $R) s_pid=$(main_pid $S)
 c5=$(mark)
-in_ct apt-get install -y -q --no-install-recommends "/packages/$deb_name" >"$tmp/apt.log" 2>&1 ||
+ct_apt install -y -q --no-install-recommends "/packages/$deb_name" >"$tmp/apt.log" 2>&1 ||
   { tail -30 "$tmp/apt.log"; fail "apt-get install $deb_name over $prev_name"; }
 grep -E 'Unpacking|Setting up|conffile' "$tmp/apt.log" | sed 's/^/   /'
 [ "$(in_ct dpkg-query -W -f='${Version} ${Status}' outbox-relay)" = "$version-1+deb$n install ok installed" ] ||
@@ -548,6 +553,6 @@ wait_for 30 "10 events after the upgrade" have_events e 10
 echo "10 of 10 events after the upgrade"
 
 step "apt-get purge: nothing left"
-in_ct apt-get purge -y -q outbox-relay >"$tmp/apt.log" 2>&1 || { tail -30 "$tmp/apt.log"; fail "apt-get purge"; }
+ct_apt purge -y -q outbox-relay >"$tmp/apt.log" 2>&1 || { tail -30 "$tmp/apt.log"; fail "apt-get purge"; }
 check_purged
 echo "== test_systemd $suite: all checks passed"
