@@ -1,9 +1,10 @@
-# CPack: outbox-relay_<version>-<release>_amd64.deb and
-# outbox-relay-<version>-<release>.x86_64.rpm from one build:
-#   cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTBOX_WERROR=OFF
-#   cmake --build build-pkg -j2 --target package   (or: cd build-pkg && cpack)
+# CPack: outbox-relay_<version>-<revision>+deb<N>_amd64.deb and
+# outbox-relay-<version>-<release>.x86_64.rpm from one build, made the way
+# a Debian package build makes them (dpkg-buildflags) by
+#   packaging/build.sh . build-pkg DEB RPM
 # Packages are built with OUTBOX_WERROR off: a warning a newer compiler
-# finds must not stop a package build (the tests' builds keep it on).
+# finds must not stop a package build (CI's package builds, test_deb12
+# and test_deb13, turn it on).
 # The .rpm needs rpmbuild (Debian package `rpm`).
 set(pkg ${CMAKE_CURRENT_LIST_DIR})
 
