@@ -1,9 +1,10 @@
-# CPack: outbox-relay_<version>-<release>_amd64.deb and
-# outbox-relay-<version>-<release>.x86_64.rpm from one build:
-#   cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTBOX_WERROR=OFF
-#   cmake --build build-pkg -j2 --target package   (or: cd build-pkg && cpack)
+# CPack: outbox-relay_<version>-<revision>+deb<N>_amd64.deb and
+# outbox-relay-<version>-<release>.x86_64.rpm from one build, made the way
+# a Debian package build makes them (dpkg-buildflags) by
+#   packaging/build.sh . build-pkg DEB RPM
 # Packages are built with OUTBOX_WERROR off: a warning a newer compiler
-# finds must not stop a package build (the tests' builds keep it on).
+# finds must not stop a package build (CI's package builds, test_deb12
+# and test_deb13, turn it on).
 # The .rpm needs rpmbuild (Debian package `rpm`).
 set(pkg ${CMAKE_CURRENT_LIST_DIR})
 
@@ -34,13 +35,32 @@ set(CPACK_WARN_ON_ABSOLUTE_INSTALL_DESTINATION OFF)
 # --- .deb ---------------------------------------------------------------
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # With a new project VERSION, add an entry to deb/changelog.Debian
-# (test_packaging checks that they agree).
-set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+# (test_deb checks that they agree). The revision names the Debian
+# release the package was built on (1+deb12, 1+deb13), read from the
+# build system's /etc/os-release: the two .debs depend on different
+# libraries (libhiredis0.14 or libhiredis1.1.0, ...) and must not share a
+# version. "+debN" sorts after the plain revision, and 13 after 12, so an
+# upgrade of the distribution upgrades the package too.
+set(OUTBOX_DEB_REVISION 1)
+if(NOT DEFINED OUTBOX_DEB_DIST)
+  set(OUTBOX_DEB_DIST "")
+  if(EXISTS /etc/os-release)
+    file(STRINGS /etc/os-release os_id REGEX "^ID=")
+    file(STRINGS /etc/os-release os_version REGEX "^VERSION_ID=")
+    string(REGEX REPLACE "^VERSION_ID=\"?([0-9]+).*" "\\1" os_version "${os_version}")
+    if(os_id STREQUAL "ID=debian" AND os_version MATCHES "^[0-9]+$")
+      set(OUTBOX_DEB_DIST "+deb${os_version}")
+    endif()
+  endif()
+endif()
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${OUTBOX_DEB_REVISION}${OUTBOX_DEB_DIST})
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Library dependencies come from dpkg-shlibdeps (libmariadb3, librdkafka1,
-# libhiredis0.14, libyaml-0-2, libevent-*-2.1-7, libssl3, libzstd1,
-# libsystemd0, libc6); adduser is for the postinst.
+# Library dependencies come from dpkg-shlibdeps, and only from it
+# (Debian 12: libmariadb3, librdkafka1, libhiredis0.14, libyaml-0-2,
+# libevent-*-2.1-7, libssl3, libzstd1, libsystemd0, libc6; Debian 13 has
+# libhiredis1.1.0, libssl3t64, libevent-*-2.1-7t64); adduser is for the
+# postinst and postrm.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

@@ -12,10 +12,17 @@
 #      with the reason, never passed;
 #   4. runs every CTest test in both. Integration tests start their own
 #      MariaDB (and MySQL, for the NAME@mysql-9.7 variants), Redis and
-#      kafka-mock on 127.0.0.1 in temporary directories; test_packaging
-#      (build/ only) builds the .deb and .rpm, installs the .deb on this
-#      machine and purges it again; the summary names each database
-#      server's version as it reported it; then builds a Release
+#      kafka-mock on 127.0.0.1 in temporary directories. The packaging
+#      stage (label packaging, build/ only; its Debian roots made ready
+#      before CTest like the servers') builds the .deb for Debian 12 (with
+#      the .rpm) and for Debian 13 (in a trixie root) the way a package
+#      build does, with dpkg-buildflags (hardening=+all) and -Werror
+#      (test_deb12, test_deb13), then boots a clean Debian 12 and 13 root
+#      under systemd-nspawn, installs the matching .deb and runs both
+#      services under systemd through events, the watchdog, restarts, a
+#      clean stop, the sandbox, an upgrade and a purge
+#      (test_systemd_bookworm, test_systemd_trixie); the summary names
+#      each database server's version as it reported it; then builds a Release
 #      configuration at -O3 (build-release/), where gcc's optimizer finds
 #      warnings the other builds do not (every build has -Werror), and runs
 #      only its unit tests (label unit): well under a minute;
@@ -55,6 +62,7 @@ packages=(
   clang libclang-rt-14-dev
   mariadb-server mariadb-client redis-server kcat curl procps iproute2 socat
   chromium dpkg-dev rpm lintian systemd man-db adduser debootstrap
+  systemd-container
 )
 
 install_packages() {
@@ -106,6 +114,10 @@ build_and_test() {
   cmake --build "$here/$dir" -j "$(nproc)"
   echo "== database server roots (built once per machine, then reused)"
   "$here/$dir/tests/th-servers" prepare
+  # The packaging tests run in build/ only (tests/packaging/packaging.cmake).
+  if [ "$dir" = build ]; then
+    "$here/tests/packaging/prepare_roots.sh" "$here/$dir"
+  fi
   echo "== test $dir"
   export OUTBOX_TEST_SERVERS_LOG="$here/$dir/servers.log"
   : > "$OUTBOX_TEST_SERVERS_LOG"

@@ -447,13 +447,13 @@ struct server_kind {
 };
 
 static const struct server_kind kinds[] = {
-    {"mariadb-10.11", {NULL, NULL, "mariadbd", "10.11."},
+    {"mariadb-10.11", {NULL, NULL, "mariadbd", "10.11.", NULL},
      "mariadb-install-db", 0},
     {"mariadb-11.8",
-     {"trixie", "mariadb-server", "/usr/sbin/mariadbd", "11.8."},
+     {"trixie", "mariadb-server", "/usr/sbin/mariadbd", "11.8.", NULL},
      "/usr/bin/mariadb-install-db", 0},
     {"mysql-9.7",
-     {"sid", "mysql-server-core,mysql-client", "/usr/sbin/mysqld", "9.7."},
+     {"sid", "mysql-server-core,mysql-client", "/usr/sbin/mysqld", "9.7.", NULL},
      NULL, 1},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])

@@ -165,6 +165,8 @@ static int server_version(const char *cache, const char *name,
 static int version_ok(const struct th_root_spec *spec, const char *version,
                       const char *path, char *why, size_t whylen)
 {
+    if (!spec->version_prefix) /* no server in it: nothing to compare */
+        return 0;
     size_t n = strlen(spec->version_prefix);
     if (!strncmp(version, spec->version_prefix, n))
         return 0;
@@ -172,6 +174,20 @@ static int version_ok(const struct th_root_spec *spec, const char *version,
              "moved on (remove %s to rebuild, or add a server kind)",
              spec->suite, version, spec->version_prefix, path);
     return 1;
+}
+
+/* The root's program runs (a server: its version) or, for a root
+ * without a server, is there at all. */
+static int program_ready(const struct th_root_spec *spec, const char *cache,
+                         const char *name, const char *root, char *version,
+                         size_t vlen)
+{
+    if (spec->version_prefix)
+        return server_version(cache, name, root, spec->server, version, vlen);
+    char file[900];
+    snprintf(file, sizeof file, "%s%s", root, spec->server);
+    snprintf(version, vlen, "%s", "");
+    return access(file, X_OK);
 }
 
 /* With the lock held: builds NAME.build, stamps it, renames it NAME. */
@@ -200,7 +216,7 @@ static int build(const struct th_root_spec *spec, const char *cache,
     /* mariadb-install-db wants a name for the host: the root has none. */
     snprintf(file, sizeof file, "%s/etc/hosts", tmp);
     if (write_file(file, "127.0.0.1\tlocalhost\n::1\tlocalhost\n") < 0 ||
-        server_version(cache, name, tmp, spec->server, version, vlen) < 0) {
+        program_ready(spec, cache, name, tmp, version, vlen) < 0) {
         snprintf(why, whylen, "the new %s root has no working %s", spec->suite,
                  spec->server);
         rm_root(tmp);
@@ -216,17 +232,22 @@ static int build(const struct th_root_spec *spec, const char *cache,
         rm_root(tmp);
         return -1;
     }
-    fprintf(stderr, "th: %s root ready in %lld s: server %s\n", spec->suite,
-            (long long)(time(NULL) - t0), version);
+    fprintf(stderr, "th: %s root ready in %lld s: %s %s\n", spec->suite,
+            (long long)(time(NULL) - t0), spec->server, version);
     return 0;
 }
 
-/* 0 with the version when PATH is a complete root. */
-static int complete(const char *path, char *version, size_t vlen)
+/* 0 with the version when PATH is a complete root of these packages (a
+ * named root whose list has changed since is built again). */
+static int complete(const struct th_root_spec *spec, const char *path,
+                    char *version, size_t vlen)
 {
-    char file[700], text[1024];
+    char file[700], text[1024], packages[512];
     snprintf(file, sizeof file, "%s/" TH_ROOT_STAMP, path);
     if (read_file(file, text, sizeof text) < 0)
+        return -1;
+    stamp_field(text, "packages", packages, sizeof packages);
+    if (strcmp(packages, spec->packages) != 0)
         return -1;
     stamp_field(text, "version", version, vlen);
     return 0;
@@ -238,12 +259,15 @@ int th_root_prepare(const struct th_root_spec *spec, char *path, size_t len,
     const char *env = getenv("OUTBOX_TEST_ROOTS");
     const char *cache = env && *env ? env : DEFAULT_CACHE;
     char name[256], lock[700], failed[700], text[1024];
-    snprintf(name, sizeof name, "%s-%s", spec->suite, spec->packages);
+    if (spec->name)
+        snprintf(name, sizeof name, "%s", spec->name);
+    else
+        snprintf(name, sizeof name, "%s-%s", spec->suite, spec->packages);
     for (char *c = name; *c; c++)
         if (*c == ',' || *c == '/')
             *c = '+';
     snprintf(path, len, "%s/%s", cache, name);
-    if (complete(path, version, vlen) == 0)
+    if (complete(spec, path, version, vlen) == 0)
         return version_ok(spec, version, path, why, whylen);
 
     if (geteuid() != 0) {
@@ -271,7 +295,7 @@ int th_root_prepare(const struct th_root_spec *spec, char *path, size_t len,
     }
     int rc;
     struct stat st;
-    if (complete(path, version, vlen) == 0) { /* built while we waited */
+    if (complete(spec, path, version, vlen) == 0) { /* built while we waited */
         rc = version_ok(spec, version, path, why, whylen);
     } else if (stat(failed, &st) == 0 &&
                time(NULL) - st.st_mtime < TH_ROOT_RETRY_S &&

@@ -19,6 +19,13 @@
  *
  * The debootstrap log is NAME.debootstrap.log in the cache. Needs root
  * (debootstrap, chroot). Call from the main thread (th.h's rules).
+ *
+ * Roots that hold no database server (the packaging tests' build root and
+ * the roots they boot under systemd-nspawn) use the same cache: their
+ * spec names a program the root must have instead of a server, and no
+ * version; th-root (th_root_main.c) makes them ready from a shell test.
+ * Such a root is only ever read by its users (an nspawn --volatile=overlay
+ * keeps their writes in memory), so that it stays as debootstrap made it.
  */
 #ifndef OUTBOX_TEST_ROOT_H
 #define OUTBOX_TEST_ROOT_H
@@ -32,7 +39,11 @@ struct th_root_spec {
     const char *suite;          /* "sid", "trixie" */
     const char *packages;       /* debootstrap --include list, commas */
     const char *server;         /* absolute path inside: "/usr/sbin/mysqld" */
-    const char *version_prefix; /* its --version must say "Ver " this */
+    const char *version_prefix; /* its --version must say "Ver " this; NULL:
+                                   `server` is only a program the root must
+                                   hold (no version asked, version "") */
+    const char *name;           /* the cache's name for it; NULL: SUITE-PKGS
+                                   ("trixie-mariadb-server") */
 };
 
 /* The root for `spec`, built if missing. Returns 0 with its path in
