@@ -40,6 +40,28 @@ int route_pct_decode(const char *in, size_t n, int form, char *out,
     return (int)k;
 }
 
+/* 1 when one of the '/'-separated segments of s[0..n) is "." or "..":
+ * a path step to whatever resolves it (a proxy, a file name built from a
+ * queue, a person reading a log), never a name. */
+static int has_dot_segment(const char *s, size_t n)
+{
+    for (size_t i = 0; i <= n;) {
+        size_t j = i;
+        while (j < n && s[j] != '/')
+            j++;
+        size_t len = j - i;
+        if ((len == 1 || len == 2) && !memcmp(s + i, "..", len))
+            return 1;
+        i = j + 1;
+    }
+    return 0;
+}
+
+int route_name_ok(const char *s, size_t len)
+{
+    return token_name_ok(s, len) && !has_dot_segment(s, len);
+}
+
 /* The raw value of parameter `name` in a query string, or NULL. */
 static const char *param(const char *query, const char *name, size_t *len)
 {
@@ -72,7 +94,13 @@ static int parse_path(const char *path, struct route *r, const char **why)
 {
     static const char prefix[] = "/v1/queues/";
     *why = "no such resource";
-    if (!path || strncmp(path, prefix, sizeof prefix - 1))
+    if (!path)
+        return 404;
+    *why = "dot segment in path";
+    if (has_dot_segment(path, strlen(path)))
+        return 400;
+    *why = "no such resource";
+    if (strncmp(path, prefix, sizeof prefix - 1))
         return 404;
     const char *q = path + sizeof prefix - 1;
     const char *slash = strchr(q, '/');
@@ -88,11 +116,11 @@ static int parse_path(const char *path, struct route *r, const char **why)
         return 404;
     *why = "malformed queue or user name";
     int ql = route_pct_decode(q, (size_t)(slash - q), 0, r->queue, sizeof r->queue);
-    if (ql < 0 || !token_name_ok(r->queue, (size_t)ql))
+    if (ql < 0 || !route_name_ok(r->queue, (size_t)ql))
         return 400;
     if (user) {
         int ul = route_pct_decode(user, strlen(user), 0, r->user, sizeof r->user);
-        if (ul < 0 || !token_name_ok(r->user, (size_t)ul))
+        if (ul < 0 || !route_name_ok(r->user, (size_t)ul))
             return 400;
     }
     return 0;
@@ -108,7 +136,7 @@ static int parse_query(const char *query, const char *last, struct route *r,
         int rc = param_decoded(query, "user", r->user, sizeof r->user);
         if (rc == 0)
             *why = "missing user parameter";
-        if (rc <= 0 || !token_name_ok(r->user, strlen(r->user)))
+        if (rc <= 0 || !route_name_ok(r->user, strlen(r->user)))
             return 400;
     }
     /* Accepted and checked, not otherwise needed: every stream starts

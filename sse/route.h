@@ -3,7 +3,8 @@
  *
  * The checks of a request apart from any connection: the path names a
  * queue (and user), names are strictly percent-decoded and must be 1-200
- * printable bytes, the user parameter and Last-Event-ID are well formed,
+ * printable bytes, none of whose '/'-separated segments is "." or ".."
+ * (nor may the path have such a segment), the user parameter and Last-Event-ID are well formed,
  * the token is the subscriber's own. Pure, so that unit tests and the
  * fuzzer reach every branch without a socket.
  */
@@ -28,6 +29,9 @@ struct route {
 int route_request(const char *path, const char *query, const char *last_event_id,
                   const char *secret, int64_t now, struct route *r,
                   const char **why);
+
+/* A decoded queue or user name the API accepts (see above). */
+int route_name_ok(const char *s, size_t len);
 
 /* Strict percent-decoding ('+' is a space when `form`): -1 on a bad
  * escape, an encoded NUL or when out (outlen bytes) is too small. */

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                code == 404);
     FUZZ_CHECK(code == 0 || (why && why[0]));
     if (code == 0) {
-        FUZZ_CHECK(token_name_ok(r.queue, strlen(r.queue)));
-        FUZZ_CHECK(token_name_ok(r.user, strlen(r.user)));
+        FUZZ_CHECK(route_name_ok(r.queue, strlen(r.queue)));
+        FUZZ_CHECK(route_name_ok(r.user, strlen(r.user)));
     }
     if (code == 0 && auth) {
         /* The token it accepted is one minted for this queue and user. */

@@ -133,11 +133,11 @@ static void test_slowloris_and_huge_lines(void **state)
     assert_int_equal(sse_env_raw(&e, "GET /v1/queues/q/events?user=a%0D%0AX-Evil:%201"
                                      " HTTP/1.0\r\n\r\n", resp, sizeof resp), 400);
     assert_null(strstr(resp, "X-Evil"));
+    /* Refused before the token is looked at (test_dot_segments). */
     assert_int_equal(sse_env_raw(&e, "GET /v1/queues/..%2F..%2Fetc/users/watcher"
-                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 401);
-    /* ".." is only a queue's name, here one without a token. */
+                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 400);
     assert_int_equal(sse_env_raw(&e, "GET /v1/queues/../users/watcher"
-                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 401);
+                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 400);
     assert_null(strstr(resp, "watcher\",\"state"));
     still_served(&e, &w, 3);
     sse_client_close(&w);
@@ -194,6 +194,55 @@ static void test_replayed_tokens(void **state)
                               sizeof resp), 200);
     still_served(&e, &w, 1);
     sse_client_close(&w);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
+/* get_with, the token minted for exactly (queue, user): whatever refuses
+ * the request, it is not the token. */
+static int get_minted(struct sse_env *e, const char *target, const char *queue,
+                      const char *user, char *resp, size_t len)
+{
+    char tok[TOKEN_MAX];
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, queue, user,
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    return get_with(e, target, tok, resp, len);
+}
+
+/* Found by an independent client: "." and ".." as a queue or user name,
+ * raw or percent-encoded, and paths with such segments, opened streams
+ * (with a token minted for that name). A name that a proxy, a log reader
+ * or a Redis key template might take for a path step is refused: 400. */
+static void test_dot_segments(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char resp[4096];
+    static const struct { const char *target, *queue, *user; } cases[] = {
+        {"/v1/queues/../events?user=watcher", "..", "watcher"},
+        {"/v1/queues/%2e%2E/events?user=watcher", "..", "watcher"},
+        {"/v1/queues/./events?user=watcher", ".", "watcher"},
+        {"/v1/queues/../users/watcher", "..", "watcher"},
+        {"/v1/queues/..%2F..%2Fetc/events?user=watcher", "../../etc", "watcher"},
+        {"/v1/queues/a%2F..%2Fq/users/watcher", "a/../q", "watcher"},
+        {"/v1/queues/q/users/..", "q", ".."},
+        {"/v1/queues/q/events?user=..", "q", ".."},
+        {"/v1/queues/q/events?user=%2E%2E%2Fx", "q", "../x"},
+        {"/v1/queues/q/../q/events?user=watcher", "q", "watcher"},
+        {"/v1/../v1/queues/q/events?user=watcher", "q", "watcher"},
+        {"/v1/queues/q/./events?user=watcher", "q", "watcher"},
+    };
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:..:waiting 1 watcher") == 1);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int code = get_minted(&e, cases[i].target, cases[i].queue,
+                              cases[i].user, resp, sizeof resp);
+        fprintf(stderr, "%s: %d\n", cases[i].target, code);
+        assert_int_equal(code, 400);
+        assert_null(strstr(resp, "text/event-stream"));
+    }
+    /* Dots inside a name are fine. */
+    assert_int_equal(get_minted(&e, "/v1/queues/q.../users/a..b", "q...",
+                                "a..b", resp, sizeof resp), 200);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
@@ -276,6 +325,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_replayed_tokens),
         cmocka_unit_test(test_idle_flood_past_the_limit),
         cmocka_unit_test(test_limit_refuses_with_503),
+        cmocka_unit_test(test_dot_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

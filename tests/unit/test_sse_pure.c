@@ -368,6 +368,23 @@ static void test_pct_decode(void **state)
     assert_int_equal(route_pct_decode("%41%42", 4, 0, out, sizeof out), -1);
 }
 
+/* ---- route_name_ok ----------------------------------------------------- */
+
+static void test_route_names(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"q", "sale-7", "q...", "a..b", ".a",
+        "a.", "...", "a/b", "caf\xc3\xa9", "a/.b/c"};
+    static const char *const bad[] = {"", ".", "..", "../x", "x/..", "a/../b",
+        "./a", "a/.", "a/./b", "/..", "../../etc", "a\n"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (!route_name_ok(good[i], strlen(good[i])))
+            fail_msg("\"%s\" refused", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (route_name_ok(bad[i], strlen(bad[i])))
+            fail_msg("\"%s\" accepted", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_frame_confirm_gone),
         cmocka_unit_test(test_frame_state_json),
         cmocka_unit_test(test_pct_decode),
+        cmocka_unit_test(test_route_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
