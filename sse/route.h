@@ -3,7 +3,7 @@
  *
  * The checks of a request apart from any connection: the path names a
  * queue (and user), names are strictly percent-decoded and must be 1-200
- * printable bytes, none of whose '/'-separated segments is "." or ".."
+ * printable bytes of UTF-8 (they go into JSON as they are), none of whose '/'-separated segments is "." or ".."
  * (nor may the path have such a segment), the user parameter and Last-Event-ID are well formed,
  * the token is the subscriber's own. Pure, so that unit tests and the
  * fuzzer reach every branch without a socket.

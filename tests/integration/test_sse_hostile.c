@@ -246,6 +246,45 @@ static void test_dot_segments(void **state)
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
+/* Found by an independent client: a user (or queue) that percent-decodes
+ * to bytes that are not UTF-8 reached the JSON answer raw, which no JSON
+ * parser accepts. Refused with 400; real UTF-8 is served. */
+static void test_invalid_utf8_names(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char resp[4096], target[256];
+    static const struct { const char *enc, *raw; } bad[] = {
+        {"%c3%28", "\xc3\x28"},             /* a lead byte, no continuation */
+        {"a%ff", "a\xff"},                   /* never in UTF-8 */
+        {"%80", "\x80"},                     /* a lone continuation byte */
+        {"%c0%af", "\xc0\xaf"},             /* overlong '/' */
+        {"%e0%80%af", "\xe0\x80\xaf"},     /* overlong, three bytes */
+        {"%ed%a0%80", "\xed\xa0\x80"},     /* a UTF-16 surrogate */
+        {"%f4%90%80%80", "\xf4\x90\x80\x80"}, /* past U+10FFFF */
+        {"x%e2%82", "x\xe2\x82"},           /* cut short */
+    };
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(target, sizeof target, "/v1/queues/q/users/%s", bad[i].enc);
+        int poll_code = get_minted(&e, target, "q", bad[i].raw, resp, sizeof resp);
+        snprintf(target, sizeof target, "/v1/queues/q/events?user=%s", bad[i].enc);
+        int stream_code = get_minted(&e, target, "q", bad[i].raw, resp, sizeof resp);
+        snprintf(target, sizeof target, "/v1/queues/%s/users/u", bad[i].enc);
+        int queue_code = get_minted(&e, target, bad[i].raw, "u", resp, sizeof resp);
+        fprintf(stderr, "%s: poll %d, stream %d, as a queue %d\n", bad[i].enc,
+                poll_code, stream_code, queue_code);
+        assert_int_equal(poll_code, 400);
+        assert_int_equal(stream_code, 400);
+        assert_int_equal(queue_code, 400);
+    }
+    assert_int_equal(get_minted(&e, "/v1/queues/caf%C3%A9/users/%F0%9F%98%80",
+                                "caf\xc3\xa9", "\xf0\x9f\x98\x80", resp,
+                                sizeof resp), 200);
+    assert_non_null(strstr(resp, "\"user\":\"\xf0\x9f\x98\x80\""));
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
 #define IDLE 10000
 
 static void test_idle_flood_past_the_limit(void **state)
@@ -326,6 +365,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_idle_flood_past_the_limit),
         cmocka_unit_test(test_limit_refuses_with_503),
         cmocka_unit_test(test_dot_segments),
+        cmocka_unit_test(test_invalid_utf8_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

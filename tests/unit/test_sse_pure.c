@@ -374,9 +374,14 @@ static void test_route_names(void **state)
 {
     (void)state;
     static const char *const good[] = {"q", "sale-7", "q...", "a..b", ".a",
-        "a.", "...", "a/b", "caf\xc3\xa9", "a/.b/c"};
+        "a.", "...", "a/b", "caf\xc3\xa9", "a/.b/c",
+        "\xf0\x9f\x98\x80", "\xe2\x82\xac", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf",
+        "\xc2\x80"};
     static const char *const bad[] = {"", ".", "..", "../x", "x/..", "a/../b",
-        "./a", "a/.", "a/./b", "/..", "../../etc", "a\n"};
+        "./a", "a/.", "a/./b", "/..", "../../etc", "a\n",
+        "\xc3\x28", "\xff", "\x80", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf",
+        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "x\xe2\x82",
+        "\xf0\x9f\x98", "\xe2\x28\xa1"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         if (!route_name_ok(good[i], strlen(good[i])))
             fail_msg("\"%s\" refused", good[i]);
