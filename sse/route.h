@@ -3,9 +3,11 @@
  *
  * The checks of a request apart from any connection: the path names a
  * queue (and user), names are strictly percent-decoded and must be 1-200
- * printable bytes of UTF-8 (they go into JSON as they are), none of whose '/'-separated segments is "." or ".."
- * (nor may the path have such a segment), the user parameter and Last-Event-ID are well formed,
- * the token is the subscriber's own. Pure, so that unit tests and the
+ * printable bytes of UTF-8 (they go into JSON as they are), none of whose
+ * '/'-separated segments is "." or ".." (nor may the path have such a
+ * segment), a stream has its user parameter, and the token is the
+ * subscriber's own. A Last-Event-ID is never a reason to refuse (see
+ * route.c's parse_query). Pure, so that unit tests and the
  * fuzzer reach every branch without a socket.
  */
 #ifndef OUTBOX_SSE_ROUTE_H
@@ -22,7 +24,8 @@ struct route {
 };
 
 /* A GET of `path` with `query` (both as sent: percent-encoded; query may
- * be NULL) and its Last-Event-ID header (or NULL). `secret` is the HMAC
+ * be NULL) and its Last-Event-ID header (or NULL; ignored, whatever it
+ * holds, and so is a lastEventId parameter). `secret` is the HMAC
  * key, or NULL when auth is off; `now` is Unix time. Returns 0 with the
  * route filled in, or the HTTP status to answer (400, 401, 403, 404) with
  * a reason in *why. */

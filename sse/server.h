@@ -8,8 +8,8 @@
  * event whenever the hub says the state changed: `rank`, or `confirm` /
  * `gone` after which the stream ends. Every event has an `id:`; a
  * reconnecting browser's Last-Event-ID (header or lastEventId parameter)
- * is accepted and answered with the current state, which is all a
- * position needs. `: ping` comments go out every http.heartbeat_interval,
+ * is accepted, whatever it holds, and answered with the current state,
+ * which is all a position needs. `: ping` comments go out every http.heartbeat_interval,
  * spread over the interval rather than to every stream at once.
  *
  * Errors are JSON bodies {"error": "...", "status": N}: 400 malformed

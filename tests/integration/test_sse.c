@@ -182,14 +182,15 @@ static void test_tokens_and_bad_requests(void **state)
     assert_non_null(strstr(resp, "Access-Control-Allow-Headers: Last-Event-ID"));
 
     /* Last-Event-ID on reconnect: accepted (the stream starts with the
-     * current state anyway); one that is no event id of ours is not. */
+     * current state anyway), also one that is no event id of ours
+     * (test_sse_hostile test_unusable_last_event_id has more). */
     snprintf(path, sizeof path, "GET /v1/queues/q1/events?user=bob&token=%s HTTP/1.0\r\n"
              "Last-Event-ID: 1796071461410246\r\n\r\n", tok);
     assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
     assert_non_null(strstr(resp, "text/event-stream"));
     snprintf(path, sizeof path, "GET /v1/queues/q1/events?user=bob&token=%s"
              "&lastEventId=%%zz HTTP/1.0\r\n\r\n", tok);
-    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 400);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 

@@ -285,6 +285,64 @@ static void test_invalid_utf8_names(void **state)
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
+/* Found by an independent client: a Last-Event-ID of 32 bytes or more got
+ * 400, which a browser's EventSource takes as fatal: it never reconnects.
+ * An id that is no id of ours (too long, not a number, badly encoded) is
+ * ignored, and the stream starts with the current state as always. */
+static void test_unusable_last_event_id(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char tok[TOKEN_MAX], req[2048], resp[4096], id[600];
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 1 bob") == 1);
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "bob",
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    static const size_t lens[] = {31, 32, 40, 500};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        memset(id, '7', lens[i]);
+        id[lens[i]] = '\0';
+        snprintf(req, sizeof req, "GET /v1/queues/q/events?user=bob&token=%s"
+                 " HTTP/1.0\r\nLast-Event-ID: %s\r\n\r\n", tok, id);
+        int code = sse_env_raw(&e, req, resp, sizeof resp);
+        fprintf(stderr, "Last-Event-ID of %zu bytes: %d\n", lens[i], code);
+        assert_int_equal(code, 200);
+        assert_non_null(strstr(resp, "text/event-stream"));
+    }
+    static const char *const params[] = {
+        "%zz", "not-a-number", "7777777777777777777777777777777777777777777777"};
+    for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
+        snprintf(req, sizeof req, "GET /v1/queues/q/events?user=bob&token=%s"
+                 "&lastEventId=%s HTTP/1.0\r\n\r\n", tok, params[i]);
+        int code = sse_env_raw(&e, req, resp, sizeof resp);
+        fprintf(stderr, "lastEventId=%s: %d\n", params[i], code);
+        assert_int_equal(code, 200);
+    }
+    /* And the stream of a long id carries the current state. */
+    int fd = dial(e.http_port);
+    assert_true(fd >= 0);
+    snprintf(req, sizeof req, "GET /v1/queues/q/events?user=bob&token=%s"
+             " HTTP/1.0\r\nLast-Event-ID: %s\r\n\r\n", tok, id);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    size_t got = 0;
+    int64_t end = sse_env_now_ms() + 3000;
+    resp[0] = '\0';
+    while (!strstr(resp, "\"rank\":1,") && got < sizeof resp - 1 &&
+           sse_env_now_ms() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = read(fd, resp + got, sizeof resp - 1 - got);
+        if (n <= 0)
+            break;
+        resp[got += (size_t)n] = '\0';
+    }
+    close(fd);
+    assert_non_null(strstr(resp, "event: rank"));
+    assert_non_null(strstr(resp, "\"rank\":1,"));
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
 #define IDLE 10000
 
 static void test_idle_flood_past_the_limit(void **state)
@@ -366,6 +424,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_limit_refuses_with_503),
         cmocka_unit_test(test_dot_segments),
         cmocka_unit_test(test_invalid_utf8_names),
+        cmocka_unit_test(test_unusable_last_event_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
