@@ -384,7 +384,13 @@ static int admit(struct server *s, struct evhttp_request *req,
                                           "Last-Event-ID");
     int code = route_request(uri ? evhttp_uri_get_path(uri) : NULL, query, last,
                              secret, time(NULL), r, why);
-    if (!code && (int64_t)s->nconns >= s->cfg->http.max_connections) {
+    /* Connections still sending their request count too: otherwise idle
+     * sockets pile up past the limit, each holding memory and a
+     * descriptor, while the limit is said to be in force. This request is
+     * off the clock already (deadline_met) and counts as one of nconns
+     * once it is served. */
+    size_t held = s->nconns + deadline_pending(s->deadline);
+    if (!code && (int64_t)held >= s->cfg->http.max_connections) {
         mseries_add(s->refused, 1);
         *why = "too many connections";
         code = 503;

@@ -363,15 +363,15 @@ static void test_idle_flood_past_the_limit(void **state)
     assert_true(opened >= IDLE / 2);
     still_served(&e, &w, 1); /* while they sit there */
 
-    /* The limit counts requests being served, so others still get in; the
-     * idle ones are closed at the header timeout. */
+    /* The limit counts the idle ones too (test_idle_count_against_limit):
+     * while they sit there a newcomer is refused. They are closed at the
+     * header timeout, and then it gets in. */
     assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "late",
                            (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
     assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 9 late") == 1);
-    assert_int_equal(sse_client_open(&e, &late, "q", "late", tok, 0), 0);
-    for (int i = 0; i < 200 && late.ranks == 0; i++)
-        sse_env_pump(&e, 20);
-    assert_true(late.ranks > 0);
+    char resp[4096];
+    assert_int_equal(get_with(&e, "/v1/queues/q/users/late", tok, resp,
+                              sizeof resp), 503);
     int still_open = 0;
     for (int i = 0; i < opened; i++) {
         still_open += !closed_within(fds[i], i == 0 ? 4000 : 1);
@@ -380,9 +380,59 @@ static void test_idle_flood_past_the_limit(void **state)
     fprintf(stderr, "%d idle connections outlived the header timeout\n",
             still_open);
     assert_true(still_open < opened / 100);
+    int64_t t0 = sse_env_now_ms();
+    int code;
+    while ((code = get_with(&e, "/v1/queues/q/users/late", tok, resp,
+                            sizeof resp)) == 503 && sse_env_now_ms() - t0 < 3000)
+        sse_env_pump(&e, 50);
+    assert_int_equal(code, 200);
+    assert_int_equal(sse_client_open(&e, &late, "q", "late", tok, 0), 0);
+    for (int i = 0; i < 200 && late.ranks == 0; i++)
+        sse_env_pump(&e, 20);
+    assert_true(late.ranks > 0);
     still_served(&e, &w, 2);
     sse_client_close(&late);
     sse_client_close(&w);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
+/* Found by an independent client: connections that had not finished
+ * their request did not count against http.max_connections, so with a
+ * limit of 50, 100 idle sockets were held and a poll still got 200. They
+ * count: the poll and a stream get 503, and once the idle ones are gone
+ * both are served again. */
+static void test_idle_count_against_limit(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char tok[TOKEN_MAX], resp[4096];
+    int fds[100];
+    assert_int_equal(sse_env_start(&e, "  max_connections: 50\n", NULL), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 1 bob") == 1);
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "bob",
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    for (int i = 0; i < 100; i++)
+        assert_true((fds[i] = dial(e.http_port)) >= 0);
+    /* Every one of them accepted by the server before the poll's. */
+    for (int64_t t0 = sse_env_now_ms(); sse_env_now_ms() - t0 < 300;)
+        sse_env_pump(&e, 20);
+    int poll_code = get_with(&e, "/v1/queues/q/users/bob", tok, resp, sizeof resp);
+    int stream_code = get_with(&e, "/v1/queues/q/events?user=bob", tok, resp,
+                               sizeof resp);
+    fprintf(stderr, "100 idle at a limit of 50: poll %d, stream %d\n",
+            poll_code, stream_code);
+    assert_int_equal(poll_code, 503);
+    assert_non_null(strstr(resp, "Retry-After: "));
+    assert_int_equal(stream_code, 503);
+    assert_int_equal(sse_env_metric(&e, "sse_connections_refused_total"), 2);
+    for (int i = 0; i < 100; i++)
+        close(fds[i]);
+    int64_t t0 = sse_env_now_ms();
+    while ((poll_code = get_with(&e, "/v1/queues/q/users/bob", tok, resp,
+                                 sizeof resp)) == 503 &&
+           sse_env_now_ms() - t0 < 2000)
+        sse_env_pump(&e, 20);
+    assert_int_equal(poll_code, 200);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
@@ -425,6 +475,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dot_segments),
         cmocka_unit_test(test_invalid_utf8_names),
         cmocka_unit_test(test_unusable_last_event_id),
+        cmocka_unit_test(test_idle_count_against_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
