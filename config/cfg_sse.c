@@ -185,6 +185,11 @@ static const struct cfg_field http_fields[] = {
      3600000, NULL, NULL, "'retry:' sent to clients"},
     {"drain_window", CFG_DURATION, F(sse_http_cfg, drain_ms), 0, "10s", 0,
      600000, NULL, NULL, "on SIGTERM, streams close spread over this"},
+    {"workers", CFG_INT, F(sse_http_cfg, workers), 0, "0", 0, 256, NULL, NULL,
+     "processes sharing the port (SO_REUSEPORT), each with its own loop, "
+     "Kafka consumer and Redis client, under a supervisor that restarts "
+     "them and serves /metrics and /healthz for all; 0: one per core, 1: a "
+     "single process without a supervisor"},
     {.key = NULL},
 };
 static const struct cfg_schema http_schema = {

@@ -4,6 +4,11 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
@@ -20,6 +25,7 @@
 #include "sse/frame.h"
 #include "sse/route.h"
 #include "sse/token.h"
+#include "sse/wshare.h"
 
 #define DRAIN_TICK_MS 20
 #define TRIM_AFTER 1000 /* connections gone before memory is trimmed */
@@ -68,6 +74,7 @@ struct server {
      * response, so that /metrics still lists only the codes answered */
     struct mseries *response_series[STATUS_CODES];
     struct mseries *header_timeouts;
+    struct server_share share; /* .ws NULL: alone on the port */
 };
 
 /* ---- responses --------------------------------------------------------- */
@@ -366,6 +373,13 @@ static void preflight(struct server *s, struct evhttp_request *req)
     count_response(s, 204);
 }
 
+/* This worker's count, for the others' limit (see wshare.h). */
+static void publish_held(struct server *s, int64_t held)
+{
+    if (s->share.ws)
+        wshare_set_held(s->share.ws, s->share.slot, held);
+}
+
 /* 0 when the request may be served; else the status, with *why. */
 static int admit(struct server *s, struct evhttp_request *req,
                  const struct evhttp_uri *uri, struct route *r,
@@ -389,8 +403,11 @@ static int admit(struct server *s, struct evhttp_request *req,
      * descriptor, while the limit is said to be in force. This request is
      * off the clock already (deadline_met) and counts as one of nconns
      * once it is served. */
-    size_t held = s->nconns + deadline_pending(s->deadline);
-    if (!code && (int64_t)held >= s->cfg->http.max_connections) {
+    int64_t held = (int64_t)(s->nconns + deadline_pending(s->deadline));
+    publish_held(s, held);
+    if (s->share.ws)
+        held += wshare_held_by_others(s->share.ws, s->share.slot);
+    if (!code && held >= s->cfg->http.max_connections) {
         mseries_add(s->refused, 1);
         *why = "too many connections";
         code = 503;
@@ -474,6 +491,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     if (!s->hb_next)
         s->hb_done = 1;
     give_back_memory(s);
+    publish_held(s, (int64_t)(s->nconns + deadline_pending(s->deadline)));
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -558,8 +576,63 @@ static void register_metrics(struct server *s, struct metrics *m)
 
 static double gauge_streams(void *arg) { return (double)((struct server *)arg)->nstreams; }
 
+int server_reuseport_socket(const char *hostport, int port, int listen_too,
+                            int *bound)
+{
+    char host[256], sport[8];
+    int ignored, one = 1;
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
+                                    .ai_socktype = SOCK_STREAM,
+                                    .ai_flags = EVUTIL_AI_PASSIVE |
+                                                EVUTIL_AI_NUMERICHOST},
+                           *ai = NULL;
+    if (admin_split_hostport(hostport, host, sizeof host, &ignored) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(sport, sizeof sport, "%d", port);
+    if (evutil_getaddrinfo(host, sport, &hints, &ai) != 0 || !ai) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen) < 0 ||
+        (listen_too && listen(fd, 4096) < 0)) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        evutil_freeaddrinfo(ai);
+        errno = e;
+        return -1;
+    }
+    evutil_freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                            : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+/* The listening socket: the port alone, or a worker's share of it. */
+static struct evhttp_bound_socket *server_listen(struct server *s)
+{
+    if (!s->share.ws)
+        return admin_http_bind(s->http, s->cfg->http.listen, &s->port);
+    int fd = server_reuseport_socket(s->cfg->http.listen, s->share.port, 1,
+                                     &s->port);
+    struct evhttp_bound_socket *bs = fd < 0 ? NULL
+                                     : evhttp_accept_socket_with_handle(s->http, fd);
+    if (fd >= 0 && !bs)
+        close(fd);
+    return bs;
+}
+
 struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
-                          struct hub *hub, struct metrics *m, char *err,
+                          struct hub *hub, struct metrics *m,
+                          const struct server_share *share, char *err,
                           size_t errlen)
 {
     struct server *s = calloc(1, sizeof *s);
@@ -570,12 +643,14 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
     /* Ids grow across restarts too: a browser's Last-Event-ID is older. */
     *s = (struct server){.base = base, .cfg = cfg, .hub = hub,
                          .next_id = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec};
+    if (share)
+        s->share = *share;
     s->http = evhttp_new(base);
     s->heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
     s->drain_timer = event_new(base, -1, EV_PERSIST, on_drain_tick, s);
     s->scratch = evbuffer_new();
     if (!s->http || !s->heartbeat || !s->drain_timer || !s->scratch ||
-        !(s->sock = admin_http_bind(s->http, cfg->http.listen, &s->port))) {
+        !(s->sock = server_listen(s))) {
         snprintf(err, errlen, "http.listen: cannot listen on %s (in use?)",
                  cfg->http.listen);
         server_free(s);

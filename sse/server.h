@@ -35,10 +35,31 @@
 #include "sse/hub.h"
 
 struct server;
+struct wshare;
 
+/* A worker among several (http.workers > 1, sse/super.h): it listens on
+ * its own SO_REUSEPORT socket on `port` (the one the supervisor holds),
+ * and http.max_connections counts the other workers' connections too,
+ * through the shared page's `slot`. */
+struct server_share {
+    int port;
+    struct wshare *ws;
+    size_t slot;
+};
+
+/* share is NULL for a server alone on its port. */
 struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
-                          struct hub *hub, struct metrics *m, char *err,
+                          struct hub *hub, struct metrics *m,
+                          const struct server_share *share, char *err,
                           size_t errlen);
+
+/* A TCP socket on http.listen's host and `port` with SO_REUSEPORT,
+ * listening when `listen` is set (a worker's), else only bound (the
+ * supervisor's, which holds the port, and picks it when port is 0, and is
+ * given no connections: the kernel spreads them over listening sockets
+ * only). The fd, with the port bound in *bound, or -1 with errno. */
+int server_reuseport_socket(const char *hostport, int port, int listen,
+                            int *bound);
 void server_free(struct server *s);
 
 int server_port(const struct server *s);

@@ -489,6 +489,7 @@ static int write_config(struct sse_env *e, const struct opts *o)
             "  properties:\n    fetch.wait.max.ms: \"%d\"\n"
             "redis:\n  port: %d\n"
             "http:\n  listen: 127.0.0.1:%d\n  max_connections: 200000\n"
+            "  workers: 1\n" /* the RSS measured is one process's */
             "auth:\n  secret: " SECRET "\n"
             "queues:\n  refresh_interval: 1h\n"
             "metrics:\n  listen: 127.0.0.1:%d\n",

@@ -49,13 +49,13 @@ static int write_config(struct sse_env *e, const struct sse_env_opts *o)
             "name: test-sse\n"
             "kafka:\n  brokers: %s\n  topics: [outbox.event.queue%s]\n%s"
             "redis:\n%s  reconnect:\n    initial: 50ms\n    max: 300ms\n"
-            "http:\n  listen: 127.0.0.1:%d\n%s"
+            "http:\n  listen: 127.0.0.1:%d\n  workers: %d\n%s"
             "auth:\n  secret: test-secret-0123456789abcdef\n"
             "%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
             e->kafka.bootstrap, or_empty(o->more_topics),
             or_empty(o->kafka_extra), redis, e->http_port,
-            or_empty(o->http_extra), or_empty(o->sections), e->metrics_port);
+            o->workers > 0 ? o->workers : 1, or_empty(o->http_extra), or_empty(o->sections), e->metrics_port);
     return fclose(fp);
 }
 
@@ -259,8 +259,11 @@ static void sse_line(struct sse_client *c, const char *line)
         c->retries++;
     else if (!strcmp(line, ": ping"))
         c->pings++;
-    else if (!strncmp(line, "id: ", 4))
-        c->last_id = strtoull(line + 4, NULL, 10);
+    else if (!strncmp(line, "id: ", 4)) {
+        uint64_t id = strtoull(line + 4, NULL, 10);
+        c->ids_backwards += c->last_id && id <= c->last_id;
+        c->last_id = id;
+    }
     else if (!strncmp(line, "event: ", 7))
         snprintf(c->event, sizeof c->event, "%s", line + 7);
     else if (!strncmp(line, "data: ", 6))
@@ -353,6 +356,7 @@ static void reconnect_later(struct sse_client *c)
     c->in_body = c->chunked = c->status = 0;
     c->chunk_left = -1;
     c->event[0] = '\0';
+    c->last_id = 0; /* another connection: maybe another worker's ids */
     c->reconnects++;
     event_base_once(c->e->base, -1, EV_TIMEOUT, on_reconnect, c, &tv);
 }
