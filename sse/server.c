@@ -151,6 +151,13 @@ static void fail(struct server *s, struct evhttp_request *req, int code,
 
 /* ---- connections ------------------------------------------------------- */
 
+/* This worker's count, for the others' limit (see wshare.h). */
+static void publish_held(struct server *s, int64_t held)
+{
+    if (s->share.ws)
+        wshare_set_held(s->share.ws, s->share.slot, held);
+}
+
 static void list_add(struct server *s, struct conn *c)
 {
     c->next = s->conns;
@@ -159,6 +166,7 @@ static void list_add(struct server *s, struct conn *c)
     s->conns = c;
     s->nconns++;
     s->nstreams += c->stream;
+    publish_held(s, (int64_t)(s->nconns + deadline_pending(s->deadline)));
 }
 
 /* Forgets the conn: its watch, its place in the list, its close callback.
@@ -178,6 +186,7 @@ static void conn_forget(struct conn *c)
         c->next->prev = c->prev;
     s->nconns--;
     s->nstreams -= c->stream;
+    publish_held(s, (int64_t)(s->nconns + deadline_pending(s->deadline)));
     if (c->evcon)
         evhttp_connection_set_closecb(c->evcon, NULL, NULL);
     free(c);
@@ -371,13 +380,6 @@ static void preflight(struct server *s, struct evhttp_request *req)
     evhttp_add_header(h, "Access-Control-Max-Age", "600");
     evhttp_send_reply(req, 204, "No Content", NULL);
     count_response(s, 204);
-}
-
-/* This worker's count, for the others' limit (see wshare.h). */
-static void publish_held(struct server *s, int64_t held)
-{
-    if (s->share.ws)
-        wshare_set_held(s->share.ws, s->share.slot, held);
 }
 
 /* 0 when the request may be served; else the status, with *why. */

@@ -262,6 +262,51 @@ static void test_sigterm_drains_every_worker(void **state)
     sse_env_stop(&e); /* the daemon has exited: this stops the rest */
 }
 
+/* http.max_connections is one limit for the server, not one per worker:
+ * wherever the kernel puts the sixth connection, it is refused. */
+static void test_limit_is_the_servers(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client c[6];
+    char user[16], tok[TOKEN_MAX], req[1200], resp[4096];
+    assert_int_equal(start(&e, "  max_connections: 6\n"), 0);
+    fill_queue(&e, 6);
+    for (int i = 0; i < 6; i++) {
+        snprintf(user, sizeof user, "u%d", i);
+        assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", user,
+                               (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+        assert_int_equal(sse_client_open(&e, &c[i], "q", user, tok, 0), 0);
+    }
+    assert_int_equal(pump_ranks(&e, c, 6, 0, 10000), 0);
+    assert_int_equal(sse_env_metric(&e, "sse_connections"), 6);
+    /* Polls on fresh connections: the kernel spreads them over the
+     * workers, so some land on a worker holding fewer than 6 itself. */
+    int refused = 0;
+    for (int i = 0; i < 12; i++) {
+        assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q",
+                               "u0", (int64_t)time(NULL) + 600, tok,
+                               sizeof tok) > 0);
+        snprintf(req, sizeof req, "GET /v1/queues/q/users/u0?token=%s "
+                 "HTTP/1.0\r\n\r\n", tok);
+        refused += sse_env_raw(&e, req, resp, sizeof resp) == 503;
+    }
+    fprintf(stderr, "%d of 12 polls refused at a limit of 6 held by 6 "
+            "streams over %d workers\n", refused, WORKERS);
+    assert_int_equal(refused, 12);
+    assert_int_equal(sse_env_metric(&e, "sse_connections_refused_total"), 12);
+    sse_client_close(&c[5]);
+    int64_t t0 = sse_env_now_ms();
+    int code;
+    while ((code = sse_env_raw(&e, req, resp, sizeof resp)) == 503 &&
+           sse_env_now_ms() - t0 < 3000)
+        sse_env_pump(&e, 50);
+    assert_int_equal(code, 200); /* the freed place is the server's */
+    for (int i = 0; i < 5; i++)
+        sse_client_close(&c[i]);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -269,6 +314,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worker_killed_under_5000_clients),
         cmocka_unit_test(test_sigterm_drains_every_worker),
+        cmocka_unit_test(test_limit_is_the_servers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
