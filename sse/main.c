@@ -111,6 +111,11 @@ static double gauge_redis_errors(void *arg)
     return (double)atomic_load(&ranks_stats(arg)->errors);
 }
 
+static double gauge_redis_ranges(void *arg)
+{
+    return (double)atomic_load(&ranks_stats(arg)->ranges);
+}
+
 static double gauge_kafka_errors(void *arg)
 {
     return (double)atomic_load(&feed_stats(arg)->errors);
@@ -132,6 +137,9 @@ static void register_metrics(struct app *a)
                      gauge_redis_errors, a->ranks);
     metrics_gauge_cb(a->metrics, "sse_redis_up", "1 while Redis is connected",
                      gauge_redis_up, a->ranks);
+    metrics_gauge_cb(a->metrics, "sse_redis_range_queries",
+                     "Batches asked with one ZRANGE of the queue instead of "
+                     "a ZRANK per user", gauge_redis_ranges, a->ranks);
     metrics_gauge_cb(a->metrics, "sse_kafka_errors", "Kafka consumer errors",
                      gauge_kafka_errors, a->feed);
     metrics_gauge_cb(a->metrics, "sse_kafka_partitions",

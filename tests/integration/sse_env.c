@@ -160,6 +160,31 @@ int sse_env_publish(struct sse_env *e, const char *queue, int n)
     return rd_kafka_flush(e->producer, 10000) ? -1 : 0;
 }
 
+long long sse_env_fill(struct sse_env *e, const char *key, int n)
+{
+    const char **argv = calloc((size_t)(2 + 2 * n), sizeof *argv);
+    char (*buf)[2][16] = calloc((size_t)n + 1, sizeof *buf);
+    long long added = -1;
+    if (argv && buf) {
+        argv[0] = "ZADD";
+        argv[1] = key;
+        for (int i = 0; i < n; i++) {
+            snprintf(buf[i][0], sizeof buf[i][0], "%d", 1000 + i);
+            snprintf(buf[i][1], sizeof buf[i][1], "u%d", i);
+            argv[2 + 2 * i] = buf[i][0];
+            argv[3 + 2 * i] = buf[i][1];
+        }
+        redisReply *r = redisCommandArgv(e->rc, 2 + 2 * n, argv, NULL);
+        if (r && r->type == REDIS_REPLY_INTEGER)
+            added = r->integer;
+        if (r)
+            freeReplyObject(r);
+    }
+    free(argv);
+    free(buf);
+    return added;
+}
+
 long long sse_env_redis(struct sse_env *e, const char *fmt, ...)
 {
     va_list ap;

@@ -63,6 +63,9 @@ int sse_env_publish(struct sse_env *e, const char *queue, int n);
 /* A Redis command; the reply is freed here, its integer returned (-1 on
  * error, -2 for nil). */
 long long sse_env_redis(struct sse_env *e, const char *fmt, ...);
+/* Users u0..u(n-1) into the ZSET `key` in one ZADD, scored 1000 + i (so
+ * at ranks 1..n when nothing else is there). The number added, or -1. */
+long long sse_env_fill(struct sse_env *e, const char *key, int n);
 /* The value of a metric line "name value" (labels included in name). */
 long long sse_env_metric(struct sse_env *e, const char *name);
 /* A subscribe token from the daemon's own `token` subcommand. */

@@ -72,27 +72,9 @@ static void raise_fd_limit(rlim_t want)
     }
 }
 
-/* Users u0..u(n-1) in line at ranks 1..n, in one command. */
 static void fill_queue(struct sse_env *e, int n)
 {
-    const char **argv = calloc((size_t)(2 + 2 * n), sizeof *argv);
-    char (*buf)[2][16] = calloc((size_t)n, sizeof *buf);
-    assert_non_null(argv);
-    assert_non_null(buf);
-    argv[0] = "ZADD";
-    argv[1] = "queue:q:waiting";
-    for (int i = 0; i < n; i++) {
-        snprintf(buf[i][0], sizeof buf[i][0], "%d", 1000 + i);
-        snprintf(buf[i][1], sizeof buf[i][1], "u%d", i);
-        argv[2 + 2 * i] = buf[i][0];
-        argv[3 + 2 * i] = buf[i][1];
-    }
-    redisReply *r = redisCommandArgv(e->rc, 2 + 2 * n, argv, NULL);
-    assert_non_null(r);
-    assert_int_equal(r->integer, n);
-    freeReplyObject(r);
-    free(argv);
-    free(buf);
+    assert_int_equal(sse_env_fill(e, "queue:q:waiting", n), n);
 }
 
 /* Pumps until every client has rank want(i), or ms pass. 0 when they do. */

@@ -17,6 +17,7 @@
 #include "sse/eta.h"
 #include "sse/frame.h"
 #include "sse/msum.h"
+#include "sse/ranks.h"
 #include "sse/route.h"
 
 /* ---- eta ---------------------------------------------------------------- */
@@ -461,6 +462,21 @@ static void test_msum(void **state)
     free(out);
 }
 
+/* ---- ranks_use_range: ZRANK per user or one ZRANGE -------------------- */
+
+static void test_range_choice(void **state)
+{
+    (void)state;
+    assert_false(ranks_use_range(100, 0));      /* the length unknown */
+    assert_false(ranks_use_range(1, 1));        /* a new watch: one ZRANK */
+    assert_false(ranks_use_range(0, 10));
+    assert_true(ranks_use_range(2, 2));
+    assert_true(ranks_use_range(10000, 100000)); /* at the ratio */
+    assert_false(ranks_use_range(9999, 100000));
+    assert_true(ranks_use_range(100000, 100000));
+    assert_true(ranks_use_range(50, 20));       /* more watchers than waiting */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_pct_decode),
         cmocka_unit_test(test_route_names),
         cmocka_unit_test(test_msum),
+        cmocka_unit_test(test_range_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
