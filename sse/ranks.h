@@ -81,7 +81,11 @@ void ranks_free(struct ranks *r);
 int ranks_query(struct ranks *r, const char *queue, const char *const *users,
                 size_t n, int64_t waiting_hint, ranks_done_fn fn, void *arg);
 
+/* Settable at build time for measurement: -DRANKS_RANGE_RATIO=0 never
+ * asks with ZRANGE (tests/bench/SSE.md compares the two). */
+#ifndef RANKS_RANGE_RATIO
 #define RANKS_RANGE_RATIO 10
+#endif
 
 /* 1 when a batch of n users of a queue of `waiting` is asked with one
  * ZRANGE. Pure. */
