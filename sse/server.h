@@ -17,10 +17,13 @@
  * missing or invalid token, 403 a token for another queue or user, 404,
  * 405, 503 with Retry-After at http.max_connections or while draining.
  *
- * A reader whose unsent output passes http.max_output_buffer is cut off at
- * once, and one that makes no progress for the write timeout too, so a
- * stalled browser costs a bounded amount of memory and never delays the
- * others: writes only ever append to a connection's own buffer.
+ * A stream, once its request is accepted, is no longer evhttp's: its
+ * socket is taken over by a small record (sse/stream.h) and its head is
+ * written by hand. A reader whose unsent output passes
+ * http.max_output_buffer is cut off at once, and one that makes no
+ * progress for the write timeout too, so a stalled browser costs a
+ * bounded amount of memory and never delays the others: a write never
+ * waits, what the socket does not take waits in the stream's own buffer.
  *
  * Loop thread only.
  */
