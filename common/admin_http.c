@@ -15,8 +15,12 @@ struct admin_http {
     struct metrics *metrics;
     admin_health_fn health;
     void *arg;
+    admin_defer_fn defer;
+    void *defer_arg;
     int port;
 };
+
+#define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
 int admin_split_hostport(const char *s, char *host, size_t hostlen, int *port)
 {
@@ -72,9 +76,11 @@ static void on_request(struct evhttp_request *req, void *arg)
                           "GET, HEAD");
         evbuffer_add_printf(body, "method not allowed\n");
         reply(req, 405, "Method Not Allowed", "text/plain", body);
+    } else if (a->defer) {
+        a->defer(a->defer_arg, req, !strcmp(path, "/metrics"));
     } else if (!strcmp(path, "/metrics")) {
         metrics_render(a->metrics, body);
-        reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
+        reply(req, 200, "OK", METRICS_CTYPE, body);
     } else {
         char why[256] = "";
         int ok = !a->health || a->health(a->arg, why, sizeof why) == 0;
@@ -83,6 +89,20 @@ static void on_request(struct evhttp_request *req, void *arg)
               "text/plain", body);
     }
     evbuffer_free(body);
+}
+
+void admin_http_defer(struct admin_http *a, admin_defer_fn fn, void *arg)
+{
+    a->defer = fn;
+    a->defer_arg = arg;
+}
+
+void admin_http_answer(struct evhttp_request *req, int code, int metrics,
+                       struct evbuffer *body)
+{
+    reply(req, code, code == 200 ? "OK" : code == 503 ? "Service Unavailable"
+                                                     : "Error",
+          metrics && code == 200 ? METRICS_CTYPE : "text/plain", body);
 }
 
 struct evhttp_bound_socket *admin_http_bind(struct evhttp *http,

@@ -31,6 +31,20 @@ struct admin_http *admin_http_new(struct event_base *base, const char *listen,
                                   void *arg, char *err, size_t errlen);
 void admin_http_free(struct admin_http *a);
 
+/* Answers decided elsewhere (outbox-sse's supervisor asks its workers):
+ * with fn set, each GET or HEAD of /metrics (metrics = 1) or /healthz goes
+ * to fn, which must answer it with admin_http_answer, at once or later on
+ * the loop (a request whose client left meanwhile is freed by the
+ * answer). The registry and health callback are then not used for it. */
+typedef void (*admin_defer_fn)(void *arg, struct evhttp_request *req,
+                               int metrics);
+void admin_http_defer(struct admin_http *a, admin_defer_fn fn, void *arg);
+/* The answer to a deferred request: 200 or 503 (any code), body may be
+ * NULL; text/plain, the Prometheus format's content type for 200 on
+ * /metrics when `metrics` is set. */
+void admin_http_answer(struct evhttp_request *req, int code, int metrics,
+                       struct evbuffer *body);
+
 /* The port actually bound. */
 int admin_http_port(const struct admin_http *a);
 

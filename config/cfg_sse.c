@@ -171,7 +171,9 @@ static const struct cfg_field http_fields[] = {
     {"cors_origins", CFG_STRLIST, F(sse_http_cfg, cors_origins), 0, NULL, 0,
      0, NULL, NULL, "origins allowed to read the streams; empty: none"},
     {"max_connections", CFG_INT, F(sse_http_cfg, max_connections), 0,
-     "10000", 1, 10000000, NULL, NULL, "beyond this: 503 with Retry-After"},
+     "10000", 1, 10000000, NULL, NULL,
+     "connections held, also those still sending their request; beyond: 503 "
+     "with Retry-After"},
     {"max_output_buffer", CFG_SIZE, F(sse_http_cfg, max_output_buffer), 0,
      "64KiB", 1024, 67108864, NULL, NULL,
      "unsent bytes after which a slow reader is cut off"},
@@ -183,6 +185,11 @@ static const struct cfg_field http_fields[] = {
      3600000, NULL, NULL, "'retry:' sent to clients"},
     {"drain_window", CFG_DURATION, F(sse_http_cfg, drain_ms), 0, "10s", 0,
      600000, NULL, NULL, "on SIGTERM, streams close spread over this"},
+    {"workers", CFG_INT, F(sse_http_cfg, workers), 0, "0", 0, 256, NULL, NULL,
+     "processes sharing the port (SO_REUSEPORT), each with its own loop, "
+     "Kafka consumer and Redis client, under a supervisor that restarts "
+     "them and serves /metrics and /healthz for all; 0: one per core, 1: a "
+     "single process without a supervisor"},
     {.key = NULL},
 };
 static const struct cfg_schema http_schema = {

@@ -51,6 +51,7 @@ struct sse_http_cfg {
     int64_t heartbeat_ms;
     int64_t retry_ms;
     int64_t drain_ms;
+    int64_t workers; /* 0: one per online core */
 };
 
 /* The sample configuration's fallback secret, refused at load. */

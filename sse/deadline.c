@@ -26,6 +26,7 @@ struct deadline {
     int64_t ms;
     struct pending *head, *tail;
     struct pending *buckets[BUCKETS];
+    size_t count; /* on the clock */
     struct event *tick;
     struct mseries *expired;
 };
@@ -54,6 +55,7 @@ static void release(struct deadline *d, struct pending *p)
         evbuffer_remove_cb_entry(bufferevent_get_input(p->bev), p->screen);
     bufferevent_decref(p->bev);
     free(p);
+    d->count--;
 }
 
 static int known_method(const char *m, size_t n)
@@ -107,6 +109,7 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     struct pending **h = bucket(d, bev);
     p->hnext = *h;
     *h = p;
+    d->count++;
     p->screen = evbuffer_add_cb(bufferevent_get_input(bev), screen_method, p);
     return bev;
 }
@@ -153,6 +156,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             mseries_add(d->expired, 1); /* evhttp sees EOF and frees it */
         release(d, p);
     }
+}
+
+size_t deadline_pending(const struct deadline *d)
+{
+    return d ? d->count : 0;
 }
 
 struct deadline *deadline_new(struct event_base *base, struct evhttp *http,

@@ -43,4 +43,9 @@ void deadline_free(struct deadline *d);
 /* The request's headers are in: its connection is off the clock. */
 void deadline_met(struct deadline *d, struct evhttp_request *req);
 
+/* Connections on the clock: accepted, their request not yet whole. One
+ * that evhttp freed early (an error answer, a client gone) is counted
+ * until the next tick, 100 ms at most. */
+size_t deadline_pending(const struct deadline *d);
+
 #endif

@@ -18,6 +18,7 @@ struct hq {
     int armed, running, pending;
     int jobs; /* answers still to come that point here */
     int64_t last_run_ms;
+    int64_t waiting; /* the queue's length as last seen, for ranks' choice */
     struct eta eta;
 };
 
@@ -190,6 +191,7 @@ static void on_answer(void *arg, const char *queue, int ok,
     (void)queue;
     (void)users;
     if (ok) {
+        q->waiting = totals->waiting;
         eta_sample(&q->eta, clock_mono_ms(), totals->admitted);
         for (size_t i = 0; i < n; i++) {
             struct hub_state st = {answers[i].state, answers[i].rank,
@@ -237,7 +239,8 @@ static void ask(struct job *j)
 {
     for (size_t i = 0; i < j->n; i++)
         j->users[i] = j->w[i]->user;
-    int rc = ranks_query(j->h->ranks, j->q->name, j->users, j->n, on_answer, j);
+    int rc = ranks_query(j->h->ranks, j->q->name, j->users, j->n, j->q->waiting,
+                         on_answer, j);
     /* The failure is reported from the loop, never from inside hub_watch,
      * whose caller does not hold the watch yet. */
     static const struct timeval now = {0, 0};

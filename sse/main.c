@@ -3,9 +3,13 @@
  *
  * One libevent loop carries everything: the HTTP server, hiredis's async
  * client and the Kafka feed (whose queue wakes the loop through a pipe).
+ * With http.workers > 1 this process is a supervisor instead, which starts
+ * the program again as each of its workers (sse/super.h); a worker is this
+ * same loop, its /metrics and /healthz answered through its supervisor.
  * Kafka says a queue changed -> the hub asks Redis about the users watching
  * it here -> the server writes an event to those whose state changed.
  */
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,7 +27,10 @@
 #include "sse/hub.h"
 #include "sse/ranks.h"
 #include "sse/server.h"
+#include "sse/super.h"
 #include "sse/token.h"
+#include "sse/wlink.h"
+#include "sse/wshare.h"
 
 
 static const char USAGE[] =
@@ -56,6 +63,10 @@ struct app {
     struct hub *hub;
     struct feed *feed;
     struct server *server;
+    /* a worker's (http.workers > 1, sse/super.h); NULL when alone */
+    const struct super_worker *worker;
+    struct wlink *link;
+    struct wshare *share;
 };
 
 static void on_drained(void *arg)
@@ -100,6 +111,11 @@ static double gauge_redis_errors(void *arg)
     return (double)atomic_load(&ranks_stats(arg)->errors);
 }
 
+static double gauge_redis_ranges(void *arg)
+{
+    return (double)atomic_load(&ranks_stats(arg)->ranges);
+}
+
 static double gauge_kafka_errors(void *arg)
 {
     return (double)atomic_load(&feed_stats(arg)->errors);
@@ -121,11 +137,64 @@ static void register_metrics(struct app *a)
                      gauge_redis_errors, a->ranks);
     metrics_gauge_cb(a->metrics, "sse_redis_up", "1 while Redis is connected",
                      gauge_redis_up, a->ranks);
+    metrics_gauge_cb(a->metrics, "sse_redis_range_queries",
+                     "Batches asked with one ZRANGE of the queue instead of "
+                     "a ZRANK per user", gauge_redis_ranges, a->ranks);
     metrics_gauge_cb(a->metrics, "sse_kafka_errors", "Kafka consumer errors",
                      gauge_kafka_errors, a->feed);
     metrics_gauge_cb(a->metrics, "sse_kafka_partitions",
                      "Partitions of the change topics being read",
                      gauge_kafka_partitions, a->feed);
+}
+
+/* ---- a worker's link to its supervisor -------------------------------- */
+
+static void on_link_frame(void *arg, int type, uint32_t id, const char *data,
+                          size_t len)
+{
+    struct app *a = arg;
+    (void)data;
+    (void)len;
+    if (type == WLINK_DRAIN) {
+        on_stop(a); /* server_drain does nothing the second time */
+    } else if (type == WLINK_METRICS) {
+        struct evbuffer *b = evbuffer_new();
+        if (b)
+            metrics_render(a->metrics, b);
+        wlink_send(a->link, WLINK_METRICS, id,
+                   b ? evbuffer_pullup(b, -1) : NULL, b ? evbuffer_get_length(b) : 0);
+        if (b)
+            evbuffer_free(b);
+    } else if (type == WLINK_HEALTH) {
+        char buf[260];
+        buf[0] = on_health(a, buf + 1, sizeof buf - 1) == 0 ? '1' : '0';
+        if (buf[0] == '1')
+            buf[1] = '\0';
+        wlink_send(a->link, WLINK_HEALTH, id, buf, strlen(buf));
+    }
+}
+
+/* The supervisor is gone (PR_SET_PDEATHSIG kills us too, this is for a
+ * link that broke otherwise): serve no longer unseen. */
+static void on_link_closed(void *arg)
+{
+    struct app *a = arg;
+    log_error("main", "the supervisor's link closed: stopping");
+    wlink_free(a->link);
+    a->link = NULL;
+    on_stop(a);
+}
+
+static int worker_start(struct app *a, char *err, size_t errlen)
+{
+    if (!(a->share = wshare_open(SUPER_SHARE_FD, a->worker->count)) ||
+        !(a->link = wlink_new(a->base, SUPER_LINK_FD, on_link_frame,
+                              on_link_closed, a))) {
+        snprintf(err, errlen, "worker %zu: cannot reach the supervisor",
+                 a->worker->index);
+        return -1;
+    }
+    return 0;
 }
 
 static int start(struct app *a, char *err, size_t errlen)
@@ -137,9 +206,19 @@ static int start(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    struct server_share share = {0};
+    if (a->worker) {
+        if (worker_start(a, err, errlen) < 0)
+            return -1;
+        share = (struct server_share){a->worker->port, a->share,
+                                      a->worker->index};
+    }
     if (!(a->feed = feed_new(a->base, &a->cfg, on_change, a, err, errlen)) ||
-        !(a->server = server_new(a->base, &a->cfg, a->hub, a->metrics, err,
-                                 errlen)) ||
+        !(a->server = server_new(a->base, &a->cfg, a->hub, a->metrics,
+                                 a->worker ? &share : NULL, err, errlen)))
+        return -1;
+    /* A worker's /metrics and /healthz are its supervisor's to serve. */
+    if (!a->worker &&
         !(a->admin = admin_http_new(a->base, a->cfg.metrics.listen, a->metrics,
                                     on_health, a, err, errlen)))
         return -1;
@@ -162,10 +241,17 @@ static int run(struct app *a)
     if (a->cfg.auth.mode == SSE_AUTH_NONE)
         log_warn("main", "auth.mode is none: ANYONE CAN WATCH ANY USER'S "
                          "POSITION. For local demos only.");
-    log_info("main", "outbox-sse %s started as '%s'; http on port %d, "
-             "metrics on port %d", OUTBOX_VERSION, a->cfg.name,
-             server_port(a->server), admin_http_port(a->admin));
-    daemon_notify_ready();
+    if (a->worker) {
+        log_info("main", "outbox-sse %s worker %zu of %zu started as '%s'; "
+                 "http on port %d", OUTBOX_VERSION, a->worker->index,
+                 a->worker->count, a->cfg.name, server_port(a->server));
+        wlink_send(a->link, WLINK_READY, 0, NULL, 0);
+    } else {
+        log_info("main", "outbox-sse %s started as '%s'; http on port %d, "
+                 "metrics on port %d", OUTBOX_VERSION, a->cfg.name,
+                 server_port(a->server), admin_http_port(a->admin));
+        daemon_notify_ready();
+    }
     event_base_dispatch(a->base);
     log_info("main", "stopped");
     return EXIT_OK;
@@ -177,6 +263,8 @@ static void app_free(struct app *a)
      * pending answers still reach the hub), then the hub. */
     server_free(a->server);
     admin_http_free(a->admin);
+    wlink_free(a->link);
+    wshare_free(a->share);
     feed_free(a->feed);
     ranks_free(a->ranks);
     hub_free(a->hub);
@@ -295,6 +383,20 @@ int main(int argc, char **argv)
         return rc;
     log_set_level(o.log_level >= 0 ? (enum log_level)o.log_level
                                    : (enum log_level)a.cfg.log_level);
+    struct super_worker w;
+    int worker = super_worker_env(&w);
+    if (worker < 0) {
+        log_error("main", "%s is malformed", SUPER_ENV);
+        cfg_free(&sse_cfg_schema, &a.cfg);
+        return EXIT_USAGE;
+    }
+    size_t n = super_workers_wanted(&a.cfg);
+    if (!worker && n > 1) {
+        rc = super_run(&a.cfg, n, argv);
+        cfg_free(&sse_cfg_schema, &a.cfg);
+        return rc;
+    }
+    a.worker = worker ? &w : NULL;
     rc = run(&a);
     app_free(&a);
     return rc;

@@ -28,7 +28,8 @@ struct ranks {
     struct batch *head, **tail;
 };
 
-enum tag_kind { TAG_COUNT, TAG_ADMITTED_COUNT, TAG_RANK, TAG_ADMITTED };
+enum tag_kind { TAG_COUNT, TAG_ADMITTED_COUNT, TAG_RANK, TAG_ADMITTED,
+                TAG_RANGE };
 
 #define FIXED_TAGS 2 /* the two counts before the per-user questions */
 
@@ -54,9 +55,12 @@ struct batch {
     const char *adm;          /* ZSCORE or SISMEMBER */
     char *akey;               /* the admitted set's key */
     struct ranks_answer *answers;
-    struct tag *tags; /* FIXED_TAGS + 2 * n: the counts, then per user
-                       * ZRANK and the admitted question next to it */
+    struct tag *tags; /* FIXED_TAGS + 2 * n + 1: the counts, then per
+                       * user ZRANK and the admitted question next to it,
+                       * then the ZRANGE of a batch asked that way */
 };
+
+#define TAGS(n) (FIXED_TAGS + 2 * (n) + 1)
 
 int ranks_key(const char *tpl, const char *queue, char *buf, size_t len)
 {
@@ -75,7 +79,7 @@ static struct batch *batch_new(const char *queue, const char *const *users,
                                size_t n, const char *akey)
 {
     size_t size = sizeof(struct batch) + n * sizeof(struct ranks_answer) +
-                  (FIXED_TAGS + 2 * n) * sizeof(struct tag) + strlen(akey) + 1;
+                  TAGS(n) * sizeof(struct tag) + strlen(akey) + 1;
     struct batch *b = calloc(1, size);
     if (!b)
         return NULL;
@@ -84,14 +88,62 @@ static struct batch *batch_new(const char *queue, const char *const *users,
     b->users = users;
     b->answers = (struct ranks_answer *)(b + 1);
     b->tags = (struct tag *)(b->answers + n);
-    b->akey = strcpy((char *)(b->tags + FIXED_TAGS + 2 * n), akey);
+    b->akey = strcpy((char *)(b->tags + TAGS(n)), akey);
     return b;
+}
+
+static uint64_t name_hash(const char *s, size_t len)
+{
+    uint64_t x = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        x = (x ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return x;
+}
+
+/* The ranks of the batch's users, read off a ZRANGE 0 -1 of the waiting
+ * set: a table of the users (by name; two watches may name one user)
+ * and one pass over the reply. */
+static void range_reply(struct batch *b, const redisReply *rep)
+{
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        b->failed = 1;
+        return;
+    }
+    size_t size = 16;
+    while (size < 2 * b->n)
+        size *= 2;
+    uint32_t *slot = calloc(size + b->n, sizeof *slot), *next = slot + size;
+    if (!slot) {
+        b->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < b->n; i++) { /* slot and next hold index + 1 */
+        size_t k = name_hash(b->users[i], strlen(b->users[i])) & (size - 1);
+        while (slot[k] && strcmp(b->users[slot[k] - 1], b->users[i]))
+            k = (k + 1) & (size - 1);
+        next[i] = slot[k];
+        slot[k] = (uint32_t)i + 1;
+    }
+    for (size_t r = 0; r < rep->elements; r++) {
+        const redisReply *e = rep->element[r];
+        if (e->type != REDIS_REPLY_STRING)
+            continue;
+        size_t k = name_hash(e->str, e->len) & (size - 1);
+        while (slot[k] && (strlen(b->users[slot[k] - 1]) != e->len ||
+                           memcmp(b->users[slot[k] - 1], e->str, e->len)))
+            k = (k + 1) & (size - 1);
+        for (uint32_t u = slot[k]; u; u = next[u - 1])
+            b->answers[u - 1] = (struct ranks_answer){RANKS_WAITING,
+                                                      (int64_t)r + 1};
+    }
+    free(slot);
 }
 
 static void batch_reply(struct batch *b, const struct tag *t,
                         const redisReply *rep)
 {
-    struct ranks_answer *a = t->kind >= TAG_RANK ? &b->answers[t->index] : NULL;
+    struct ranks_answer *a = t->kind >= TAG_RANK && t->kind <= TAG_ADMITTED
+                                 ? &b->answers[t->index] : NULL;
     if (!rep || rep->type == REDIS_REPLY_ERROR) {
         if (!b->failed && rep)
             log_warn("redis", "queue %s: %s", b->queue, rep->str);
@@ -103,6 +155,8 @@ static void batch_reply(struct batch *b, const struct tag *t,
     } else if (t->kind == TAG_RANK && rep->type == REDIS_REPLY_INTEGER) {
         a->state = RANKS_WAITING;
         a->rank = rep->integer + 1;
+    } else if (t->kind == TAG_RANGE) {
+        range_reply(b, rep);
     } else if (t->kind == TAG_ADMITTED) {
         int in = (rep->type == REDIS_REPLY_INTEGER && rep->integer) ||
                  rep->type == REDIS_REPLY_STRING;
@@ -147,6 +201,12 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         b->answers[t->index].state != RANKS_WAITING &&
         send_cmd(ac, t + 1, b->adm, b->akey, b->users[t->index]) < 0)
         b->failed = 1;
+    for (size_t i = 0; t->kind == TAG_RANGE && !b->failed && i < b->n; i++) {
+        struct tag *adm = &b->tags[FIXED_TAGS + 2 * i + 1];
+        if (b->answers[i].state != RANKS_WAITING &&
+            send_cmd(ac, adm, b->adm, b->akey, b->users[i]) < 0)
+            b->failed = 1;
+    }
     batch_release(b);
 }
 
@@ -162,8 +222,14 @@ static int send_cmd(redisAsyncContext *ac, struct tag *t, const char *cmd,
     return 0;
 }
 
+int ranks_use_range(size_t n, int64_t waiting)
+{
+    return waiting > 0 && n > 1 &&
+           (int64_t)n * RANKS_RANGE_RATIO >= waiting;
+}
+
 int ranks_query(struct ranks *r, const char *queue, const char *const *users,
-                size_t n, ranks_done_fn fn, void *arg)
+                size_t n, int64_t waiting_hint, ranks_done_fn fn, void *arg)
 {
     char wkey[KEY_MAX], akey[KEY_MAX];
     if (!r->up || ranks_key(r->cfg->waiting_key, queue, wkey, sizeof wkey) < 0 ||
@@ -189,12 +255,24 @@ int ranks_query(struct ranks *r, const char *queue, const char *const *users,
     int rc = send_cmd(r->ac, &b->tags[0], "ZCARD", wkey, NULL);
     if (rc == 0)
         rc = send_cmd(r->ac, &b->tags[1], set ? "SCARD" : "ZCARD", akey, NULL);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    int range = ranks_use_range(n, waiting_hint);
+    for (size_t i = 0; i < n; i++) {
         struct tag *t = &b->tags[FIXED_TAGS + 2 * i];
         b->answers[i].state = RANKS_GONE;
         t[0] = (struct tag){b, (uint32_t)i, TAG_RANK};
         t[1] = (struct tag){b, (uint32_t)i, TAG_ADMITTED};
-        rc = send_cmd(r->ac, &t[0], "ZRANK", wkey, b->users[i]);
+        if (rc == 0 && !range)
+            rc = send_cmd(r->ac, &t[0], "ZRANK", wkey, b->users[i]);
+    }
+    if (rc == 0 && range) {
+        struct tag *t = &b->tags[TAGS(n) - 1];
+        *t = (struct tag){b, 0, TAG_RANGE};
+        const char *argv[4] = {"ZRANGE", wkey, "0", "-1"};
+        size_t lens[4] = {6, strlen(wkey), 1, 2};
+        rc = redisAsyncCommandArgv(r->ac, on_reply, t, 4, argv, lens) == REDIS_OK
+                 ? 0 : -1;
+        b->outstanding += rc == 0;
+        atomic_fetch_add(&r->stats.ranges, rc == 0);
     }
     if (b->outstanding == 1) {
         /* Nothing went out (hiredis refuses while the link is closing):

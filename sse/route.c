@@ -40,6 +40,53 @@ int route_pct_decode(const char *in, size_t n, int form, char *out,
     return (int)k;
 }
 
+/* 1 when one of the '/'-separated segments of s[0..n) is "." or "..":
+ * a path step to whatever resolves it (a proxy, a file name built from a
+ * queue, a person reading a log), never a name. */
+static int has_dot_segment(const char *s, size_t n)
+{
+    for (size_t i = 0; i <= n;) {
+        size_t j = i;
+        while (j < n && s[j] != '/')
+            j++;
+        size_t len = j - i;
+        if ((len == 1 || len == 2) && !memcmp(s + i, "..", len))
+            return 1;
+        i = j + 1;
+    }
+    return 0;
+}
+
+/* 1 when s[0..n) is UTF-8 as RFC 3629 has it: no overlong forms, no
+ * surrogates, nothing past U+10FFFF. Names are written into JSON as they
+ * are, and a JSON text is UTF-8. */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i++];
+        size_t more = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                      : c >= 0xe0 && c <= 0xef ? 2
+                      : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+        if (more == 4 || more > n - i)
+            return 0;
+        /* The second byte's range: this is where overlong forms (e0, f0),
+         * surrogates (ed) and code points past U+10FFFF (f4) show. */
+        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+        unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        for (size_t k = 0; k < more; k++, i++) {
+            if (s[i] < (k ? 0x80 : lo) || s[i] > (k ? 0xbf : hi))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+int route_name_ok(const char *s, size_t len)
+{
+    return token_name_ok(s, len) && utf8_ok((const unsigned char *)s, len) &&
+           !has_dot_segment(s, len);
+}
+
 /* The raw value of parameter `name` in a query string, or NULL. */
 static const char *param(const char *query, const char *name, size_t *len)
 {
@@ -72,7 +119,13 @@ static int parse_path(const char *path, struct route *r, const char **why)
 {
     static const char prefix[] = "/v1/queues/";
     *why = "no such resource";
-    if (!path || strncmp(path, prefix, sizeof prefix - 1))
+    if (!path)
+        return 404;
+    *why = "dot segment in path";
+    if (has_dot_segment(path, strlen(path)))
+        return 400;
+    *why = "no such resource";
+    if (strncmp(path, prefix, sizeof prefix - 1))
         return 404;
     const char *q = path + sizeof prefix - 1;
     const char *slash = strchr(q, '/');
@@ -88,36 +141,33 @@ static int parse_path(const char *path, struct route *r, const char **why)
         return 404;
     *why = "malformed queue or user name";
     int ql = route_pct_decode(q, (size_t)(slash - q), 0, r->queue, sizeof r->queue);
-    if (ql < 0 || !token_name_ok(r->queue, (size_t)ql))
+    if (ql < 0 || !route_name_ok(r->queue, (size_t)ql))
         return 400;
     if (user) {
         int ul = route_pct_decode(user, strlen(user), 0, r->user, sizeof r->user);
-        if (ul < 0 || !token_name_ok(r->user, (size_t)ul))
+        if (ul < 0 || !route_name_ok(r->user, (size_t)ul))
             return 400;
     }
     return 0;
 }
 
-/* The user parameter of a stream, Last-Event-ID. 0, or the status. */
-static int parse_query(const char *query, const char *last, struct route *r,
-                       const char **why)
+/* The user parameter of a stream. 0, or the status.
+ *
+ * Last-Event-ID (the header, or a lastEventId parameter) is never a reason
+ * to refuse: every stream starts with the current state, which is all a
+ * position needs, and EventSource takes any error answer to a reconnect
+ * as fatal and gives up for good. So an id that is too long, no number or
+ * badly encoded is simply not looked at. */
+static int parse_query(const char *query, struct route *r, const char **why)
 {
-    char id[32];
     *why = "malformed user parameter";
     if (r->stream) {
         int rc = param_decoded(query, "user", r->user, sizeof r->user);
         if (rc == 0)
             *why = "missing user parameter";
-        if (rc <= 0 || !token_name_ok(r->user, strlen(r->user)))
+        if (rc <= 0 || !route_name_ok(r->user, strlen(r->user)))
             return 400;
     }
-    /* Accepted and checked, not otherwise needed: every stream starts
-     * with the current state. */
-    *why = "malformed Last-Event-ID";
-    if (param_decoded(query, "lastEventId", id, sizeof id) < 0)
-        return 400;
-    if (last && strlen(last) >= sizeof id)
-        return 400;
     return 0;
 }
 
@@ -142,10 +192,11 @@ int route_request(const char *path, const char *query, const char *last_event_id
                   const char *secret, int64_t now, struct route *r,
                   const char **why)
 {
+    (void)last_event_id; /* see parse_query */
     memset(r, 0, sizeof *r);
     int code = parse_path(path, r, why);
     if (!code)
-        code = parse_query(query, last_event_id, r, why);
+        code = parse_query(query, r, why);
     if (!code)
         code = authorize(query, secret, now, r, why);
     return code;

@@ -4,6 +4,12 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
@@ -19,18 +25,23 @@
 #include "sse/deadline.h"
 #include "sse/frame.h"
 #include "sse/route.h"
+#include "sse/stream.h"
 #include "sse/token.h"
+#include "sse/wshare.h"
 
 #define DRAIN_TICK_MS 20
 #define TRIM_AFTER 1000 /* connections gone before memory is trimmed */
 #define HEARTBEAT_TICK_MS 100
 #define STATUS_CODES 600 /* HTTP status codes are 100..599 */
 
-/* One request being served: a stream, or a poll waiting for its answer. */
+/* One request being served: a stream, or a poll waiting for its answer.
+ * A poll is evhttp's request until it is answered; a stream is the
+ * socket alone, taken from evhttp once its head is sent (sse/stream.h). */
 struct conn {
     struct server *s;
-    struct evhttp_request *req;
-    struct evhttp_connection *evcon;
+    struct evhttp_request *req;      /* a poll's */
+    struct evhttp_connection *evcon; /* a poll's */
+    struct stream *st;               /* a stream's */
     struct hub_watch *w;
     struct conn *prev, *next; /* the server's list */
     int stream;
@@ -68,6 +79,7 @@ struct server {
      * response, so that /metrics still lists only the codes answered */
     struct mseries *response_series[STATUS_CODES];
     struct mseries *header_timeouts;
+    struct server_share share; /* .ws NULL: alone on the port */
 };
 
 /* ---- responses --------------------------------------------------------- */
@@ -86,18 +98,31 @@ static void count_response(struct server *s, int code)
     mseries_add(ser, 1);
 }
 
-static void cors(struct server *s, struct evhttp_request *req)
+/* The request's Origin when http.cors_origins allows it, else NULL. One
+ * with a control byte is never echoed (a stream's head is written by
+ * hand, see stream_head). */
+static const char *cors_origin(struct server *s, struct evhttp_request *req)
 {
     const char *origin = evhttp_find_header(evhttp_request_get_input_headers(req),
                                             "Origin");
     const struct cfg_strlist *allow = &s->cfg->http.cors_origins;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    for (const char *p = origin; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return NULL;
     for (size_t i = 0; origin && i < allow->count; i++)
-        if (!strcmp(allow->items[i], "*") || !strcmp(allow->items[i], origin)) {
-            evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
-            evhttp_add_header(h, "Vary", "Origin");
-            return;
-        }
+        if (!strcmp(allow->items[i], "*") || !strcmp(allow->items[i], origin))
+            return origin;
+    return NULL;
+}
+
+static void cors(struct server *s, struct evhttp_request *req)
+{
+    const char *origin = cors_origin(s, req);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    if (origin) {
+        evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
+        evhttp_add_header(h, "Vary", "Origin");
+    }
 }
 
 static void reply_json(struct server *s, struct evhttp_request *req, int code,
@@ -144,6 +169,13 @@ static void fail(struct server *s, struct evhttp_request *req, int code,
 
 /* ---- connections ------------------------------------------------------- */
 
+/* This worker's count, for the others' limit (see wshare.h). */
+static void publish_held(struct server *s, int64_t held)
+{
+    if (s->share.ws)
+        wshare_set_held(s->share.ws, s->share.slot, held);
+}
+
 static void list_add(struct server *s, struct conn *c)
 {
     c->next = s->conns;
@@ -152,10 +184,12 @@ static void list_add(struct server *s, struct conn *c)
     s->conns = c;
     s->nconns++;
     s->nstreams += c->stream;
+    publish_held(s, (int64_t)(s->nconns + deadline_pending(s->deadline)));
 }
 
-/* Forgets the conn: its watch, its place in the list, its close callback.
- * What happens to the HTTP connection is the caller's business. */
+/* Forgets the conn: its watch, its place in the list, its close callback,
+ * and a stream's socket (closed: what the socket took still goes out).
+ * What happens to a poll's HTTP connection is the caller's business. */
 static void conn_forget(struct conn *c)
 {
     struct server *s = c->s;
@@ -171,14 +205,16 @@ static void conn_forget(struct conn *c)
         c->next->prev = c->prev;
     s->nconns--;
     s->nstreams -= c->stream;
+    publish_held(s, (int64_t)(s->nconns + deadline_pending(s->deadline)));
     if (c->evcon)
         evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+    stream_close(c->st);
     free(c);
 }
 
-/* The peer went away (or evhttp gave up on it). evhttp detaches a request
- * the application has not finished from its dying connection and leaves
- * it to us: ending it is what frees it (4 KB a stream, otherwise lost). */
+/* A poll's peer went away (or evhttp gave up on it). evhttp detaches a
+ * request the application has not finished from its dying connection and
+ * leaves it to us: ending it is what frees it. */
 static void on_closed(struct evhttp_connection *evcon, void *arg)
 {
     struct conn *c = arg;
@@ -189,37 +225,31 @@ static void on_closed(struct evhttp_connection *evcon, void *arg)
         evhttp_send_reply_end(req);
 }
 
-/* The stream ends well: the last chunk goes out, the connection may live
- * on for another request. */
-static void stream_end(struct conn *c)
-{
-    struct evhttp_request *req = c->req;
-    conn_forget(c);
-    evhttp_send_reply_end(req);
-}
+/* A stream's peer went away. */
+static void on_stream_gone(void *arg) { conn_forget(arg); }
 
-/* The reader is too slow: its buffered output is thrown away with it. */
+/* The stream ends well: its last event goes out, then FIN. */
+static void stream_end(struct conn *c) { conn_forget(c); }
+
+/* The reader is too slow: its waiting output is thrown away with it. */
 static void stream_drop(struct conn *c)
 {
-    struct evhttp_connection *evcon = c->evcon;
     mseries_add(c->s->dropped, 1);
     log_debug("http", "cut off a slow reader of queue %s (user %s)", c->queue,
               c->user);
     conn_forget(c);
-    evhttp_connection_free(evcon);
 }
 
-/* Appends to the stream; 0, or -1 when the stream was cut off for it. */
+/* Sends buf (left empty) on the stream; 0, or -1 when the stream was cut
+ * off (too slow) or found gone, and c freed. */
 static int stream_write(struct conn *c, struct evbuffer *buf)
 {
-    evhttp_send_reply_chunk(c->req, buf);
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-    size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
-    if ((int64_t)pending > c->s->cfg->http.max_output_buffer) {
+    enum stream_result r = stream_send(c->st, buf);
+    if (r == STREAM_SLOW)
         stream_drop(c);
-        return -1;
-    }
-    return 0;
+    else if (r == STREAM_GONE)
+        conn_forget(c);
+    return r == STREAM_OK ? 0 : -1;
 }
 
 static void admission_token(struct server *s, const struct conn *c, char *tok,
@@ -234,8 +264,8 @@ static void admission_token(struct server *s, const struct conn *c, char *tok,
 
 /* A broadcast calls this for every watcher of a queue in one go, so it
  * allocates as little as it can: the event is built in place in the
- * server's scratch buffer, whose chain then moves to the connection's
- * output (evbuffer_add_buffer moves, it does not copy). */
+ * server's scratch buffer and written to the socket from there; only
+ * what a full socket does not take moves to the stream's own buffer. */
 static void stream_notify(struct conn *c, const struct hub_state *st)
 {
     struct server *s = c->s;
@@ -258,7 +288,7 @@ static void stream_notify(struct conn *c, const struct hub_state *st)
     frame_event_close(ev);
     if (stream_write(c, ev) == 0 && st->state != RANKS_WAITING)
         stream_end(c);
-    /* Empty unless evhttp declined the chunk (connection already gone). */
+    /* Empty unless the stream was found gone. */
     evbuffer_drain(ev, evbuffer_get_length(ev));
 }
 
@@ -293,22 +323,44 @@ static void on_state(void *owner, const struct hub_state *st)
      * recomputes everything. */
 }
 
+/* A poll (req) or a stream (fd, its head sent or not: see stream_start).
+ * NULL when out of memory; a stream's fd is then closed. */
 static struct conn *conn_new(struct server *s, struct evhttp_request *req,
-                             const char *queue, const char *user, int stream)
+                             evutil_socket_t fd, const char *queue,
+                             const char *user)
 {
     size_t ql = strlen(queue) + 1, ul = strlen(user) + 1;
     struct conn *c = calloc(1, sizeof *c + ql + ul);
-    if (!c)
+    if (!c) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     c->s = s;
-    c->req = req;
-    c->evcon = evhttp_request_get_connection(req);
-    c->stream = stream;
+    c->stream = req == NULL;
     memcpy(c->queue, queue, ql);
     c->user = c->queue + ql;
     memcpy(c->user, user, ul);
+    if (req) {
+        c->req = req;
+        c->evcon = evhttp_request_get_connection(req);
+        evhttp_connection_set_closecb(c->evcon, on_closed, c);
+    } else {
+        /* No read timeout on a stream (browsers send nothing), but a
+         * write timeout: a reader that takes nothing for that long is
+         * gone. */
+        int64_t wt = s->cfg->http.heartbeat_ms * 2;
+        if (wt < s->cfg->http.header_timeout_ms)
+            wt = s->cfg->http.header_timeout_ms;
+        if (!(c->st = stream_open(s->base, fd,
+                                  (size_t)s->cfg->http.max_output_buffer, wt,
+                                  on_stream_gone, c))) {
+            close(fd);
+            free(c);
+            return NULL;
+        }
+    }
     list_add(s, c);
-    evhttp_connection_set_closecb(c->evcon, on_closed, c);
     if (!(c->w = hub_watch(s->hub, queue, user, on_state, c))) {
         conn_forget(c);
         return NULL;
@@ -316,41 +368,80 @@ static struct conn *conn_new(struct server *s, struct evhttp_request *req,
     return c;
 }
 
+/* Takes the socket of req's connection from evhttp, which frees the
+ * connection and the request with it: a stream keeps nothing of evhttp's.
+ * libevent 2.1 has no call that hands a socket over, and the connection,
+ * when freed, shuts its socket down for writing and closes it; so the
+ * socket moves to a descriptor of ours, and /dev/null takes its old
+ * number for evhttp to shut down and close. Its events are taken off the
+ * loop first, so none outlives the number. -1 when a descriptor cannot
+ * be had (req is then still evhttp's, to be answered). */
+static evutil_socket_t take_socket(struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon)
+                                    : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    int mine = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    int null = mine >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+    if (null < 0) {
+        if (mine >= 0)
+            close(mine);
+        return -1;
+    }
+    bufferevent_disable(bev, EV_READ | EV_WRITE);
+    bufferevent_set_timeouts(bev, NULL, NULL);
+    int moved = dup2(null, fd);
+    close(null);
+    if (moved < 0) {
+        close(mine);
+        bufferevent_enable(bev, EV_READ);
+        return -1;
+    }
+    evhttp_connection_set_closecb(evcon, NULL, NULL);
+    evhttp_connection_free(evcon); /* and req; evhttp reads neither again */
+    return mine;
+}
+
+/* The response's head, written by hand: the body is the stream, ended by
+ * closing the connection (no chunked encoding, no length). */
+static void stream_head(struct server *s, const char *origin,
+                        struct evbuffer *out)
+{
+    evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
+                        "Content-Type: text/event-stream\r\n"
+                        "Cache-Control: no-cache\r\n"
+                        "X-Accel-Buffering: no\r\n"
+                        "Connection: close\r\n");
+    if (origin)
+        evbuffer_add_printf(out, "Access-Control-Allow-Origin: %s\r\n"
+                            "Vary: Origin\r\n", origin);
+    evbuffer_add(out, "\r\n", 2);
+    frame_retry(out, s->cfg->http.retry_ms);
+}
+
 static void stream_start(struct server *s, struct evhttp_request *req,
                          const char *queue, const char *user)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    struct evbuffer *buf = evbuffer_new();
-    if (!buf) {
-        fail(s, req, 503, "out of memory");
+    struct evbuffer *head = s->scratch;
+    stream_head(s, cors_origin(s, req), head);
+    evutil_socket_t fd = take_socket(req);
+    if (fd < 0) {
+        evbuffer_drain(head, evbuffer_get_length(head));
+        fail(s, req, 503, "out of descriptors");
         return;
     }
-    evhttp_add_header(h, "Content-Type", "text/event-stream");
-    evhttp_add_header(h, "Cache-Control", "no-cache");
-    evhttp_add_header(h, "X-Accel-Buffering", "no");
-    evhttp_send_reply_start(req, 200, "OK");
     count_response(s, 200);
     mseries_add(s->streams_total, 1);
-    frame_retry(buf, s->cfg->http.retry_ms);
-    evhttp_send_reply_chunk(req, buf);
-    evbuffer_free(buf);
-    /* No read timeout on a stream (browsers send nothing), but a write
-     * timeout: a reader that takes nothing for that long is gone. */
-    int64_t wt = s->cfg->http.heartbeat_ms * 2;
-    if (wt < s->cfg->http.header_timeout_ms)
-        wt = s->cfg->http.header_timeout_ms;
-    struct timeval tv = {wt / 1000, (wt % 1000) * 1000};
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-    bufferevent_set_timeouts(bev, NULL, &tv);
     /* The kernel's send buffer is unsent output too: left to autotuning it
      * grows to megabytes behind a stalled reader, unseen by the bound on
      * our own buffer (and 100,000 of them add up). */
     int sndbuf = (int)s->cfg->http.max_output_buffer;
-    setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF, &sndbuf,
-               sizeof sndbuf);
-    if (!conn_new(s, req, queue, user, 1))
-        evhttp_send_reply_end(req);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    struct conn *c = conn_new(s, NULL, fd, queue, user);
+    if (c)
+        stream_write(c, head);
+    evbuffer_drain(head, evbuffer_get_length(head));
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -384,7 +475,16 @@ static int admit(struct server *s, struct evhttp_request *req,
                                           "Last-Event-ID");
     int code = route_request(uri ? evhttp_uri_get_path(uri) : NULL, query, last,
                              secret, time(NULL), r, why);
-    if (!code && (int64_t)s->nconns >= s->cfg->http.max_connections) {
+    /* Connections still sending their request count too: otherwise idle
+     * sockets pile up past the limit, each holding memory and a
+     * descriptor, while the limit is said to be in force. This request is
+     * off the clock already (deadline_met) and counts as one of nconns
+     * once it is served. */
+    int64_t held = (int64_t)(s->nconns + deadline_pending(s->deadline));
+    publish_held(s, held);
+    if (s->share.ws)
+        held += wshare_held_by_others(s->share.ws, s->share.slot);
+    if (!code && held >= s->cfg->http.max_connections) {
         mseries_add(s->refused, 1);
         *why = "too many connections";
         code = 503;
@@ -411,7 +511,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         fail(s, req, code, why);
     else if (r.stream)
         stream_start(s, req, r.queue, r.user);
-    else if (!conn_new(s, req, r.queue, r.user, 0))
+    else if (!conn_new(s, req, -1, r.queue, r.user))
         fail(s, req, 503, "out of memory");
 }
 
@@ -468,6 +568,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     if (!s->hb_next)
         s->hb_done = 1;
     give_back_memory(s);
+    publish_held(s, (int64_t)(s->nconns + deadline_pending(s->deadline)));
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -552,8 +653,63 @@ static void register_metrics(struct server *s, struct metrics *m)
 
 static double gauge_streams(void *arg) { return (double)((struct server *)arg)->nstreams; }
 
+int server_reuseport_socket(const char *hostport, int port, int listen_too,
+                            int *bound)
+{
+    char host[256], sport[8];
+    int ignored, one = 1;
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
+                                    .ai_socktype = SOCK_STREAM,
+                                    .ai_flags = EVUTIL_AI_PASSIVE |
+                                                EVUTIL_AI_NUMERICHOST},
+                           *ai = NULL;
+    if (admin_split_hostport(hostport, host, sizeof host, &ignored) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(sport, sizeof sport, "%d", port);
+    if (evutil_getaddrinfo(host, sport, &hints, &ai) != 0 || !ai) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen) < 0 ||
+        (listen_too && listen(fd, 4096) < 0)) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        evutil_freeaddrinfo(ai);
+        errno = e;
+        return -1;
+    }
+    evutil_freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                            : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+/* The listening socket: the port alone, or a worker's share of it. */
+static struct evhttp_bound_socket *server_listen(struct server *s)
+{
+    if (!s->share.ws)
+        return admin_http_bind(s->http, s->cfg->http.listen, &s->port);
+    int fd = server_reuseport_socket(s->cfg->http.listen, s->share.port, 1,
+                                     &s->port);
+    struct evhttp_bound_socket *bs = fd < 0 ? NULL
+                                     : evhttp_accept_socket_with_handle(s->http, fd);
+    if (fd >= 0 && !bs)
+        close(fd);
+    return bs;
+}
+
 struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
-                          struct hub *hub, struct metrics *m, char *err,
+                          struct hub *hub, struct metrics *m,
+                          const struct server_share *share, char *err,
                           size_t errlen)
 {
     struct server *s = calloc(1, sizeof *s);
@@ -564,12 +720,14 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
     /* Ids grow across restarts too: a browser's Last-Event-ID is older. */
     *s = (struct server){.base = base, .cfg = cfg, .hub = hub,
                          .next_id = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec};
+    if (share)
+        s->share = *share;
     s->http = evhttp_new(base);
     s->heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
     s->drain_timer = event_new(base, -1, EV_PERSIST, on_drain_tick, s);
     s->scratch = evbuffer_new();
     if (!s->http || !s->heartbeat || !s->drain_timer || !s->scratch ||
-        !(s->sock = admin_http_bind(s->http, cfg->http.listen, &s->port))) {
+        !(s->sock = server_listen(s))) {
         snprintf(err, errlen, "http.listen: cannot listen on %s (in use?)",
                  cfg->http.listen);
         server_free(s);

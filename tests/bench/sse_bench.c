@@ -85,6 +85,8 @@ static const char USAGE[] =
     "  --perf-all        with --perf: also perf record -a -g (every process,\n"
     "                    PREFIX.all.broadcast.data, PREFIX.all.latency.data)\n"
     "  --skip-latency    memory and broadcast only\n"
+    "  --workers N       outbox-sse's http.workers (default 1; above 1 the\n"
+    "                    RSS counted is the supervisor's and its workers')\n"
     "  --system S        outbox-sse (default), nchan, pushpin, both (outbox-sse\n"
     "                    and nchan), all, or a comma-separated list: one after\n"
     "                    the other on the same N and workload, then a table\n"
@@ -100,7 +102,7 @@ enum { SYS_OUTBOX = 1, SYS_NCHAN = 2, SYS_PUSHPIN = 4 };
 struct opts {
     long conns, subs;
     int reps, queues, events, rate, fetch_wait_ms, window, skip_latency;
-    int system, pub_conns, pub_batch;
+    int system, pub_conns, pub_batch, workers;
     const char *perf;
     int perf_all;
 };
@@ -489,11 +491,12 @@ static int write_config(struct sse_env *e, const struct opts *o)
             "  properties:\n    fetch.wait.max.ms: \"%d\"\n"
             "redis:\n  port: %d\n"
             "http:\n  listen: 127.0.0.1:%d\n  max_connections: 200000\n"
+            "  workers: %d\n"
             "auth:\n  secret: " SECRET "\n"
             "queues:\n  refresh_interval: 1h\n"
             "metrics:\n  listen: 127.0.0.1:%d\n",
             e->kafka.bootstrap, o->fetch_wait_ms, e->redis.port, e->http_port,
-            e->metrics_port);
+            o->workers, e->metrics_port);
     return fclose(fp);
 }
 
@@ -786,11 +789,31 @@ struct sys {
     struct pushpin_srv *pp;
 };
 
-/* The server's VmRSS in KiB: the process `pid`, or for pushpin the sum
- * over its runner and the services it started. */
+/* VmRSS of pid and its children (outbox-sse's workers), in KiB. */
+static long tree_rss_kb(pid_t pid)
+{
+    char path[64];
+    long sum = rss_kb(pid);
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *fp = fopen(path, "r");
+    int child;
+    while (sum >= 0 && fp && fscanf(fp, "%d", &child) == 1) {
+        long kb = rss_kb(child);
+        sum = kb < 0 ? -1 : sum + kb;
+    }
+    if (fp)
+        fclose(fp);
+    return sum;
+}
+
+/* The server's VmRSS in KiB: the process `pid` (with outbox-sse's
+ * workers, if any), or for pushpin the sum over its runner and the
+ * services it started. */
 static long sys_rss(struct sys *s, pid_t pid)
 {
-    return s->pushpin ? pushpin_rss_kb(s->pp, NULL, 0) : rss_kb(pid);
+    return s->pushpin ? pushpin_rss_kb(s->pp, NULL, 0)
+           : s->e     ? tree_rss_kb(pid)
+                      : rss_kb(pid);
 }
 
 /* "queue changed": the change event produced (outbox-sse), or the
@@ -1257,6 +1280,7 @@ static void parse(int argc, char **argv, struct opts *o)
         {"perf", required_argument, NULL, 'p'},
         {"perf-all", no_argument, NULL, 'A'},
         {"skip-latency", no_argument, NULL, 'L'},
+        {"workers", required_argument, NULL, 'W'},
         {"system", required_argument, NULL, 'S'},
         {"pub-conns", required_argument, NULL, 'P'},
         {"pub-batch", required_argument, NULL, 'B'},
@@ -1266,7 +1290,7 @@ static void parse(int argc, char **argv, struct opts *o)
     *o = (struct opts){.conns = -1, .subs = 10000, .reps = 5, .queues = 100,
                        .events = 400, .rate = 20, .fetch_wait_ms = 5,
                        .window = 100, .system = SYS_OUTBOX, .pub_conns = 8,
-                       .pub_batch = 1000};
+                       .pub_batch = 1000, .workers = 1};
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'n': o->conns = atol(optarg); break;
@@ -1280,6 +1304,7 @@ static void parse(int argc, char **argv, struct opts *o)
         case 'p': o->perf = optarg; break;
         case 'A': o->perf_all = 1; break;
         case 'L': o->skip_latency = 1; break;
+        case 'W': o->workers = atoi(optarg); break;
         case 'P': o->pub_conns = atoi(optarg); break;
         case 'B': o->pub_batch = atoi(optarg); break;
         case 'S': o->system = parse_systems(optarg); break;
@@ -1290,7 +1315,7 @@ static void parse(int argc, char **argv, struct opts *o)
     if (optind != argc || o->reps < 1 || o->reps > 64 || o->queues < 1 ||
         o->events < 1 || o->rate < 1 || o->window < 1 || o->subs < o->queues ||
         o->fetch_wait_ms < 0 || !o->system || o->pub_conns < 1 ||
-        o->pub_batch < 1) {
+        o->pub_batch < 1 || o->workers < 1 || o->workers > 256) {
         fputs(USAGE, stderr);
         exit(2);
     }

@@ -16,3 +16,8 @@ outbox_integration_test(test_sse_tls TIMEOUT 300
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_sse_tls.c
   LIBS outbox_sse_env outbox_sse_core)
 add_dependencies(test_sse_tls outbox-sse kafka-mock)
+
+outbox_integration_test(test_sse_workers TIMEOUT 600
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_sse_workers.c
+  LIBS outbox_sse_env outbox_sse_core)
+add_dependencies(test_sse_workers outbox-sse kafka-mock)

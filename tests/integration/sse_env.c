@@ -49,13 +49,13 @@ static int write_config(struct sse_env *e, const struct sse_env_opts *o)
             "name: test-sse\n"
             "kafka:\n  brokers: %s\n  topics: [outbox.event.queue%s]\n%s"
             "redis:\n%s  reconnect:\n    initial: 50ms\n    max: 300ms\n"
-            "http:\n  listen: 127.0.0.1:%d\n%s"
+            "http:\n  listen: 127.0.0.1:%d\n  workers: %d\n%s"
             "auth:\n  secret: test-secret-0123456789abcdef\n"
             "%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
             e->kafka.bootstrap, or_empty(o->more_topics),
             or_empty(o->kafka_extra), redis, e->http_port,
-            or_empty(o->http_extra), or_empty(o->sections), e->metrics_port);
+            o->workers > 0 ? o->workers : 1, or_empty(o->http_extra), or_empty(o->sections), e->metrics_port);
     return fclose(fp);
 }
 
@@ -160,6 +160,31 @@ int sse_env_publish(struct sse_env *e, const char *queue, int n)
     return rd_kafka_flush(e->producer, 10000) ? -1 : 0;
 }
 
+long long sse_env_fill(struct sse_env *e, const char *key, int n)
+{
+    const char **argv = calloc((size_t)(2 + 2 * n), sizeof *argv);
+    char (*buf)[2][16] = calloc((size_t)n + 1, sizeof *buf);
+    long long added = -1;
+    if (argv && buf) {
+        argv[0] = "ZADD";
+        argv[1] = key;
+        for (int i = 0; i < n; i++) {
+            snprintf(buf[i][0], sizeof buf[i][0], "%d", 1000 + i);
+            snprintf(buf[i][1], sizeof buf[i][1], "u%d", i);
+            argv[2 + 2 * i] = buf[i][0];
+            argv[3 + 2 * i] = buf[i][1];
+        }
+        redisReply *r = redisCommandArgv(e->rc, 2 + 2 * n, argv, NULL);
+        if (r && r->type == REDIS_REPLY_INTEGER)
+            added = r->integer;
+        if (r)
+            freeReplyObject(r);
+    }
+    free(argv);
+    free(buf);
+    return added;
+}
+
 long long sse_env_redis(struct sse_env *e, const char *fmt, ...)
 {
     va_list ap;
@@ -259,8 +284,11 @@ static void sse_line(struct sse_client *c, const char *line)
         c->retries++;
     else if (!strcmp(line, ": ping"))
         c->pings++;
-    else if (!strncmp(line, "id: ", 4))
-        c->last_id = strtoull(line + 4, NULL, 10);
+    else if (!strncmp(line, "id: ", 4)) {
+        uint64_t id = strtoull(line + 4, NULL, 10);
+        c->ids_backwards += c->last_id && id <= c->last_id;
+        c->last_id = id;
+    }
     else if (!strncmp(line, "event: ", 7))
         snprintf(c->event, sizeof c->event, "%s", line + 7);
     else if (!strncmp(line, "data: ", 6))
@@ -353,6 +381,7 @@ static void reconnect_later(struct sse_client *c)
     c->in_body = c->chunked = c->status = 0;
     c->chunk_left = -1;
     c->event[0] = '\0';
+    c->last_id = 0; /* another connection: maybe another worker's ids */
     c->reconnects++;
     event_base_once(c->e->base, -1, EV_TIMEOUT, on_reconnect, c, &tv);
 }

@@ -47,6 +47,9 @@ struct sse_env_opts {
      * CA it never becomes healthy: the start then fails after its wait,
      * leaving everything running for the test to look at. */
     const char *certs, *tls_ca;
+    /* http.workers; 0 here means 1 (one process, as most tests want: the
+     * worker tests ask for more) */
+    int workers;
 };
 int sse_env_start_opts(struct sse_env *e, const struct sse_env_opts *o);
 /* Stops everything; returns outbox-sse's exit status (0: clean, which
@@ -60,6 +63,9 @@ int sse_env_publish(struct sse_env *e, const char *queue, int n);
 /* A Redis command; the reply is freed here, its integer returned (-1 on
  * error, -2 for nil). */
 long long sse_env_redis(struct sse_env *e, const char *fmt, ...);
+/* Users u0..u(n-1) into the ZSET `key` in one ZADD, scored 1000 + i (so
+ * at ranks 1..n when nothing else is there). The number added, or -1. */
+long long sse_env_fill(struct sse_env *e, const char *key, int n);
 /* The value of a metric line "name value" (labels included in name). */
 long long sse_env_metric(struct sse_env *e, const char *name);
 /* A subscribe token from the daemon's own `token` subcommand. */
@@ -78,7 +84,8 @@ struct sse_client {
     int ranks, confirms, gones, retries, pings;
     int foreign; /* events naming another queue or user (never, we hope) */
     long long last_rank, last_waiting;
-    uint64_t last_id;
+    uint64_t last_id;  /* of this connection; 0 before its first */
+    int ids_backwards; /* an id not above the one before, on one connection */
     int64_t last_event_ms; /* monotonic time of the last event or ping */
     char last_data[512];
     /* parser state */

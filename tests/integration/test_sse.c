@@ -182,14 +182,15 @@ static void test_tokens_and_bad_requests(void **state)
     assert_non_null(strstr(resp, "Access-Control-Allow-Headers: Last-Event-ID"));
 
     /* Last-Event-ID on reconnect: accepted (the stream starts with the
-     * current state anyway); one that is no event id of ours is not. */
+     * current state anyway), also one that is no event id of ours
+     * (test_sse_hostile test_unusable_last_event_id has more). */
     snprintf(path, sizeof path, "GET /v1/queues/q1/events?user=bob&token=%s HTTP/1.0\r\n"
              "Last-Event-ID: 1796071461410246\r\n\r\n", tok);
     assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
     assert_non_null(strstr(resp, "text/event-stream"));
     snprintf(path, sizeof path, "GET /v1/queues/q1/events?user=bob&token=%s"
              "&lastEventId=%%zz HTTP/1.0\r\n\r\n", tok);
-    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 400);
+    assert_int_equal(sse_env_raw(&e, path, resp, sizeof resp), 200);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
@@ -327,8 +328,10 @@ static void test_every_state(void **state)
     assert_true(c[3].gones == 1 && c[3].closed && !c[3].ranks);
     sse_env_pump(&e, 100);
 
-    /* w1 is admitted: the recompute asks ZRANK of both watchers left, and
-     * the admitted set only of w1, whom ZRANK did not find. */
+    /* w1 is admitted: the recompute asks for the waiting set with one
+     * ZRANGE (two watchers of a queue of two: cheaper than two ZRANKs,
+     * see ranks.h), and the admitted set only of w1, whom it did not
+     * find. */
     assert_true(sse_env_redis(&e, "CONFIG RESETSTAT") >= -1);
     assert_int_equal(sse_env_redis(&e, "ZREM queue:q:waiting w1"), 1);
     assert_int_equal(sse_env_redis(&e, "ZADD queue:q:admitted 2 w1"), 1);
@@ -338,9 +341,91 @@ static void test_every_state(void **state)
         sse_env_pump(&e, 20);
     assert_true(c[0].confirms == 1 && c[0].closed);
     assert_int_equal(c[1].last_rank, 1);
-    assert_int_equal(calls(&e, "zrank"), 2);
+    assert_int_equal(calls(&e, "zrank"), 0);
+    assert_int_equal(calls(&e, "zrange"), 1);
     assert_int_equal(calls(&e, "zscore"), 1);
     close_clients(c, 4);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
+/* ---- ZRANK per user, or one ZRANGE of the queue ------------------------ */
+
+/* A queue of 3,000 waiting: 100 watchers are asked about with a ZRANK
+ * each (100 x 10 < 3,000), 400 with one ZRANGE (see ranks.h). Either way
+ * every watcher, two watching one user among them, and the admitted and
+ * gone ones, is told the same as ZRANK says. */
+static int rank_agrees(struct sse_client *c)
+{
+    long long r = sse_env_redis(c->e, "ZRANK queue:%s:waiting %s", c->queue,
+                                c->user);
+    return r >= 0 ? c->last_rank == r + 1 : c->closed;
+}
+
+#define LONGQ 3000
+
+static void wave_and_count(struct sse_env *e, struct sse_client *c, int n,
+                           int k, long long *zrank, long long *zrange)
+{
+    assert_true(sse_env_redis(e, "CONFIG RESETSTAT") >= -1);
+    assert_int_equal(sse_env_redis(e, "ZADD queue:big:waiting %d ahead%d", -k, k), 1);
+    assert_int_equal(sse_env_redis(e, "ZREM queue:big:waiting u7"), 1);
+    assert_true(sse_env_redis(e, "ZADD queue:big:admitted 1 u7") >= 0);
+    long long before = sse_env_metric(e, "sse_recomputes_total");
+    assert_int_equal(sse_env_publish(e, "big", 1), 0);
+    /* The daemon's commands counted before the test's own ZRANKs below:
+     * they go out the moment the recompute starts. */
+    int64_t end = sse_env_now_ms() + 5000;
+    while (sse_env_metric(e, "sse_recomputes_total") == before &&
+           sse_env_now_ms() < end)
+        sse_env_pump(e, 20);
+    sse_env_pump(e, 300);
+    *zrank = calls(e, "zrank");
+    *zrange = calls(e, "zrange");
+    assert_int_equal(pump_until(e, c, (size_t)n, rank_agrees, 10000), 0);
+}
+
+static void test_range_or_rank(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    struct sse_client *c = calloc(401, sizeof *c);
+    char u[16], tok[TOKEN_MAX];
+    long long zrank, zrange;
+    assert_non_null(c);
+    assert_int_equal(sse_env_start(&e, NULL, "queues:\n  refresh_interval: 60s\n"), 0);
+    assert_int_equal(sse_env_fill(&e, "queue:big:waiting", LONGQ), LONGQ);
+    /* 100 watchers, every 30th user; u7 among them (admitted below). */
+    int n = 0;
+    for (int i = 0; n < 100; i += 30, n++) {
+        snprintf(u, sizeof u, "u%d", n == 1 ? 7 : i);
+        token_for("big", u, 600, tok);
+        assert_int_equal(sse_client_open(&e, &c[n], "big", u, tok, 0), 0);
+    }
+    assert_int_equal(pump_until(&e, c, (size_t)n, rank_agrees, 10000), 0);
+    wave_and_count(&e, c, n, 1, &zrank, &zrange);
+    fprintf(stderr, "%d watchers of %d: %lld ZRANK, %lld ZRANGE\n", n, LONGQ,
+            zrank, zrange);
+    assert_int_equal(zrange, 0);
+    assert_true(zrank >= n - 1); /* u7's stream has ended */
+    /* 301 more (one of them a second tab of u0's): 400 x 10 >= 3,000. */
+    for (; n < 401; n++) {
+        snprintf(u, sizeof u, "u%d", n == 400 ? 0 : 3 * n + 1);
+        token_for("big", u, 600, tok);
+        assert_int_equal(sse_client_open(&e, &c[n], "big", u, tok, 0), 0);
+    }
+    assert_int_equal(pump_until(&e, c, (size_t)n, rank_agrees, 10000), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:big:waiting 1 u7") == 1);
+    wave_and_count(&e, c, n, 2, &zrank, &zrange);
+    fprintf(stderr, "%d watchers of %d: %lld ZRANK, %lld ZRANGE\n", n, LONGQ,
+            zrank, zrange);
+    assert_int_equal(zrank, 0);
+    assert_true(zrange >= 1);
+    assert_true(sse_env_metric(&e, "sse_redis_range_queries") >= 1);
+    assert_int_equal(c[400].last_rank, c[0].last_rank); /* u0's two tabs */
+    for (int i = 0; i < n; i++)
+        assert_int_equal(c[i].foreign, 0);
+    close_clients(c, (size_t)n);
+    free(c);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
@@ -518,6 +603,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thousand_clients),
         cmocka_unit_test(test_burst_is_coalesced),
         cmocka_unit_test(test_every_state),
+        cmocka_unit_test(test_range_or_rank),
         cmocka_unit_test(test_slow_reader_cut_off),
         cmocka_unit_test(test_redis_restart),
         cmocka_unit_test(test_drain),

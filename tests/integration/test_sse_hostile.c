@@ -133,11 +133,11 @@ static void test_slowloris_and_huge_lines(void **state)
     assert_int_equal(sse_env_raw(&e, "GET /v1/queues/q/events?user=a%0D%0AX-Evil:%201"
                                      " HTTP/1.0\r\n\r\n", resp, sizeof resp), 400);
     assert_null(strstr(resp, "X-Evil"));
+    /* Refused before the token is looked at (test_dot_segments). */
     assert_int_equal(sse_env_raw(&e, "GET /v1/queues/..%2F..%2Fetc/users/watcher"
-                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 401);
-    /* ".." is only a queue's name, here one without a token. */
+                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 400);
     assert_int_equal(sse_env_raw(&e, "GET /v1/queues/../users/watcher"
-                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 401);
+                                     " HTTP/1.0\r\n\r\n", resp, sizeof resp), 400);
     assert_null(strstr(resp, "watcher\",\"state"));
     still_served(&e, &w, 3);
     sse_client_close(&w);
@@ -197,6 +197,152 @@ static void test_replayed_tokens(void **state)
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
+/* get_with, the token minted for exactly (queue, user): whatever refuses
+ * the request, it is not the token. */
+static int get_minted(struct sse_env *e, const char *target, const char *queue,
+                      const char *user, char *resp, size_t len)
+{
+    char tok[TOKEN_MAX];
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, queue, user,
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    return get_with(e, target, tok, resp, len);
+}
+
+/* Found by an independent client: "." and ".." as a queue or user name,
+ * raw or percent-encoded, and paths with such segments, opened streams
+ * (with a token minted for that name). A name that a proxy, a log reader
+ * or a Redis key template might take for a path step is refused: 400. */
+static void test_dot_segments(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char resp[4096];
+    static const struct { const char *target, *queue, *user; } cases[] = {
+        {"/v1/queues/../events?user=watcher", "..", "watcher"},
+        {"/v1/queues/%2e%2E/events?user=watcher", "..", "watcher"},
+        {"/v1/queues/./events?user=watcher", ".", "watcher"},
+        {"/v1/queues/../users/watcher", "..", "watcher"},
+        {"/v1/queues/..%2F..%2Fetc/events?user=watcher", "../../etc", "watcher"},
+        {"/v1/queues/a%2F..%2Fq/users/watcher", "a/../q", "watcher"},
+        {"/v1/queues/q/users/..", "q", ".."},
+        {"/v1/queues/q/events?user=..", "q", ".."},
+        {"/v1/queues/q/events?user=%2E%2E%2Fx", "q", "../x"},
+        {"/v1/queues/q/../q/events?user=watcher", "q", "watcher"},
+        {"/v1/../v1/queues/q/events?user=watcher", "q", "watcher"},
+        {"/v1/queues/q/./events?user=watcher", "q", "watcher"},
+    };
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:..:waiting 1 watcher") == 1);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int code = get_minted(&e, cases[i].target, cases[i].queue,
+                              cases[i].user, resp, sizeof resp);
+        fprintf(stderr, "%s: %d\n", cases[i].target, code);
+        assert_int_equal(code, 400);
+        assert_null(strstr(resp, "text/event-stream"));
+    }
+    /* Dots inside a name are fine. */
+    assert_int_equal(get_minted(&e, "/v1/queues/q.../users/a..b", "q...",
+                                "a..b", resp, sizeof resp), 200);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
+/* Found by an independent client: a user (or queue) that percent-decodes
+ * to bytes that are not UTF-8 reached the JSON answer raw, which no JSON
+ * parser accepts. Refused with 400; real UTF-8 is served. */
+static void test_invalid_utf8_names(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char resp[4096], target[256];
+    static const struct { const char *enc, *raw; } bad[] = {
+        {"%c3%28", "\xc3\x28"},             /* a lead byte, no continuation */
+        {"a%ff", "a\xff"},                   /* never in UTF-8 */
+        {"%80", "\x80"},                     /* a lone continuation byte */
+        {"%c0%af", "\xc0\xaf"},             /* overlong '/' */
+        {"%e0%80%af", "\xe0\x80\xaf"},     /* overlong, three bytes */
+        {"%ed%a0%80", "\xed\xa0\x80"},     /* a UTF-16 surrogate */
+        {"%f4%90%80%80", "\xf4\x90\x80\x80"}, /* past U+10FFFF */
+        {"x%e2%82", "x\xe2\x82"},           /* cut short */
+    };
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(target, sizeof target, "/v1/queues/q/users/%s", bad[i].enc);
+        int poll_code = get_minted(&e, target, "q", bad[i].raw, resp, sizeof resp);
+        snprintf(target, sizeof target, "/v1/queues/q/events?user=%s", bad[i].enc);
+        int stream_code = get_minted(&e, target, "q", bad[i].raw, resp, sizeof resp);
+        snprintf(target, sizeof target, "/v1/queues/%s/users/u", bad[i].enc);
+        int queue_code = get_minted(&e, target, bad[i].raw, "u", resp, sizeof resp);
+        fprintf(stderr, "%s: poll %d, stream %d, as a queue %d\n", bad[i].enc,
+                poll_code, stream_code, queue_code);
+        assert_int_equal(poll_code, 400);
+        assert_int_equal(stream_code, 400);
+        assert_int_equal(queue_code, 400);
+    }
+    assert_int_equal(get_minted(&e, "/v1/queues/caf%C3%A9/users/%F0%9F%98%80",
+                                "caf\xc3\xa9", "\xf0\x9f\x98\x80", resp,
+                                sizeof resp), 200);
+    assert_non_null(strstr(resp, "\"user\":\"\xf0\x9f\x98\x80\""));
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
+/* Found by an independent client: a Last-Event-ID of 32 bytes or more got
+ * 400, which a browser's EventSource takes as fatal: it never reconnects.
+ * An id that is no id of ours (too long, not a number, badly encoded) is
+ * ignored, and the stream starts with the current state as always. */
+static void test_unusable_last_event_id(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char tok[TOKEN_MAX], req[2048], resp[4096], id[600];
+    assert_int_equal(sse_env_start(&e, NULL, NULL), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 1 bob") == 1);
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "bob",
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    static const size_t lens[] = {31, 32, 40, 500};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        memset(id, '7', lens[i]);
+        id[lens[i]] = '\0';
+        snprintf(req, sizeof req, "GET /v1/queues/q/events?user=bob&token=%s"
+                 " HTTP/1.0\r\nLast-Event-ID: %s\r\n\r\n", tok, id);
+        int code = sse_env_raw(&e, req, resp, sizeof resp);
+        fprintf(stderr, "Last-Event-ID of %zu bytes: %d\n", lens[i], code);
+        assert_int_equal(code, 200);
+        assert_non_null(strstr(resp, "text/event-stream"));
+    }
+    static const char *const params[] = {
+        "%zz", "not-a-number", "7777777777777777777777777777777777777777777777"};
+    for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
+        snprintf(req, sizeof req, "GET /v1/queues/q/events?user=bob&token=%s"
+                 "&lastEventId=%s HTTP/1.0\r\n\r\n", tok, params[i]);
+        int code = sse_env_raw(&e, req, resp, sizeof resp);
+        fprintf(stderr, "lastEventId=%s: %d\n", params[i], code);
+        assert_int_equal(code, 200);
+    }
+    /* And the stream of a long id carries the current state. */
+    int fd = dial(e.http_port);
+    assert_true(fd >= 0);
+    snprintf(req, sizeof req, "GET /v1/queues/q/events?user=bob&token=%s"
+             " HTTP/1.0\r\nLast-Event-ID: %s\r\n\r\n", tok, id);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    size_t got = 0;
+    int64_t end = sse_env_now_ms() + 3000;
+    resp[0] = '\0';
+    while (!strstr(resp, "\"rank\":1,") && got < sizeof resp - 1 &&
+           sse_env_now_ms() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = read(fd, resp + got, sizeof resp - 1 - got);
+        if (n <= 0)
+            break;
+        resp[got += (size_t)n] = '\0';
+    }
+    close(fd);
+    assert_non_null(strstr(resp, "event: rank"));
+    assert_non_null(strstr(resp, "\"rank\":1,"));
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
 #define IDLE 10000
 
 static void test_idle_flood_past_the_limit(void **state)
@@ -217,15 +363,15 @@ static void test_idle_flood_past_the_limit(void **state)
     assert_true(opened >= IDLE / 2);
     still_served(&e, &w, 1); /* while they sit there */
 
-    /* The limit counts requests being served, so others still get in; the
-     * idle ones are closed at the header timeout. */
+    /* The limit counts the idle ones too (test_idle_count_against_limit):
+     * while they sit there a newcomer is refused. They are closed at the
+     * header timeout, and then it gets in. */
     assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "late",
                            (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
     assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 9 late") == 1);
-    assert_int_equal(sse_client_open(&e, &late, "q", "late", tok, 0), 0);
-    for (int i = 0; i < 200 && late.ranks == 0; i++)
-        sse_env_pump(&e, 20);
-    assert_true(late.ranks > 0);
+    char resp[4096];
+    assert_int_equal(get_with(&e, "/v1/queues/q/users/late", tok, resp,
+                              sizeof resp), 503);
     int still_open = 0;
     for (int i = 0; i < opened; i++) {
         still_open += !closed_within(fds[i], i == 0 ? 4000 : 1);
@@ -234,9 +380,59 @@ static void test_idle_flood_past_the_limit(void **state)
     fprintf(stderr, "%d idle connections outlived the header timeout\n",
             still_open);
     assert_true(still_open < opened / 100);
+    int64_t t0 = sse_env_now_ms();
+    int code;
+    while ((code = get_with(&e, "/v1/queues/q/users/late", tok, resp,
+                            sizeof resp)) == 503 && sse_env_now_ms() - t0 < 3000)
+        sse_env_pump(&e, 50);
+    assert_int_equal(code, 200);
+    assert_int_equal(sse_client_open(&e, &late, "q", "late", tok, 0), 0);
+    for (int i = 0; i < 200 && late.ranks == 0; i++)
+        sse_env_pump(&e, 20);
+    assert_true(late.ranks > 0);
     still_served(&e, &w, 2);
     sse_client_close(&late);
     sse_client_close(&w);
+    assert_int_equal(sse_env_stop(&e), 0);
+}
+
+/* Found by an independent client: connections that had not finished
+ * their request did not count against http.max_connections, so with a
+ * limit of 50, 100 idle sockets were held and a poll still got 200. They
+ * count: the poll and a stream get 503, and once the idle ones are gone
+ * both are served again. */
+static void test_idle_count_against_limit(void **state)
+{
+    (void)state;
+    struct sse_env e;
+    char tok[TOKEN_MAX], resp[4096];
+    int fds[100];
+    assert_int_equal(sse_env_start(&e, "  max_connections: 50\n", NULL), 0);
+    assert_true(sse_env_redis(&e, "ZADD queue:q:waiting 1 bob") == 1);
+    assert_true(token_mint(SECRET, strlen(SECRET), TOKEN_SUBSCRIBE, "q", "bob",
+                           (int64_t)time(NULL) + 600, tok, sizeof tok) > 0);
+    for (int i = 0; i < 100; i++)
+        assert_true((fds[i] = dial(e.http_port)) >= 0);
+    /* Every one of them accepted by the server before the poll's. */
+    for (int64_t t0 = sse_env_now_ms(); sse_env_now_ms() - t0 < 300;)
+        sse_env_pump(&e, 20);
+    int poll_code = get_with(&e, "/v1/queues/q/users/bob", tok, resp, sizeof resp);
+    int stream_code = get_with(&e, "/v1/queues/q/events?user=bob", tok, resp,
+                               sizeof resp);
+    fprintf(stderr, "100 idle at a limit of 50: poll %d, stream %d\n",
+            poll_code, stream_code);
+    assert_int_equal(poll_code, 503);
+    assert_non_null(strstr(resp, "Retry-After: "));
+    assert_int_equal(stream_code, 503);
+    assert_int_equal(sse_env_metric(&e, "sse_connections_refused_total"), 2);
+    for (int i = 0; i < 100; i++)
+        close(fds[i]);
+    int64_t t0 = sse_env_now_ms();
+    while ((poll_code = get_with(&e, "/v1/queues/q/users/bob", tok, resp,
+                                 sizeof resp)) == 503 &&
+           sse_env_now_ms() - t0 < 2000)
+        sse_env_pump(&e, 20);
+    assert_int_equal(poll_code, 200);
     assert_int_equal(sse_env_stop(&e), 0);
 }
 
@@ -276,6 +472,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_replayed_tokens),
         cmocka_unit_test(test_idle_flood_past_the_limit),
         cmocka_unit_test(test_limit_refuses_with_503),
+        cmocka_unit_test(test_dot_segments),
+        cmocka_unit_test(test_invalid_utf8_names),
+        cmocka_unit_test(test_unusable_last_event_id),
+        cmocka_unit_test(test_idle_count_against_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,8 @@
 
 #include "sse/eta.h"
 #include "sse/frame.h"
+#include "sse/msum.h"
+#include "sse/ranks.h"
 #include "sse/route.h"
 
 /* ---- eta ---------------------------------------------------------------- */
@@ -368,6 +370,113 @@ static void test_pct_decode(void **state)
     assert_int_equal(route_pct_decode("%41%42", 4, 0, out, sizeof out), -1);
 }
 
+/* ---- route_name_ok ----------------------------------------------------- */
+
+static void test_route_names(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"q", "sale-7", "q...", "a..b", ".a",
+        "a.", "...", "a/b", "caf\xc3\xa9", "a/.b/c",
+        "\xf0\x9f\x98\x80", "\xe2\x82\xac", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf",
+        "\xc2\x80"};
+    static const char *const bad[] = {"", ".", "..", "../x", "x/..", "a/../b",
+        "./a", "a/.", "a/./b", "/..", "../../etc", "a\n",
+        "\xc3\x28", "\xff", "\x80", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf",
+        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "x\xe2\x82",
+        "\xf0\x9f\x98", "\xe2\x28\xa1"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (!route_name_ok(good[i], strlen(good[i])))
+            fail_msg("\"%s\" refused", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (route_name_ok(bad[i], strlen(bad[i])))
+            fail_msg("\"%s\" accepted", bad[i]);
+}
+
+/* ---- msum: the workers' metrics as one server's ------------------------ */
+
+static char *merged(const char *const *texts, size_t n)
+{
+    struct msum *m = msum_new();
+    struct evbuffer *b = evbuffer_new();
+    assert_non_null(m);
+    assert_non_null(b);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(msum_add(m, texts[i], strlen(texts[i])), 0);
+    msum_render(m, b);
+    size_t len = evbuffer_get_length(b);
+    char *out = malloc(len + 1);
+    assert_non_null(out);
+    evbuffer_remove(b, out, len);
+    out[len] = '\0';
+    evbuffer_free(b);
+    msum_free(m);
+    return out;
+}
+
+static void test_msum(void **state)
+{
+    (void)state;
+    static const char *const w[] = {
+        "# HELP sse_connections Open SSE streams\n"
+        "# TYPE sse_connections gauge\n"
+        "sse_connections 1200\n"
+        "# HELP sse_events_sent_total SSE events sent, by type\n"
+        "# TYPE sse_events_sent_total counter\n"
+        "sse_events_sent_total{type=\"rank\"} 10\n"
+        "sse_events_sent_total{type=\"ping\"} 3\n"
+        "sse_redis_up 1\n"
+        "process_start_time_seconds 1796000100\n"
+        "outbox_build_info{version=\"0.1.0\"} 1\n",
+        /* another worker: a series the first lacks, Redis down */
+        "# HELP sse_connections Open SSE streams\n"
+        "# TYPE sse_connections gauge\n"
+        "sse_connections 800\n"
+        "sse_events_sent_total{type=\"rank\"} 5\n"
+        "sse_events_sent_total{type=\"gone\"} 2\n"
+        "sse_redis_up 0\n"
+        "process_start_time_seconds 1796000050\n"
+        "outbox_build_info{version=\"0.1.0\"} 1\n"
+        "garbage line without value\n"
+        "# a comment\n"
+        "half_a_line",
+        /* the supervisor, without a trailing newline */
+        "sse_workers 2\nprocess_resident_memory_bytes 1.5e6"};
+    char *out = merged(w, 3);
+    assert_string_equal(out,
+        "# HELP sse_connections Open SSE streams\n"
+        "# TYPE sse_connections gauge\n"
+        "sse_connections 2000\n"
+        "# HELP sse_events_sent_total SSE events sent, by type\n"
+        "# TYPE sse_events_sent_total counter\n"
+        "sse_events_sent_total{type=\"rank\"} 15\n"
+        "sse_events_sent_total{type=\"ping\"} 3\n"
+        "sse_events_sent_total{type=\"gone\"} 2\n"
+        "sse_redis_up 0\n"
+        "process_start_time_seconds 1796000050\n"
+        "outbox_build_info{version=\"0.1.0\"} 1\n"
+        "sse_workers 2\n"
+        "process_resident_memory_bytes 1500000\n");
+    free(out);
+    out = merged(w, 0);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+/* ---- ranks_use_range: ZRANK per user or one ZRANGE -------------------- */
+
+static void test_range_choice(void **state)
+{
+    (void)state;
+    assert_false(ranks_use_range(100, 0));      /* the length unknown */
+    assert_false(ranks_use_range(1, 1));        /* a new watch: one ZRANK */
+    assert_false(ranks_use_range(0, 10));
+    assert_true(ranks_use_range(2, 2));
+    assert_true(ranks_use_range(10000, 100000)); /* at the ratio */
+    assert_false(ranks_use_range(9999, 100000));
+    assert_true(ranks_use_range(100000, 100000));
+    assert_true(ranks_use_range(50, 20));       /* more watchers than waiting */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +490,9 @@ int main(void)
         cmocka_unit_test(test_frame_confirm_gone),
         cmocka_unit_test(test_frame_state_json),
         cmocka_unit_test(test_pct_decode),
+        cmocka_unit_test(test_route_names),
+        cmocka_unit_test(test_msum),
+        cmocka_unit_test(test_range_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
