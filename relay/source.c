@@ -561,10 +561,11 @@ static int mysql_gtid_start(struct source *s, struct relay_position *want)
         }
     }
     if (rc == 0)
-        rc = fail(s, 1, "source.start: transactions before the oldest binlog "
-                  "(%s) are missing from the GTID set, and their binlogs are "
-                  "purged: give a set that holds them, or FILE:POS",
-                  files[0]);
+        rc = fail(s, 1, "transactions before the oldest binlog (%s) of %s "
+                  "are missing from the GTID set to start after, and their "
+                  "binlogs are purged: the relay cannot read them there. "
+                  "For source.start give a set that holds them, or FILE:POS",
+                  files[0], s->info.where);
     free(files);
     return rc;
 }
