@@ -9,6 +9,8 @@
 
 #include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define F(st, m) offsetof(struct st, m)
@@ -51,12 +53,88 @@ int relay_cfg_check_start(const char *s, char *err, size_t errlen)
     return -1;
 }
 
+/* ---- source hosts ----------------------------------------------------- */
+
+int relay_cfg_split_host(const char *entry, int64_t dflt_port, char *host,
+                         size_t hostlen, int64_t *port, char *err,
+                         size_t errlen)
+{
+    const char *h = entry, *end, *colon;
+    if (entry[0] == '[') { /* [v6addr] or [v6addr]:port */
+        h = entry + 1;
+        if (!(end = strchr(h, ']')) || (end[1] && end[1] != ':'))
+            goto bad;
+        colon = end[1] ? end + 1 : NULL;
+    } else {
+        colon = strrchr(entry, ':');
+        if (colon && memchr(entry, ':', (size_t)(colon - entry)))
+            goto bad; /* a bare IPv6 address: brackets needed */
+        end = colon ? colon : entry + strlen(entry);
+    }
+    if (end == h || (size_t)(end - h) >= hostlen)
+        goto bad;
+    memcpy(host, h, (size_t)(end - h));
+    host[end - h] = '\0';
+    *port = dflt_port;
+    if (colon) {
+        long long v = 0;
+        if (!all_digits(colon + 1, strlen(colon + 1)) ||
+            (v = strtoll(colon + 1, NULL, 10)) < 1 || v > 65535)
+            goto bad;
+        *port = v;
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "'hosts': entries are host, host:port or "
+             "[v6addr]:port with a port of 1 to 65535 (got \"%s\")", entry);
+    return -1;
+}
+
+/* Each entry readable; the primary one of them; no entry twice. */
+static int check_hosts(const struct relay_source_cfg *s, const char **key,
+                       char *err, size_t errlen)
+{
+    char host[256], other[256];
+    int64_t port, oport;
+    *key = "hosts";
+    if (s->hosts.count > RELAY_MAX_HOSTS) {
+        snprintf(err, errlen, "'hosts' holds at most %d servers",
+                 RELAY_MAX_HOSTS);
+        return -1;
+    }
+    int primary_found = 0;
+    for (size_t i = 0; i < s->hosts.count; i++) {
+        if (relay_cfg_split_host(s->hosts.items[i], s->port, host, sizeof host,
+                                 &port, err, errlen) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++) {
+            relay_cfg_split_host(s->hosts.items[j], s->port, other,
+                                 sizeof other, &oport, err, errlen);
+            if (oport == port && strcmp(other, host) == 0) {
+                snprintf(err, errlen, "'hosts' lists %s twice",
+                         s->hosts.items[i]);
+                return -1;
+            }
+        }
+        primary_found |= s->primary && !strcmp(s->primary, s->hosts.items[i]);
+    }
+    *key = "primary";
+    if (s->primary && !primary_found) {
+        snprintf(err, errlen, "'primary' must be one of the entries of "
+                 "'hosts', written the same way (got \"%s\")", s->primary);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- validators ------------------------------------------------------- */
 
 static int source_validate(void *obj, const char **key, char *err,
                            size_t errlen)
 {
     struct relay_source_cfg *s = obj;
+    if (check_hosts(s, key, err, errlen) < 0)
+        return -1;
     *key = "start";
     return relay_cfg_check_start(s->start, err, errlen);
 }
@@ -161,6 +239,11 @@ static const struct cfg_field source_fields[] = {
      NULL, "MySQL/MariaDB server to replicate from"},
     {"port", CFG_INT, F(relay_source_cfg, port), 0, "3306", 1, 65535, NULL,
      NULL, "its TCP port"},
+    {"hosts", CFG_STRLIST, F(relay_source_cfg, hosts), 0, NULL, 0, 0, NULL,
+     NULL, "candidate servers, host:port, instead of host and port; the "
+     "writable one is read (failover)"},
+    {"primary", CFG_STR, F(relay_source_cfg, primary), 0, NULL, 0, 0, NULL,
+     NULL, "the entry of hosts to read, without asking which is writable"},
     {"user", CFG_STR, F(relay_source_cfg, user), CFG_F_REQUIRED, NULL, 0, 0,
      NULL, NULL, "replication user (see schema/grants.sql)"},
     {"password", CFG_STR, F(relay_source_cfg, password), CFG_F_SECRET, NULL,

@@ -25,9 +25,15 @@ enum relay_delivery { RELAY_AT_LEAST_ONCE, RELAY_EXACTLY_ONCE };
 enum relay_ckpt_store { RELAY_CKPT_KAFKA, RELAY_CKPT_FILE };
 enum relay_invalid_action { RELAY_INVALID_DLQ, RELAY_INVALID_STOP };
 
+#define RELAY_MAX_HOSTS 16
+
 struct relay_source_cfg {
     char *host;
     int64_t port;
+    /* Candidates, "host:port" (port optional: `port`); empty: host and
+     * port are the one candidate. */
+    struct cfg_strlist hosts;
+    char *primary; /* one of hosts, taken without asking; NULL: ask */
     char *user;
     char *password; /* secret; or password_file */
     int64_t server_id;
@@ -103,5 +109,12 @@ extern const struct cfg_schema relay_cfg_schema;
  * (D-S-N[,D-S-N...]), a MySQL GTID set (UUID:N[-M][:...][,UUID...]) or
  * FILE:POS. Returns 0 or -1 with a message. */
 int relay_cfg_check_start(const char *s, char *err, size_t errlen);
+
+/* Splits a source.hosts entry, "host", "host:port" or "[v6addr]:port",
+ * into host (brackets removed) and port (dflt_port when none is given).
+ * Returns 0 or -1 with a message. */
+int relay_cfg_split_host(const char *entry, int64_t dflt_port, char *host,
+                         size_t hostlen, int64_t *port, char *err,
+                         size_t errlen);
 
 #endif

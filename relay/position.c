@@ -202,6 +202,72 @@ int pos_mysql_subset(const struct relay_position *a,
     return 1;
 }
 
+/* Is D-S-N held by a gtid_binlog_state text (D-S-M with M >= N)? */
+static int mariadb_state_holds(const char *state, const struct pos_md_domain *d)
+{
+    const char *s = state;
+    while (*s) {
+        char *end;
+        unsigned long long v[3];
+        for (int i = 0; i < 3; i++) {
+            s += strspn(s, " \t\r\n");
+            if (!isdigit((unsigned char)*s))
+                return -1;
+            v[i] = strtoull(s, &end, 10);
+            s = end;
+            if (i < 2 && *s++ != '-')
+                return -1;
+        }
+        if (v[0] == d->domain && v[1] == d->server && v[2] >= d->seq)
+            return 1;
+        s += strspn(s, " \t\r\n");
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return 0;
+}
+
+/* A MySQL GTID set as the server prints it: MySQL breaks long ones after
+ * the commas. */
+static int parse_server_set(struct relay_position *h, const char *text)
+{
+    size_t n = strlen(text), k = 0;
+    char *flat = malloc(n + 1);
+    if (!flat)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)text[i]))
+            flat[k++] = text[i];
+    flat[k] = '\0';
+    char err[64];
+    int rc = k ? pos_parse_gtid(h, flat, err, sizeof err) : 0;
+    free(flat);
+    return rc < 0 || (k && h->kind != POS_GTID_MYSQL) ? -1 : 0;
+}
+
+int pos_history_covers(const char *history, const struct relay_position *p)
+{
+    if (p->kind == POS_GTID_MARIADB) {
+        for (size_t i = 0; i < p->nmd; i++) {
+            int held = mariadb_state_holds(history, &p->md[i]);
+            if (held <= 0)
+                return held;
+        }
+        return 1;
+    }
+    if (p->kind != POS_GTID_MYSQL)
+        return 1;
+    struct relay_position h;
+    pos_init(&h);
+    int rc = parse_server_set(&h, history);
+    if (rc == 0)
+        rc = pos_mysql_subset(p, &h);
+    pos_free(&h);
+    return rc;
+}
+
 /* ---- text forms ------------------------------------------------------- */
 
 struct out {
@@ -380,7 +446,31 @@ int pos_format(const struct relay_position *p, char *buf, size_t len)
     if (n < 0 || (size_t)n >= len)
         return -1;
     int g = pos_format_gtid(p, buf + n, len - (size_t)n);
-    return g < 0 ? -1 : n + g;
+    if (g < 0)
+        return -1;
+    n += g;
+    if (!p->server[0])
+        return n;
+    int w = snprintf(buf + n, len - (size_t)n, " server=%s", p->server);
+    return w < 0 || (size_t)w >= len - (size_t)n ? -1 : n + w;
+}
+
+/* The " server=S" after the GTID state, if any. */
+static int parse_server(struct relay_position *p, const char *s, char *err,
+                        size_t errlen)
+{
+    size_t n;
+    s += strspn(s, " ");
+    if (!*s || *s == '\r' || *s == '\n')
+        return 0;
+    if (strncmp(s, "server=", 7) != 0 ||
+        (n = strcspn(s + 7, " \r\n")) == 0 || n >= sizeof p->server) {
+        snprintf(err, errlen, "not a position: \"%.80s\"", s);
+        return -1;
+    }
+    memcpy(p->server, s + 7, n);
+    p->server[n] = '\0';
+    return 0;
 }
 
 int pos_parse(struct relay_position *p, const char *s, char *err,
@@ -399,12 +489,14 @@ int pos_parse(struct relay_position *p, const char *s, char *err,
         pos_set_file(p, file, off);
     const char *g = s + used;
     char gtid[POS_TEXT_MAX];
-    size_t glen = strcspn(g, "\r\n");
+    size_t glen = strcspn(g, " \r\n");
     if (glen >= sizeof gtid) {
         snprintf(err, errlen, "GTID state too long");
         return -1;
     }
     memcpy(gtid, g, glen);
     gtid[glen] = '\0';
-    return glen ? pos_parse_gtid(p, gtid, err, errlen) : 0;
+    if (glen && pos_parse_gtid(p, gtid, err, errlen) < 0)
+        return -1;
+    return parse_server(p, g + glen, err, errlen);
 }

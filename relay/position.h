@@ -13,10 +13,15 @@
  *
  * File and offset are what COM_BINLOG_DUMP takes and are always kept; the
  * GTID state survives a failover to another server and is what MariaDB
- * resumes from (@slave_connect_state). The text form of a whole position
- * is what the checkpoint stores keep:
+ * resumes from (@slave_connect_state). File and offset mean something on
+ * one server only, so a position also names that server (`server`: MySQL's
+ * @@server_uuid, MariaDB's @@server_id); after a failover to another one
+ * only the GTID state can say where to go on. The text form of a whole
+ * position is what the checkpoint stores keep:
  *
- *   v1 file=mysql-bin.000003 pos=1234 gtid=0-1-100
+ *   v1 file=mysql-bin.000003 pos=1234 gtid=0-1-100 server=1
+ *
+ * (" server=" is left out when unknown: positions of versions before 0.3.)
  *
  * Not thread-safe; a position belongs to one thread at a time.
  */
@@ -46,9 +51,12 @@ struct pos_my_sid {
     size_t niv, cap;
 };
 
+#define POS_SERVER_MAX 64
+
 struct relay_position {
     char file[256];  /* "" when unknown */
     uint64_t offset; /* of the next event in `file` */
+    char server[POS_SERVER_MAX]; /* whose binlog `file` is; "" unknown */
     enum pos_gtid_kind kind;
     struct pos_md_domain *md;
     size_t nmd, mdcap;
@@ -81,6 +89,16 @@ int pos_mysql_contains(const struct relay_position *p, const uint8_t uuid[16],
 int pos_mysql_subset(const struct relay_position *a,
                      const struct relay_position *b);
 
+/* Does a server's GTID history hold every transaction of p's GTID state?
+ * `history` is the server's own text: MySQL's @@gtid_executed (a GTID
+ * set; line breaks allowed), MariaDB's @@gtid_binlog_state (the last
+ * seq_no of every domain and server_id in its binlog). A MariaDB entry
+ * D-S-N of p is held when the history has D-S-M with M >= N: the check
+ * the server itself makes for a replica that asks to start after D-S-N.
+ * 1 yes, 0 no, -1 when `history` cannot be read as p's dialect. An
+ * empty p is held by any history. */
+int pos_history_covers(const char *history, const struct relay_position *p);
+
 /* GTID state as text ("" when none). Returns the length, or -1 when it does
  * not fit in len. */
 int pos_format_gtid(const struct relay_position *p, char *buf, size_t len);
@@ -89,7 +107,7 @@ int pos_format_gtid(const struct relay_position *p, char *buf, size_t len);
 int pos_parse_gtid(struct relay_position *p, const char *s, char *err,
                    size_t errlen);
 
-/* Whole position, "v1 file=F pos=N gtid=G"; and back. */
+/* Whole position, "v1 file=F pos=N gtid=G[ server=S]"; and back. */
 int pos_format(const struct relay_position *p, char *buf, size_t len);
 int pos_parse(struct relay_position *p, const char *s, char *err,
               size_t errlen);

@@ -21,6 +21,7 @@
 #include "relay/leader.h"
 #include "relay/outcome.h"
 #include "relay/pipeline.h"
+#include "relay/resume.h"
 #include "relay/sink.h"
 #include "relay/source.h"
 
@@ -51,6 +52,7 @@ struct relay {
     struct leader *leader; /* ha.enabled only */
     pthread_mutex_t sink_lock; /* the loop thread reads the sink's stats */
     uint64_t gen;          /* the leader generation its checkpoints carry */
+    struct relay_position from; /* where the current stream began */
     struct backoff backoff;
     int64_t last_ckpt_ms;
     /* mirrored for the metrics thread */
@@ -311,6 +313,38 @@ static int prepare_resume(struct relay *r, int have_position)
     return load_dedupe(r, have_position);
 }
 
+/* Where the binlog is read from on the server just connected to, which
+ * after a failover is another one (resume.h); a server that cannot
+ * continue the checkpoint is refused, and the relay ends with status 1. */
+static int plan_resume(struct relay *r)
+{
+    struct source *src = &r->source;
+    const struct relay_position *at = sink_committed(r->sink);
+    char why[sizeof src->err];
+    enum resume_how how = resume_plan(at, src->info.server, src->info.where,
+                                      src->info.history, why, sizeof why);
+    if (how == RESUME_REFUSE) {
+        snprintf(src->err, sizeof src->err, "%s", why);
+        src->fatal = 1;
+        return -1;
+    }
+    if (pos_copy(&r->from, at) < 0) {
+        snprintf(src->err, sizeof src->err, "out of memory");
+        src->fatal = 0;
+        return -1;
+    }
+    if (how == RESUME_BY_GTID) {
+        log_warn("failover", "%s", why);
+        /* MariaDB resumes by GTID anyway; MySQL is told a file */
+        if (!src->info.is_mariadb &&
+            (source_locate_gtid(src, &r->from) < 0 ||
+             pipeline_skip_gtids(r->pipeline, &r->from) < 0))
+            return -1;
+    }
+    sink_set_server(r->sink, src->info.server);
+    return 0;
+}
+
 /* The source gave up: a stop, a setting only a person can change, or a
  * lost connection. */
 static enum outcome source_outcome(struct relay *r)
@@ -415,8 +449,8 @@ static int setup(struct relay *r, struct relay_position *start, int *have)
 static enum outcome connect_and_resume(struct relay *r, int have_position)
 {
     if (source_connect(&r->source) == 0 &&
-        prepare_resume(r, have_position) == 0 &&
-        source_start_dump(&r->source, sink_committed(r->sink)) == 0)
+        prepare_resume(r, have_position) == 0 && plan_resume(r) == 0 &&
+        source_start_dump(&r->source, &r->from) == 0)
         return OUTCOME_OK;
     if (sink_failed(r->sink, r->source.err, sizeof r->source.err))
         return OUTCOME_FATAL;
@@ -438,7 +472,7 @@ static enum outcome follow(struct relay *r, int have)
             have = 1;
             pipeline_reset(r->pipeline,
                            !strcmp(r->source.info.binlog_checksum, "CRC32") ? 4 : 0,
-                           sink_committed(r->sink)->file, source_column_names,
+                           r->from.file, source_column_names,
                            &r->source, r->dedupe);
             o = stream(r);
             if (o != OUTCOME_RECONNECT)
@@ -636,6 +670,7 @@ int relay_free(struct relay *r)
     dedupe_free(r->dedupe);
     sink_destroy(r->sink, 0); /* a clean stop has flushed already */
     source_fini(&r->source);
+    pos_free(&r->from);
     if (r->wake_ev)
         event_free(r->wake_ev);
     for (int i = 0; i < 2; i++)

@@ -26,7 +26,9 @@ struct slot {
     uint8_t kind;
     uint8_t ended;
     uint8_t abandoned; /* TXN cut by a lost connection: moves nothing */
-    char *file; /* ROTATE only */
+    /* ROTATE only: the file's name, and after its NUL the server's
+     * (position.h), in one allocation */
+    char *file;
     struct sink_gtid gtid;
 };
 
@@ -43,6 +45,7 @@ struct sink {
     struct slot *ring;
     uint64_t head, tail; /* seq of the oldest slot, and of the next one */
     struct relay_position committed;
+    char server[POS_SERVER_MAX]; /* whose binlog the stream is now */
     struct koffsets *koff; /* exactly_once only */
     struct sink_stats stats;
     const atomic_int *stop; /* ends waits inside delivery callbacks too */
@@ -80,6 +83,8 @@ static void apply_slot(struct sink *s, struct slot *sl)
 {
     if (sl->kind == SLOT_ROTATE) {
         pos_set_file(&s->committed, sl->file, sl->offset);
+        snprintf(s->committed.server, sizeof s->committed.server, "%s",
+                 sl->file + strlen(sl->file) + 1);
         free(sl->file);
         sl->file = NULL;
         return;
@@ -174,13 +179,21 @@ int sink_rotate(struct sink *s, const char *file, uint64_t offset)
     if (wait_for_room(s, NULL) < 0)
         return -1;
     struct slot *sl = push_slot(s, SLOT_ROTATE);
+    size_t fl = strlen(file), sl_len = strlen(s->server);
     sl->offset = offset;
-    if (!(sl->file = strdup(file))) {
+    if (!(sl->file = malloc(fl + sl_len + 2))) {
         set_failed(s, "out of memory");
         return -1;
     }
+    memcpy(sl->file, file, fl + 1);
+    memcpy(sl->file + fl + 1, s->server, sl_len + 1);
     advance(s);
     return 0;
+}
+
+void sink_set_server(struct sink *s, const char *server)
+{
+    snprintf(s->server, sizeof s->server, "%s", server ? server : "");
 }
 
 void sink_idle_offset(struct sink *s, uint64_t offset)

@@ -108,8 +108,13 @@ int sink_txn_end(struct sink *s, uint64_t next_offset,
  * position nowhere. Without this the committed position would wait for
  * it forever, and the ring would fill. No-op when none is open. */
 void sink_txn_abandon(struct sink *s);
-/* The binlog moved to another file (ROTATE). */
+/* The binlog moved to another file (ROTATE). The file belongs to the
+ * server named by sink_set_server: the committed position takes both
+ * when it passes the rotation, so that its file and offset are never
+ * taken for another server's. */
 int sink_rotate(struct sink *s, const char *file, uint64_t offset);
+/* The stream comes from this server now (its position.h name). */
+void sink_set_server(struct sink *s, const char *server);
 
 /* The source says it has sent everything up to `offset` (a heartbeat).
  * When nothing is pending, that becomes the committed offset: after a

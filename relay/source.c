@@ -66,6 +66,31 @@ static int fail_mysql(struct source *s, const char *doing)
 
 #define CONNECT_STEP_MS 100 /* how often a connect looks at `stop` */
 
+/* The candidates: the primary alone when one is named, else every entry
+ * of hosts, else host and port. (The configuration checked the entries.) */
+static void init_hosts(struct source *s)
+{
+    const struct relay_source_cfg *c = s->cfg;
+    char err[256];
+    s->nhosts = s->cur = 0;
+    for (size_t i = 0; !c->primary && i < c->hosts.count &&
+                       s->nhosts < RELAY_MAX_HOSTS; i++) {
+        struct source_host *h = &s->hosts[s->nhosts];
+        if (relay_cfg_split_host(c->hosts.items[i], c->port, h->host,
+                                 sizeof h->host, &h->port, err, sizeof err) == 0)
+            s->nhosts++;
+    }
+    if (s->nhosts)
+        return;
+    struct source_host *h = &s->hosts[s->nhosts++];
+    if (!c->primary || relay_cfg_split_host(c->primary, c->port, h->host,
+                                            sizeof h->host, &h->port, err,
+                                            sizeof err) < 0) {
+        snprintf(h->host, sizeof h->host, "%s", c->host ? c->host : "127.0.0.1");
+        h->port = c->port;
+    }
+}
+
 void source_init(struct source *s, const struct relay_source_cfg *cfg,
                  const atomic_int *stop)
 {
@@ -74,6 +99,7 @@ void source_init(struct source *s, const struct relay_source_cfg *cfg,
     s->stop = stop;
     s->fd = -1;
     pthread_mutex_init(&s->fd_lock, NULL);
+    init_hosts(s);
 }
 
 void source_fini(struct source *s) { pthread_mutex_destroy(&s->fd_lock); }
@@ -239,12 +265,13 @@ static int connect_wait(struct source *s, int status)
 static int connect_stoppable(struct source *s, const char *password)
 {
     const struct relay_source_cfg *c = s->cfg;
+    const struct source_host *h = &s->hosts[s->cur];
     MYSQL *ret = NULL;
     /* Reads and queries afterwards block as usual: libmariadb puts the
      * socket back in blocking mode for the blocking calls. */
     mysql_optionsv(s->mysql, MYSQL_OPT_NONBLOCK, 0);
-    int status = mysql_real_connect_start(&ret, s->mysql, c->host, c->user,
-                                          password, NULL, (unsigned)c->port,
+    int status = mysql_real_connect_start(&ret, s->mysql, h->host, c->user,
+                                          password, NULL, (unsigned)h->port,
                                           NULL, 0);
     while (status) {
         publish_fd(s, (int)mysql_get_socket(s->mysql));
@@ -255,15 +282,57 @@ static int connect_stoppable(struct source *s, const char *password)
     }
     if (!ret) {
         char doing[300];
-        snprintf(doing, sizeof doing, "connecting to %s:%" PRId64, c->host,
-                 c->port);
+        snprintf(doing, sizeof doing, "connecting to %s:%" PRId64, h->host,
+                 h->port);
         return fail_mysql(s, doing);
     }
     publish_fd(s, (int)mysql_get_socket(s->mysql));
     return 0;
 }
 
-int source_connect(struct source *s)
+/* "0", "OFF" (MariaDB 11's read_only is an enum) or unknown: writable. */
+static int is_off(const char *v)
+{
+    return !v[0] || strcmp(v, "0") == 0 || strcasecmp(v, "OFF") == 0;
+}
+
+/* 1 when the server takes writes, 0 (with s->err) when it is read-only,
+ * -1 on error. */
+static int writable(struct source *s)
+{
+    char ro[32], sro[32];
+    if (server_var(s, "read_only", ro, sizeof ro) < 0 ||
+        server_var(s, "super_read_only", sro, sizeof sro) < 0)
+        return -1;
+    if (is_off(ro) && is_off(sro))
+        return 1;
+    fail(s, 0, "read-only (read_only=%s%s%s)", ro, sro[0] ? ", super_read_only=" : "",
+         sro);
+    return 0;
+}
+
+/* Who the server is, and what its binlog holds: the relay compares them
+ * with its checkpoint (resume.h). */
+static int read_identity(struct source *s)
+{
+    struct source_info *in = &s->info;
+    if (in->is_mariadb)
+        snprintf(in->server, sizeof in->server, "%" PRIu32, in->server_id);
+    else if (server_var(s, "server_uuid", in->server, sizeof in->server) < 0)
+        return -1;
+    if (server_var(s, in->is_mariadb ? "gtid_binlog_state" : "gtid_executed",
+                   in->history, sizeof in->history) < 0)
+        return -1;
+    if (strlen(in->history) + 1 >= sizeof in->history)
+        return fail(s, 1, "the source's GTID history is longer than %zu "
+                          "bytes: this version cannot compare it with the "
+                          "checkpoint", sizeof in->history - 1);
+    return 0;
+}
+
+/* Connects to candidate s->cur. 0 when it is the one to read, 1 when it
+ * is read-only and others could be (s->err says so), -1 on error. */
+static int connect_one(struct source *s)
 {
     const struct relay_source_cfg *c = s->cfg;
     /* A silent link is dead after read_timeout, but never before the
@@ -281,6 +350,8 @@ int source_connect(struct source *s)
     set_tls(s);
     if (connect_stoppable(s, c->password ? c->password : "") < 0)
         return -1;
+    snprintf(s->info.where, sizeof s->info.where, "%s:%" PRId64,
+             s->hosts[s->cur].host, s->hosts[s->cur].port);
     snprintf(s->info.version, sizeof s->info.version, "%s",
              mysql_get_server_info(s->mysql));
     s->info.is_mariadb = strstr(s->info.version, "MariaDB") != NULL;
@@ -290,7 +361,44 @@ int source_connect(struct source *s)
     if (c->flavor == RELAY_FLAVOR_MYSQL && s->info.is_mariadb)
         return fail(s, 1, "source.flavor is mysql but the server is %s",
                     s->info.version);
-    return check_settings(s);
+    if (s->nhosts > 1) {
+        int w = writable(s);
+        if (w <= 0)
+            return w < 0 ? -1 : 1;
+    }
+    if (check_settings(s) < 0 || read_identity(s) < 0)
+        return -1;
+    return 0;
+}
+
+static void note_tried(char *tried, size_t len, const struct source *s)
+{
+    size_t n = strlen(tried);
+    snprintf(tried + n, len - n, "%s%s:%" PRId64 ": %.300s", n ? "; " : "",
+             s->hosts[s->cur].host, s->hosts[s->cur].port, s->err);
+}
+
+int source_connect(struct source *s)
+{
+    char tried[900];
+    size_t first = s->cur;
+    tried[0] = '\0';
+    for (size_t i = 0; i < s->nhosts; i++) {
+        s->cur = (first + i) % s->nhosts; /* the last one read first */
+        int rc = connect_one(s);
+        if (rc == 0) {
+            if (s->nhosts > 1)
+                log_info("binlog", "reading %s, the writable one of "
+                         "source.hosts", s->info.where);
+            return 0;
+        }
+        if (s->fatal || s->nhosts == 1 || (s->stop && atomic_load(s->stop)))
+            return -1; /* the message is the one server's */
+        note_tried(tried, sizeof tried, s);
+        source_close(s);
+    }
+    s->cur = first;
+    return fail(s, 0, "no writable server among source.hosts (%s)", tried);
 }
 
 /* Where the binlog ends. MySQL 8.2 renamed SHOW MASTER STATUS to SHOW
@@ -304,21 +412,94 @@ static const char *binlog_status_sql(struct source *s)
                                              : "SHOW MASTER STATUS";
 }
 
+/* Runs a query and copies the first row's first ncol columns ("" for
+ * NULL or no row). Returns 0 or -1. */
+static int query_row(struct source *s, const char *sql, unsigned ncol,
+                     char (*cols)[POS_TEXT_MAX])
+{
+    for (unsigned i = 0; i < ncol; i++)
+        cols[i][0] = '\0';
+    if (mysql_query(s->mysql, sql) != 0)
+        return fail_mysql(s, sql);
+    MYSQL_RES *res = mysql_store_result(s->mysql);
+    if (!res)
+        return mysql_field_count(s->mysql) ? fail_mysql(s, sql) : 0;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    for (unsigned i = 0; row && i < ncol && i < mysql_num_fields(res); i++)
+        if (row[i])
+            snprintf(cols[i], POS_TEXT_MAX, "%s", row[i]);
+    mysql_free_result(res);
+    return 0;
+}
+
+static int previous_gtids(struct source *s, const char *file,
+                          struct relay_position *prev);
+
+/* MariaDB's GTID state at file:offset, which resuming on another server
+ * needs ("" when the server cannot say, e.g. not at an event boundary). */
+static int mariadb_gtid_at(struct source *s, struct relay_position *out)
+{
+    char sql[600], efile[520], gtid[1][POS_TEXT_MAX], err[256];
+    mysql_real_escape_string(s->mysql, efile, out->file, strlen(out->file));
+    snprintf(sql, sizeof sql, "SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")",
+             efile, out->offset);
+    if (query_row(s, sql, 1, gtid) < 0)
+        return -1;
+    if (gtid[0][0] && pos_parse_gtid(out, gtid[0], err, sizeof err) < 0)
+        return fail(s, 1, "%s: %s", sql, err);
+    return 0;
+}
+
+/* The GTID state at the start position, so that the position can be
+ * resumed on another server of the topology: MySQL's Executed_Gtid_Set
+ * of the status row, or the oldest binlog's Previous_gtids; MariaDB's
+ * BINLOG_GTID_POS. */
+static int start_gtids(struct source *s, int latest, const char *executed,
+                       struct relay_position *out)
+{
+    char err[256];
+    if (s->info.is_mariadb)
+        return mariadb_gtid_at(s, out);
+    if (!latest) {
+        struct relay_position prev;
+        char file[256];
+        pos_init(&prev);
+        snprintf(file, sizeof file, "%s", out->file);
+        int rc = previous_gtids(s, file, &prev);
+        if (rc > 0)
+            rc = pos_copy(out, &prev) < 0 ? fail(s, 0, "out of memory") : 0;
+        pos_set_file(out, file, BINLOG_FIRST_EVENT);
+        pos_free(&prev);
+        return rc < 0 ? -1 : 0;
+    }
+    char flat[POS_TEXT_MAX];
+    size_t k = 0;
+    for (const char *c = executed; *c && k + 1 < sizeof flat; c++)
+        if (*c != ' ' && *c != '\n')
+            flat[k++] = *c;
+    flat[k] = '\0';
+    if (k && pos_parse_gtid(out, flat, err, sizeof err) < 0)
+        return fail(s, 1, "Executed_Gtid_Set \"%s\": %s", flat, err);
+    return 0;
+}
+
 /* latest: the end of the current binlog; earliest: the oldest one kept. */
 static int resolve_named(struct source *s, int latest,
                          struct relay_position *out)
 {
-    char file[256], off[32];
+    char (*row)[POS_TEXT_MAX] = malloc(5 * sizeof *row);
     const char *sql = latest ? binlog_status_sql(s) : "SHOW BINARY LOGS";
-    if (source_query_value(s, sql, 0, file, sizeof file) < 0)
-        return -1;
-    if (latest && source_query_value(s, sql, 1, off, sizeof off) < 0)
-        return -1;
-    if (!file[0])
-        return fail(s, 1, "%s returned nothing: is log_bin on?", sql);
-    pos_set_file(out, file,
-                 latest ? strtoull(off, NULL, 10) : BINLOG_FIRST_EVENT);
-    return 0;
+    int rc = !row ? fail(s, 0, "out of memory") : query_row(s, sql, 5, row);
+    if (rc == 0 && !row[0][0])
+        rc = fail(s, 1, "%s returned nothing: is log_bin on?", sql);
+    if (rc == 0) {
+        pos_set_file(out, row[0],
+                     latest ? strtoull(row[1], NULL, 10) : BINLOG_FIRST_EVENT);
+        /* Executed_Gtid_Set is the fifth column of MySQL's status row */
+        rc = start_gtids(s, latest, row[4], out);
+    }
+    free(row);
+    return rc;
 }
 
 /* The Previous_gtids of a binlog file: the set of every transaction before
@@ -380,19 +561,25 @@ static int mysql_gtid_start(struct source *s, struct relay_position *want)
         }
     }
     if (rc == 0)
-        rc = fail(s, 1, "source.start: transactions before the oldest binlog "
-                  "(%s) are missing from the GTID set, and their binlogs are "
-                  "purged: give a set that holds them, or FILE:POS",
-                  files[0]);
+        rc = fail(s, 1, "transactions before the oldest binlog (%s) of %s "
+                  "are missing from the GTID set to start after, and their "
+                  "binlogs are purged: the relay cannot read them there. "
+                  "For source.start give a set that holds them, or FILE:POS",
+                  files[0], s->info.where);
     free(files);
     return rc;
 }
 
-int source_resolve_start(struct source *s, const char *start,
-                         struct relay_position *out)
+int source_locate_gtid(struct source *s, struct relay_position *want)
+{
+    return mysql_gtid_start(s, want);
+}
+
+/* The start as named; its GTID state where the server can say. */
+static int resolve_any(struct source *s, const char *start,
+                       struct relay_position *out)
 {
     char err[256];
-    pos_free(out);
     if (strcmp(start, "latest") == 0 || strcmp(start, "earliest") == 0)
         return resolve_named(s, strcmp(start, "latest") == 0, out);
     if (pos_parse_gtid(out, start, err, sizeof err) == 0)
@@ -402,6 +589,19 @@ int source_resolve_start(struct source *s, const char *start,
     char file[256];
     snprintf(file, sizeof file, "%.*s", (int)(colon - start), start);
     pos_set_file(out, file, strtoull(colon + 1, NULL, 10));
+    /* MySQL cannot say cheaply which GTIDs lie before an offset: such a
+     * start has none, and cannot move to another server before the
+     * relay has a GTID state (resume.h). */
+    return s->info.is_mariadb ? mariadb_gtid_at(s, out) : 0;
+}
+
+int source_resolve_start(struct source *s, const char *start,
+                         struct relay_position *out)
+{
+    pos_free(out);
+    if (resolve_any(s, start, out) < 0)
+        return -1;
+    snprintf(out->server, sizeof out->server, "%s", s->info.server);
     return 0;
 }
 
@@ -488,9 +688,10 @@ static int meta_connect(struct source *s)
         return fail(s, 0, "out of memory");
     s->mysql = s->meta; /* so that set_tls and fail_mysql act on it */
     set_tls(s);
-    int ok = mysql_real_connect(s->meta, c->host, c->user,
+    const struct source_host *h = &s->hosts[s->cur];
+    int ok = mysql_real_connect(s->meta, h->host, c->user,
                                 c->password ? c->password : "", NULL,
-                                (unsigned)c->port, NULL, 0) != NULL;
+                                (unsigned)h->port, NULL, 0) != NULL;
     int rc = ok ? 0 : fail_mysql(s, "connecting for table metadata");
     s->mysql = saved;
     if (!ok) {

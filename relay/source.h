@@ -13,6 +13,14 @@
  * 42, which mariadb_rpl_fetch rejects with CR_UNKNOWN_BINLOG_EVENT) reach
  * our own decoder like any other. Decoding is not done here (binlog.h).
  *
+ * Candidates: source.hosts, or host and port as the one candidate. With
+ * several and no source.primary, a connect takes the first, starting at
+ * the one read last, that answers and is writable (read_only=0, and
+ * super_read_only=0 on MySQL): after a failover, the promoted replica. The
+ * others are closed again. Which server it is (source_info.server) and its
+ * GTID history (source_info.history) are read on every connect, for the
+ * relay to decide whether its checkpoint can be resumed there.
+ *
  * Errors are either transient (the connection dropped: reconnect with
  * backoff) or fatal (a setting, a privilege, a purged binlog: only a person
  * can fix those); `fatal` says which, and the message says what to do.
@@ -37,6 +45,15 @@ struct source_info {
     uint32_t server_id;
     char binlog_checksum[16]; /* NONE or CRC32 */
     int row_metadata_full;
+    char where[300];                /* "host:port" connected to */
+    char server[POS_SERVER_MAX];    /* MySQL server_uuid, MariaDB server_id */
+    /* MySQL @@gtid_executed, MariaDB @@gtid_binlog_state, at connect */
+    char history[POS_TEXT_MAX];
+};
+
+struct source_host {
+    char host[256];
+    int64_t port;
 };
 
 struct source {
@@ -46,6 +63,8 @@ struct source {
     struct st_mariadb_rpl *rpl;
     struct st_mysql *meta; /* for information_schema, opened on demand */
     struct source_info info;
+    struct source_host hosts[RELAY_MAX_HOSTS];
+    size_t nhosts, cur; /* cur: the one connected to, or tried last */
     /* The socket, for source_interrupt: published under fd_lock as soon as
      * it exists and withdrawn before it is closed, so that a shutdown()
      * from another thread never reaches a recycled descriptor. */
@@ -61,14 +80,22 @@ void source_init(struct source *s, const struct relay_source_cfg *cfg,
 /* Frees what source_init set up (after source_close). */
 void source_fini(struct source *s);
 
-/* Connects and checks log_bin, binlog_format=ROW, binlog_row_image=FULL.
- * Returns 0, or -1 with s->err (and s->fatal for a setting to change). */
+/* Connects to a candidate (the writable one, when there are several) and
+ * checks log_bin, binlog_format=ROW, binlog_row_image=FULL; reads the
+ * server's identity and GTID history. Returns 0, or -1 with s->err (and
+ * s->fatal for a setting to change; none writable is transient). */
 int source_connect(struct source *s);
 
 /* Turns a `start:` value (latest, earliest, FILE:POS, GTID set) into a
  * position. Needs a connection. Returns 0 or -1. */
 int source_resolve_start(struct source *s, const char *start,
                          struct relay_position *out);
+
+/* Where a MySQL server must be read from for `want`'s GTID set: the
+ * newest binlog whose Previous_gtids the set holds, at its first event
+ * (want->file and offset are set); the caller passes over the set's
+ * transactions found after it (pipeline_skip_gtids). Returns 0 or -1. */
+int source_locate_gtid(struct source *s, struct relay_position *want);
 
 /* Starts streaming after `from`: by GTID on MariaDB when `from` has GTID
  * state, else by file and offset. Returns 0 or -1. */

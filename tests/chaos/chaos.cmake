@@ -23,3 +23,12 @@ outbox_integration_test(test_relay_ha TIMEOUT 900
   SOURCES ${CMAKE_SOURCE_DIR}/tests/chaos/test_relay_ha.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_ha outbox-relay outbox-load outbox-verify kafka-mock)
+
+# A primary and a GTID replica: the primary SIGKILLed mid-load, the
+# replica promoted, the relay (source.hosts) and the writer follow it; a
+# foreign server is refused with exit status 1.
+outbox_integration_test(test_relay_failover TIMEOUT 1200
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/chaos/test_relay_failover.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_failover outbox-relay outbox-load outbox-verify kafka-mock)
+outbox_server_variants(test_relay_failover mysql-9.7)

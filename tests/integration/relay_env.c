@@ -114,7 +114,8 @@ int relay_env_run_relay(struct relay_env *e)
     return -1;
 }
 
-#define LOAD_ARGS 7
+#define LOAD_ARGS 8
+#define LOAD_ARGV 23
 
 static void load_argv(struct relay_env *e, char *bin, size_t binlen,
                       char strs[LOAD_ARGS][32], long events, long seed,
@@ -127,18 +128,26 @@ static void load_argv(struct relay_env *e, char *bin, size_t binlen,
     snprintf(strs[4], 32, "%ld", id_base);
     snprintf(strs[5], 32, "%ld", e->load_tables ? e->load_tables : 2);
     snprintf(strs[6], 32, "%ld", e->load_dlq_every);
+    snprintf(strs[7], 32, "%d", e->load_failover_port);
     char *v[] = {(char *)th_build_path("tests/outbox-load", bin, binlen),
                  "--port", strs[0], "--events", strs[1], "--seed", strs[2],
                  "--big", strs[3], "--id-base", strs[4], "--tables", strs[5],
-                 "--dlq-every", strs[6], "--expect", e->expect,
-                 e->load_shard_keys ? "--shard-keys" : NULL, NULL};
+                 "--dlq-every", strs[6], "--expect", e->expect};
+    size_t n = sizeof v / sizeof v[0];
     memcpy(argv, v, sizeof v);
+    if (e->load_failover_port) {
+        argv[n++] = "--port";
+        argv[n++] = strs[7];
+    }
+    if (e->load_shard_keys)
+        argv[n++] = "--shard-keys";
+    argv[n] = NULL;
 }
 
 int relay_env_load_start(struct relay_env *e, struct th_proc *p, long events,
                          long seed, long big, long id_base)
 {
-    char bin[512], strs[LOAD_ARGS][32], *argv[19];
+    char bin[512], strs[LOAD_ARGS][32], *argv[LOAD_ARGV];
     load_argv(e, bin, sizeof bin, strs, events, seed, big, id_base, argv);
     return th_spawn(p, "load", e->dir, argv);
 }
@@ -159,7 +168,7 @@ long relay_env_relay_rss(struct relay_env *e)
 int relay_env_load(struct relay_env *e, long events, long seed, long big,
                    long id_base)
 {
-    char bin[512], strs[LOAD_ARGS][32], *argv[19];
+    char bin[512], strs[LOAD_ARGS][32], *argv[LOAD_ARGV];
     load_argv(e, bin, sizeof bin, strs, events, seed, big, id_base, argv);
     return th_run("load", e->dir, argv, 600000) == 0 ? 0 : -1;
 }

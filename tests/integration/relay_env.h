@@ -33,6 +33,9 @@ struct relay_env {
      * --shard-keys. */
     long load_tables, load_dlq_every;
     int load_shard_keys;
+    /* A second --port for outbox-load (0: none): it writes to whichever
+     * of the two is writable, and follows a failover. */
+    int load_failover_port;
     /* relay_env_verify reads outbox.dlq too (dead letters expected). */
     int verify_dlq;
 };

@@ -2,7 +2,7 @@
  * outbox-load: writes a reproducible outbox workload into MariaDB/MySQL and
  * records what Kafka must receive.
  *
- *   outbox-load --port P [--host H] [--user U] [--password X]
+ *   outbox-load --port P [--port P2...] [--host H] [--user U] [--password X]
  *               --events N [--seed S] [--big K] [--tables T]
  *               [--dlq-every K] --expect FILE
  *
@@ -18,6 +18,14 @@
  * reconnects, and whether the cut transaction committed is read from its
  * mark in shop.load_marks, written in the same transaction; only then are
  * its events expected (or not), and the load goes on.
+ *
+ * --port may be given several times (up to 8), for a failover: each
+ * (re)connect takes the first of them that answers and is writable
+ * (@@read_only off), so after the primary dies and a replica is promoted
+ * the load goes on against the new primary, asking it for the cut
+ * transaction's mark. (A transaction that committed on the old primary
+ * but never reached the replica is then "did not commit": it is not in
+ * the database any more.)
  *
  * --shard-keys gives each table keys of its own ("t2-k7"), as one relay
  * per shard has: two relays keep order per key only for keys that one of
@@ -36,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <getopt.h>
 #include <time.h>
 #include <errmsg.h>
@@ -43,9 +52,12 @@
 
 #define NKEYS 50
 
+#define MAX_PORTS 8
+
 struct opts {
     const char *host, *user, *password, *expect;
-    unsigned port;
+    unsigned port, ports[MAX_PORTS];
+    int nports;
     long events, big, max_txn, id_base, tables, dlq_every;
     int shard_keys;
     unsigned long seed;
@@ -110,18 +122,48 @@ static void exec(struct gen *g, const char *sql)
         die_db(g, sql);
 }
 
-/* Connects, retrying for two minutes while the server is away. */
+/* With several ports: is this server the writable one? */
+static int writable(MYSQL *db)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int yes = 0;
+    if (mysql_query(db, "SELECT @@GLOBAL.read_only") == 0 &&
+        (res = mysql_store_result(db)) && (row = mysql_fetch_row(res)) &&
+        row[0])
+        yes = strcmp(row[0], "0") == 0 || strcasecmp(row[0], "OFF") == 0;
+    if (res)
+        mysql_free_result(res);
+    return yes;
+}
+
+/* One try of port i: 1 connected (and writable, with several), 0 not. */
+static int connect_port(struct gen *g, int i)
+{
+    if (g->db)
+        mysql_close(g->db);
+    g->db = mysql_init(NULL);
+    return mysql_real_connect(g->db, g->o->host, g->o->user, g->o->password,
+                              NULL, g->o->ports[i], NULL, 0) &&
+           mysql_query(g->db, "SET NAMES utf8mb4") == 0 &&
+           (g->o->nports == 1 || writable(g->db));
+}
+
+/* Connects, retrying for two minutes while no server takes writes. */
 static void connect_db(struct gen *g)
 {
     for (int waited = 0;; waited += 100) {
-        if (g->db)
-            mysql_close(g->db);
-        g->db = mysql_init(NULL);
-        if (mysql_real_connect(g->db, g->o->host, g->o->user, g->o->password,
-                               NULL, g->o->port, NULL, 0) &&
-            mysql_query(g->db, "SET NAMES utf8mb4") == 0)
-            return;
-        if (waited >= 120000 || !connection_lost(g->db))
+        for (int i = 0; i < g->o->nports; i++) {
+            if (connect_port(g, i)) {
+                if (g->o->nports > 1)
+                    fprintf(stderr, "outbox-load: writing to port %u\n",
+                            g->o->ports[i]);
+                return;
+            }
+            if (g->o->nports == 1 && !connection_lost(g->db))
+                die_db(g, "connect");
+        }
+        if (waited >= 120000)
             die_db(g, "connect");
         struct timespec ts = {0, 100000000L};
         nanosleep(&ts, NULL);
@@ -291,7 +333,7 @@ static void one_txn(struct gen *g, long size, int *big_left)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: outbox-load --port P [--host H] [--user U] "
+    fprintf(stderr, "usage: outbox-load --port P [--port P2...] [--host H] [--user U] "
                     "[--password X] --events N [--seed S] [--big K] "
                     "[--max-txn M] [--id-base B] [--tables 1-3] "
                     "[--dlq-every K] [--shard-keys] --expect FILE\n");
@@ -308,11 +350,16 @@ static void parse(int argc, char **argv, struct opts *o)
         {"dlq-every", 1, 0, 'd'}, {"shard-keys", 0, 0, 'k'},
         {0, 0, 0, 0}};
     int c;
-    *o = (struct opts){"127.0.0.1", "root", "", NULL, 0, 0, 0, 500, 0, 2, 0, 0, 1};
+    *o = (struct opts){.host = "127.0.0.1", .user = "root", .password = "",
+                       .max_txn = 500, .tables = 2, .seed = 1};
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'h': o->host = optarg; break;
-        case 'P': o->port = (unsigned)atoi(optarg); break;
+        case 'P':
+            if (o->nports == MAX_PORTS)
+                usage();
+            o->port = o->ports[o->nports++] = (unsigned)atoi(optarg);
+            break;
         case 'u': o->user = optarg; break;
         case 'p': o->password = optarg; break;
         case 'n': o->events = atol(optarg); break;

@@ -1,5 +1,7 @@
 outbox_unit_test(test_position SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_position.c
                  LIBS outbox_relay_core)
+outbox_unit_test(test_resume SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_resume.c
+                 LIBS outbox_relay_core)
 outbox_unit_test(test_outbox SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_outbox.c
                  LIBS outbox_relay_core outbox_config)
 outbox_unit_test(test_binlog_fixtures SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_binlog_fixtures.c

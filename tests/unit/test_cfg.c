@@ -245,6 +245,64 @@ static void test_relay_defaults(void **state)
     cfg_free(&relay_cfg_schema, &c);
 }
 
+/* source.hosts and source.primary: what is refused, and what each entry
+ * comes to. */
+static void test_source_hosts(void **state)
+{
+    (void)state;
+    static const char *const bad[][2] = {
+        {"  hosts: [db1:3306, \"db2:x\"]\n",
+         "t.yaml:8:10: 'hosts': entries are host, host:port or "
+         "[v6addr]:port with a port of 1 to 65535 (got \"db2:x\")"},
+        {"  hosts: [\"::1\"]\n",
+         "t.yaml:8:10: 'hosts': entries are host, host:port or "
+         "[v6addr]:port with a port of 1 to 65535 (got \"::1\")"},
+        {"  hosts: [db1:3306, db1]\n",
+         "t.yaml:8:10: 'hosts' lists db1 twice"},
+        {"  hosts: [db1:3306, db2:3306]\n  primary: db3:3306\n",
+         "t.yaml:9:12: 'primary' must be one of the entries of 'hosts', "
+         "written the same way (got \"db3:3306\")"},
+        {"  primary: db3:3306\n",
+         "t.yaml:8:12: 'primary' must be one of the entries of 'hosts', "
+         "written the same way (got \"db3:3306\")"},
+    };
+    char yaml[512], err[CFG_ERR_MAX];
+    struct relay_cfg c;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(yaml, sizeof yaml,
+                 "outbox:\n  - table: shop.outbox\nkafka:\n  brokers: b\n"
+                 "source:\n  user: u\n  server_id: 1\n%s", bad[i][0]);
+        int rc = load_relay(yaml, &c, err);
+        if (rc == 0 || strcmp(err, bad[i][1]) != 0)
+            fail_msg("%s\n  want: %s\n  got (rc=%d): %s", bad[i][0],
+                     bad[i][1], rc, err);
+    }
+    if (load_relay("outbox:\n  - table: shop.outbox\nkafka:\n  brokers: b\n"
+                   "source:\n  user: u\n  server_id: 1\n  port: 3307\n"
+                   "  hosts: [db1.example, \"db2:3310\", \"[::1]:3311\"]\n"
+                   "  primary: db2:3310\n", &c, err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(c.source.hosts.count, 3);
+    assert_string_equal(c.source.primary, "db2:3310");
+    static const struct { const char *host; int64_t port; } want[] = {
+        {"db1.example", 3307}, {"db2", 3310}, {"::1", 3311}};
+    for (size_t i = 0; i < 3; i++) {
+        char host[256];
+        int64_t port = 0;
+        assert_int_equal(relay_cfg_split_host(c.source.hosts.items[i],
+                                              c.source.port, host, sizeof host,
+                                              &port, err, sizeof err), 0);
+        assert_string_equal(host, want[i].host);
+        assert_int_equal(port, want[i].port);
+    }
+    cfg_free(&relay_cfg_schema, &c);
+    /* without hosts: host and port, as before */
+    assert_int_equal(load_relay(BASE, &c, err), 0);
+    assert_int_equal(c.source.hosts.count, 0);
+    assert_null(c.source.primary);
+    cfg_free(&relay_cfg_schema, &c);
+}
+
 static void test_units(void **state)
 {
     (void)state;
@@ -619,6 +677,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_relay_defaults),
+        cmocka_unit_test(test_source_hosts),
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_env_and_secret_file),
         cmocka_unit_test(test_secret_not_echoed),

@@ -184,6 +184,80 @@ static void test_whole_position(void **state)
     pos_free(&c);
 }
 
+/* The server whose binlog file and offset a position names. */
+static void test_position_server(void **state)
+{
+    (void)state;
+    struct relay_position p, q;
+    char buf[POS_TEXT_MAX], err[256];
+    pos_init(&p);
+    pos_init(&q);
+    pos_set_file(&p, "bin.000002", 77);
+    assert_int_equal(pos_add_mariadb(&p, 0, 2, 9), 0);
+    snprintf(p.server, sizeof p.server, "2");
+    assert_true(pos_format(&p, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "v1 file=bin.000002 pos=77 gtid=0-2-9 server=2");
+    assert_int_equal(pos_parse(&q, buf, err, sizeof err), 0);
+    assert_string_equal(q.server, "2");
+    assert_int_equal(q.md[0].seq, 9);
+    assert_int_equal(pos_parse(&q, "v1 file=b.1 pos=4 gtid= server="
+                                   "3e11fa47-71ca-11e1-9e33-c80aa9429562",
+                               err, sizeof err), 0);
+    assert_string_equal(q.server, "3e11fa47-71ca-11e1-9e33-c80aa9429562");
+    assert_int_equal(q.kind, POS_GTID_NONE);
+    /* older versions wrote none: unknown, not an error */
+    assert_int_equal(pos_parse(&q, "v1 file=b.1 pos=4 gtid=0-1-5", err,
+                               sizeof err), 0);
+    assert_string_equal(q.server, "");
+    assert_int_equal(pos_parse(&q, "v1 file=b.1 pos=4 gtid=0-1-5 srv=1", err,
+                               sizeof err), -1);
+    pos_free(&p);
+    pos_free(&q);
+}
+
+static int covers(const char *history, const char *ckpt)
+{
+    struct relay_position p;
+    char err[128];
+    pos_init(&p);
+    if (ckpt[0])
+        assert_int_equal(pos_parse_gtid(&p, ckpt, err, sizeof err), 0);
+    int rc = pos_history_covers(history, &p);
+    pos_free(&p);
+    return rc;
+}
+
+/* A server may serve a checkpoint only when its GTID history holds it:
+ * a promoted replica does, an unrelated server does not. */
+static void test_history_covers(void **state)
+{
+    (void)state;
+    /* MariaDB: gtid_binlog_state, one entry per domain and server_id */
+    assert_int_equal(covers("0-1-500,0-2-510", "0-1-500"), 1);
+    assert_int_equal(covers("0-1-500,0-2-510", "0-1-499"), 1);
+    assert_int_equal(covers("0-2-510", "0-2-505"), 1);
+    assert_int_equal(covers("0-1-400,0-2-510", "0-1-500"), 0); /* lost */
+    assert_int_equal(covers("0-3-9000", "0-1-500"), 0); /* unrelated */
+    assert_int_equal(covers("", "0-1-500"), 0);
+    assert_int_equal(covers("0-1-500", "0-1-500,1-4-2"), 0); /* a domain */
+    assert_int_equal(covers("0-1-500, 1-4-2", "0-1-500,1-4-2"), 1);
+    assert_int_equal(covers("", ""), 1);
+    assert_int_equal(covers("garbage", "0-1-5"), -1);
+    /* MySQL: gtid_executed, as the server prints it (line breaks) */
+    const char *u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    const char *v = "4e11fa47-71ca-11e1-9e33-c80aa9429562";
+    char h[300], c[300];
+    snprintf(h, sizeof h, "%s:1-1000,\n%s:1-20", u, v);
+    snprintf(c, sizeof c, "%s:1-990", u);
+    assert_int_equal(covers(h, c), 1);
+    snprintf(c, sizeof c, "%s:1-1001", u); /* the new primary lacks 1001 */
+    assert_int_equal(covers(h, c), 0);
+    snprintf(c, sizeof c, "%s:1-3", "5e11fa47-71ca-11e1-9e33-c80aa9429562");
+    assert_int_equal(covers(h, c), 0);
+    assert_int_equal(covers("", c), 0);
+    assert_int_equal(covers("0-1-5", c), -1);
+}
+
 static void test_ckpt_file(void **state)
 {
     (void)state;
@@ -264,6 +338,8 @@ int main(void)
         cmocka_unit_test(test_mysql_subset),
         cmocka_unit_test(test_parse_round_trip),
         cmocka_unit_test(test_whole_position),
+        cmocka_unit_test(test_position_server),
+        cmocka_unit_test(test_history_covers),
         cmocka_unit_test(test_ckpt_file),
         cmocka_unit_test(test_ckpt_text),
     };

@@ -121,6 +121,31 @@ static void test_abandoned_txn_in_flight(void **state)
     assert_committed(f->sink, "bin.000001", 250);
 }
 
+/* After a failover the stream comes from another server: the committed
+ * position names the new server only once it passes the new stream's
+ * ROTATE, so its file and offset always belong to the server it names,
+ * even while the old server's last transactions are still in flight. */
+static void test_server_changes_at_rotate(void **state)
+{
+    struct fixture *f = *state;
+    sink_set_server(f->sink, "1");
+    assert_int_equal(sink_rotate(f->sink, "bin.000001", 100), 0);
+    assert_string_equal(sink_committed(f->sink)->server, "1");
+    assert_int_equal(rd_kafka_mock_broker_set_down(f->km.mc, 1), 0);
+    assert_int_equal(sink_txn_begin(f->sink, NULL), 0);
+    produce(f->sink, "bin.000001:150:0");
+    assert_int_equal(sink_txn_end(f->sink, 300, NULL), 0);
+    sink_set_server(f->sink, "2"); /* reconnected to the promoted replica */
+    assert_int_equal(sink_rotate(f->sink, "bin.000007", 4), 0);
+    sink_poll(f->sink, 200);
+    assert_committed(f->sink, "bin.000001", 100);
+    assert_string_equal(sink_committed(f->sink)->server, "1");
+    assert_int_equal(rd_kafka_mock_broker_set_up(f->km.mc, 1), 0);
+    assert_int_equal(sink_flush(f->sink, 20000), 0);
+    assert_committed(f->sink, "bin.000007", 4);
+    assert_string_equal(sink_committed(f->sink)->server, "2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +154,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_abandoned_txn_moves_nothing_blocks_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandoned_txn_in_flight, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_server_changes_at_rotate, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

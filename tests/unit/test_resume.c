@@ -1,0 +1,96 @@
+/* Where the relay resumes on the server it connected to: the same one,
+ * a promoted replica (by GTID), or one that is refused (resume.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "relay/position.h"
+#include "relay/resume.h"
+
+#define U1 "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+#define U2 "4e11fa47-71ca-11e1-9e33-c80aa9429562"
+
+static char why[2048];
+
+/* A checkpoint's position in its text form (position.h). */
+static enum resume_how plan(const char *ckpt, const char *server,
+                            const char *history)
+{
+    struct relay_position p;
+    char err[256];
+    pos_init(&p);
+    if (pos_parse(&p, ckpt, err, sizeof err) != 0)
+        fail_msg("%s: %s", ckpt, err);
+    why[0] = '\0';
+    enum resume_how how = resume_plan(&p, server, "db:3306", history, why,
+                                      sizeof why);
+    pos_free(&p);
+    return how;
+}
+
+static void test_same_server(void **state)
+{
+    (void)state;
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid=0-1-500 server=1",
+                          "1", "0-1-510"), RESUME_AS_IS);
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid= server=" U1, U1,
+                          ""), RESUME_AS_IS); /* MySQL without GTIDs */
+    /* a checkpoint of an older version names no server: as before */
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid=", "2", ""),
+                     RESUME_AS_IS);
+}
+
+static void test_promoted_replica(void **state)
+{
+    (void)state;
+    /* MariaDB: the replica logged the primary's transactions
+     * (log_slave_updates) and has written its own since */
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid=0-1-500 server=1",
+                          "2", "0-1-500,0-2-530"), RESUME_BY_GTID);
+    assert_non_null(strstr(why, "resuming after GTID 0-1-500"));
+    /* MySQL: gtid_executed holds the checkpoint's set */
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid=" U1 ":1-500 "
+                          "server=" U1, U2, U1 ":1-500,\n" U2 ":1-30"),
+                     RESUME_BY_GTID);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    /* no GTIDs: file and offset of another server mean nothing */
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid= server=" U1, U2,
+                          U2 ":1-30"), RESUME_REFUSE);
+    assert_non_null(strstr(why, "no GTID position"));
+    /* a foreign server: an unrelated history */
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid=0-1-500 server=1",
+                          "3", "0-3-12"), RESUME_REFUSE);
+    assert_non_null(strstr(why, "refusing db:3306 (server 3)"));
+    assert_non_null(strstr(why, "does not hold the checkpoint's GTID "
+                                "position (0-1-500)"));
+    /* a replica that never got the last transaction the relay delivered */
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid=" U1 ":1-501 "
+                          "server=" U1, U2, U1 ":1-500"), RESUME_REFUSE);
+    /* the same server after RESET MASTER */
+    assert_int_equal(plan("v1 file=bin.000003 pos=900 gtid=" U1 ":1-501 "
+                          "server=" U1, U1, ""), RESUME_REFUSE);
+    assert_non_null(strstr(why, "(empty)"));
+    /* a history the relay cannot read */
+    assert_int_equal(plan("v1 file=b.1 pos=4 gtid=0-1-5 server=1", "2", "?"),
+                     RESUME_REFUSE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_server),
+        cmocka_unit_test(test_promoted_replica),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
