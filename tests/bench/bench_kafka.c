@@ -82,16 +82,20 @@ rd_kafka_t *bench_producer(const char *bootstrap, const struct bench_opts *o)
 int bench_produce(rd_kafka_t *rk, const char *topic, long seq,
                   const struct bench_opts *o)
 {
-    char id[40], key[32], pos[48], payload[8192];
+    char id[40], key[32], pos[48], row[64], payload[8192];
     bench_event_id(id, sizeof id, seq);
     bench_key(key, sizeof key, seq, o->keys);
     size_t len = bench_payload(payload, sizeof payload, seq, o->payload);
-    /* the headers the relay adds: id, type, and a position as long */
+    /* the headers the relay adds, as long as its: id, type, its position,
+     * its name and the row's name (relay/txnid.h) */
     snprintf(pos, sizeof pos, "bin.000001:%ld:0", 100000000 + seq * 300);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(3);
+    snprintf(row, sizeof row, "0-1-%ld 0 shop.outbox", 1000 + seq);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
     rd_kafka_header_add(h, "id", -1, id, -1);
     rd_kafka_header_add(h, "type", -1, "event", -1);
     rd_kafka_header_add(h, "outbox-position", -1, pos, -1);
+    rd_kafka_header_add(h, "outbox-relay", -1, "test-relay", -1);
+    rd_kafka_header_add(h, "outbox-txn", -1, row, -1);
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
