@@ -61,6 +61,7 @@ struct drain {
     double load_s, binlog_s, base_s, start_s, relay_s, first_s;
     double relay_cpu_s;
     long long relay_instructions; /* --callgrind: 0 when not measured */
+    long long base_instructions;  /* the bare producer's, likewise */
     double peer_start_s, peer_s, peer_first_s, peer_cpu_s; /* peer_s 0: none */
     long long binlog_bytes;
     long base_rss_kb, relay_rss_kb, relay_hwm_kb, peer_hwm_kb;
@@ -101,6 +102,8 @@ struct lat_line {
     double cpu_s;
     struct threads t0, t1;
     long long instructions; /* --callgrind: 0 when not measured */
+    long long base_instructions; /* the bare producer, alone, same pace */
+    struct threads base_t; /* the bare producer's own threads, over its run */
     int ran;
 };
 
@@ -136,6 +139,7 @@ struct run {
     struct drain rounds[MAX_ROUNDS];  /* every round, for the summary */
     int nrounds;
     struct latency l;
+    struct threads producer_t; /* produce_paced's producer's threads */
 };
 
 static double secs(int64_t ns) { return (double)ns / 1e9; }
@@ -174,6 +178,7 @@ static int parse(struct run *r, int argc, char **argv)
         {"rounds", 1, 0, 'R'}, {"peer", 0, 0, 'e'}, {"no-peer", 0, 0, 'E'},
         {"data", 1, 0, 'd'}, {"split", 0, 0, 'S'}, {"perf-all", 1, 0, 'G'}, {"alt-prop", 1, 0, 'A'},
         {"skip-drain", 0, 0, 'D'}, {"no-alt", 0, 0, 'X'}, {"callgrind", 1, 0, 'C'},
+        {"paced", 0, 0, 'T'},
         {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct bench_opts *o = &r->o;
     *o = (struct bench_opts){.events = 1000000, .payload = 200, .txn_rows = 100,
@@ -206,6 +211,7 @@ static int parse(struct run *r, int argc, char **argv)
             r->alt_props[r->nalt++] = optarg;
             break;
         case 'X': r->no_alt = 1; break;
+        case 'T': o->paced = 1; break;
         case 'C': snprintf(r->callgrind, sizeof r->callgrind, "%s", optarg); break;
         case 'R': r->nrounds = atoi(optarg); break;
         case 'c': r->file_store = !strcmp(optarg, "file"); break;
@@ -466,6 +472,22 @@ static void threads_of(int pid, struct threads *out)
         closedir(d);
 }
 
+/* The threads of this process that are not in `before` (those of a
+ * librdkafka client made since), with their context switches so far. */
+static void own_threads(const struct threads *before, struct threads *out)
+{
+    struct threads now;
+    threads_of(getpid(), &now);
+    out->n = 0;
+    for (int i = 0; i < now.n; i++) {
+        int old = 0;
+        for (int j = 0; j < before->n; j++)
+            old |= before->t[j].tid == now.t[i].tid;
+        if (!old)
+            out->t[out->n++] = now.t[i];
+    }
+}
+
 /* ---- drain baselines ----------------------------------------------------- */
 
 /* Bytes in the files of dir (the backlog may span binlog files). */
@@ -509,30 +531,78 @@ static int binlog_baseline(struct run *r, const char *file,
     return r->d.binlog_s < 0 ? -1 : 0;
 }
 
+/* `outbox-bench produce` of `events` records into topic with ko's
+ * properties (paced at ko's rate when `paced`), into argv; with
+ * --callgrind under callgrind, its counts into DIR/producer-TAG (the
+ * producing loop's alone: DIR/producer-TAG.1). Strings live in buf. */
+struct produce_argv {
+    char n[32], payload[16], keys[16], rate[16], out[600], *argv[64];
+};
+
+static void produce_argv(struct run *r, struct produce_argv *a,
+                         const struct bench_opts *ko, long events,
+                         int paced, const char *topic, const char *tag)
+{
+    int k = 0;
+    snprintf(a->n, sizeof a->n, "%ld", events);
+    snprintf(a->payload, sizeof a->payload, "%d", ko->payload);
+    snprintf(a->keys, sizeof a->keys, "%d", ko->keys);
+    snprintf(a->rate, sizeof a->rate, "%d", ko->rate);
+    snprintf(a->out, sizeof a->out, "--callgrind-out-file=%s/producer-%s",
+             r->callgrind, tag);
+    if (r->callgrind[0]) {
+        a->argv[k++] = "valgrind";
+        a->argv[k++] = "--tool=callgrind";
+        a->argv[k++] = "--quiet";
+        a->argv[k++] = a->out;
+    }
+    a->argv[k++] = r->self;
+    a->argv[k++] = "--events";
+    a->argv[k++] = a->n;
+    a->argv[k++] = "--payload";
+    a->argv[k++] = a->payload;
+    a->argv[k++] = "--keys";
+    a->argv[k++] = a->keys;
+    a->argv[k++] = "--rate";
+    a->argv[k++] = a->rate;
+    if (paced)
+        a->argv[k++] = "--paced";
+    for (int i = 0; i < ko->nprops; i++) {
+        a->argv[k++] = "--prop";
+        a->argv[k++] = (char *)ko->props[i];
+    }
+    a->argv[k++] = "produce";
+    a->argv[k++] = r->e.kafka.bootstrap;
+    a->argv[k++] = (char *)topic;
+    a->argv[k] = NULL;
+}
+
+/* The producing loop's instructions, from its dump (or, without one, the
+ * whole process's); -1 when there is none. */
+static long long producer_instructions(struct run *r, const char *tag)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/producer-%s.1", r->callgrind, tag);
+    long long n = callgrind_total(path);
+    if (n < 0) {
+        snprintf(path, sizeof path, "%s/producer-%s", r->callgrind, tag);
+        n = callgrind_total(path);
+    }
+    return n;
+}
+
 static int producer_baseline(struct run *r)
 {
-    char n[32], payload[16], keys[16], *argv[64];
-    int k = 0;
-    snprintf(n, sizeof n, "%ld", r->o.events);
-    snprintf(payload, sizeof payload, "%d", r->o.payload);
-    snprintf(keys, sizeof keys, "%d", r->o.keys);
-    argv[k++] = r->self;
-    argv[k++] = "--events";
-    argv[k++] = n;
-    argv[k++] = "--payload";
-    argv[k++] = payload;
-    argv[k++] = "--keys";
-    argv[k++] = keys;
-    for (int i = 0; i < r->o.nprops; i++) {
-        argv[k++] = "--prop";
-        argv[k++] = (char *)r->o.props[i];
-    }
-    argv[k++] = "produce";
-    argv[k++] = r->e.kafka.bootstrap;
-    argv[k++] = "bench.baseline";
-    argv[k] = NULL;
+    struct produce_argv a;
+    static int round_no;
+    char tag[32];
+    snprintf(tag, sizeof tag, "drain-%d", ++round_no);
+    produce_argv(r, &a, &r->o, r->o.events, 0, "bench.baseline", tag);
+    char **argv = a.argv;
     int64_t before = bench_end_offsets(r->admin, BASE_TOPIC);
     r->d.base_s = timed_run(r, "producer", argv, &r->d.base_rss_kb);
+    if (r->callgrind[0])
+        r->d.base_instructions = producer_instructions(r, tag);
     int64_t got = bench_end_offsets(r->admin, BASE_TOPIC) - before;
     if (r->d.base_s >= 0 && got != r->o.events)
         fprintf(stderr, "bench: the baseline producer left %lld records, "
@@ -820,9 +890,12 @@ static long produce_paced(struct run *r, const struct bench_opts *ko,
                              ko};
     if (!pk.rk)
         return -1;
+    struct threads before;
+    threads_of(getpid(), &before);
     struct bench_pace pace = {bench_now_ns(), r->o.rate, 0, 1, n};
     long done = bench_paced(&pace, produce_one, &pk, commit);
     *elapsed = bench_now_ns() - pace.t0;
+    own_threads(&before, &r->producer_t); /* before they end */
     rd_kafka_flush(pk.rk, 5000); /* destroy would drop what lingers */
     rd_kafka_destroy(pk.rk);
     return done;
@@ -1017,6 +1090,13 @@ static int line_baseline(struct run *r, const struct bench_opts *ko,
                     NULL) < 0)
         return -1;
     L->ran = 1;
+    L->base_t = r->producer_t;
+    if (r->callgrind[0]) { /* its instructions: the same pace, alone */
+        struct produce_argv a;
+        produce_argv(r, &a, ko, lat_n(r), 1, "bench.latency", cdf);
+        if (timed_run(r, "producer", a.argv, NULL) >= 0)
+            L->base_instructions = producer_instructions(r, cdf);
+    }
     return 0;
 }
 
@@ -1106,6 +1186,11 @@ static void print_round(const struct run *r, int i)
     if (d->relay_instructions > 0)
         printf(", %.0f instructions per event (callgrind)",
                (double)d->relay_instructions / n);
+    if (d->relay_instructions > 0 && d->base_instructions > 0)
+        printf("; bare producer %.0f, relay/producer %.2f",
+               (double)d->base_instructions / n,
+               ratio((double)d->relay_instructions,
+                     (double)d->base_instructions));
     printf("\n");
     if (d->peer_s > 0)
         printf("           peer  %9.0f/s (%.2f s)  relay/peer %.2f  peer CPU "
@@ -1274,6 +1359,16 @@ static void print_wakeups(const struct run *r, const struct lat_line *L)
                    L->t1.t[i].tid == r->e.relay.pid ? "(loop)" : "", w);
     }
     printf("; all threads %.2f (involuntary %.2f)\n", all, invol);
+    all = 0;
+    printf("    the bare producer's own threads, same:");
+    for (int i = 0; i < L->base_t.n; i++) {
+        double w = (double)L->base_t.t[i].vol / n;
+        all += w;
+        if (w >= 0.005)
+            printf(" %s %.2f", L->base_t.t[i].comm, w);
+    }
+    printf("; all %.2f (its producing thread is the bench's pacer, not "
+           "counted)\n", all);
 }
 
 /* One relay line with its baseline, the ratios and the targets. */
@@ -1297,9 +1392,12 @@ static void print_line(const struct run *r, const char *name,
            verdict(cpu <= TARGET_LAT_CPU));
     print_wakeups(r, L);
     if (L->instructions > 0)
-        printf("    instructions per event (callgrind, all relay threads, "
-               "user space): %.0f\n",
-               (double)L->instructions / lat_events(r));
+        printf("    instructions per event (callgrind, all threads, user "
+               "space): relay %.0f, bare producer %.0f (alone, paced the "
+               "same), relay/producer %.2f\n",
+               (double)L->instructions / lat_events(r),
+               (double)L->base_instructions / lat_events(r),
+               ratio((double)L->instructions, (double)L->base_instructions));
 }
 
 static void print_latency(const struct run *r)

@@ -90,6 +90,15 @@ static void test_row_names(void **state)
     assert_int_equal(txnid_row_txn("0-1-100", 7), -1);
     assert_int_equal(txnid_row_txn("0-1-100 x shop.outbox", 21), -1);
     assert_int_equal(txnid_row_txn("0-1-100 3 ", 10), -1);
+    /* formatted by hand: the numbers' edges, and the buffer's */
+    assert_int_equal(txnid_row(buf, sizeof buf, "0-1-100", 7, 0, "a.b"), 13);
+    assert_string_equal(buf, "0-1-100 0 a.b");
+    n = txnid_row(buf, sizeof buf, "0-1-100 trailing", 7, 4294967295u, "a.b");
+    assert_string_equal(buf, "0-1-100 4294967295 a.b");
+    assert_int_equal(n, 22);
+    assert_int_equal(txnid_row(buf, 23, "0-1-100", 7, 4294967295u, "a.b"), 22);
+    assert_int_equal(txnid_row(buf, 22, "0-1-100", 7, 4294967295u, "a.b"), -1);
+    assert_int_equal(txnid_row(buf, 1, "", 0, 0, ""), -1);
     txnid_by_position(buf, sizeof buf, "binlog.000042", 1234, 1733000000);
     assert_string_equal(buf, "binlog.000042:1234@1733000000");
     assert_int_equal(txnid_by_position(buf, 10, "binlog.000042", 1, 1), -1);
