@@ -857,6 +857,11 @@ static int settle(struct run *r, struct observer *ob, int64_t *commit, long n,
         bench_sleep_until(bench_now_ns() + 10000000L);
     int64_t *seen = observer_stop(ob);
     long warm = (long)r->o.rate * r->o.warmup_ms / 1000;
+    for (long i = 0, k = 0; i < n && k < 5; i++)
+        if (!seen[i] && ++k) /* which: a hint for --logs */
+            fprintf(stderr, "bench: event %ld of %ld not seen (seq %ld)\n",
+                    i, n, (long)(i + (ob->mode == LAT_BINLOG ? ob->b.first
+                                                             : ob->c.first)));
     if (r->data[0] && cdf) {
         char path[600];
         snprintf(path, sizeof path, "%s/cdf-%s.dat", r->data, cdf);
@@ -886,12 +891,12 @@ static void *twin_thread(void *arg)
 static long produce_paced(struct run *r, const struct bench_opts *ko,
                           long first, long n, int64_t *commit, int64_t *elapsed)
 {
+    struct threads before;
+    threads_of(getpid(), &before); /* the producer's threads come next */
     struct paced_kafka pk = {bench_producer(r->e.kafka.bootstrap, ko), first,
                              ko};
     if (!pk.rk)
         return -1;
-    struct threads before;
-    threads_of(getpid(), &before);
     struct bench_pace pace = {bench_now_ns(), r->o.rate, 0, 1, n};
     long done = bench_paced(&pace, produce_one, &pk, commit);
     *elapsed = bench_now_ns() - pace.t0;

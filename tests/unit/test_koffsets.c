@@ -102,6 +102,16 @@ static void test_row_names(void **state)
     txnid_by_position(buf, sizeof buf, "binlog.000042", 1234, 1733000000);
     assert_string_equal(buf, "binlog.000042:1234@1733000000");
     assert_int_equal(txnid_by_position(buf, 10, "binlog.000042", 1, 1), -1);
+    assert_int_equal(txnid_by_position(buf, sizeof buf, "b", 0, 0), 5);
+    assert_string_equal(buf, "b:0@0");
+    n = txnid_by_position(buf, sizeof buf, "b", 18446744073709551615ULL,
+                          4294967295u);
+    assert_int_equal(n, 33);
+    assert_string_equal(buf, "b:18446744073709551615@4294967295");
+    assert_int_equal(txnid_by_position(buf, 34, "b", 18446744073709551615ULL,
+                                       4294967295u), 33);
+    assert_int_equal(txnid_by_position(buf, 33, "b", 18446744073709551615ULL,
+                                       4294967295u), -1);
 }
 
 static void test_covered(void **state)
