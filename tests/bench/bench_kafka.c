@@ -111,6 +111,12 @@ int bench_produce(rd_kafka_t *rk, const char *topic, long seq,
     rd_kafka_header_add(h, "outbox-position", -1, pos, -1);
     rd_kafka_header_add(h, "outbox-relay", -1, "test-relay", -1);
     rd_kafka_header_add(h, "outbox-txn", -1, row, -1);
+    char name[256];
+    size_t tlen = strlen(topic);
+    if (tlen && topic[tlen - 1] == '.') { /* a prefix: per type, as the relay */
+        snprintf(name, sizeof name, "%s%s", topic, bench_type(seq));
+        topic = name;
+    }
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),

@@ -37,7 +37,6 @@
 
 #define POLL_NS 20000000L   /* end-offset polls while draining */
 #define DRAIN_TIMEOUT_S 900
-#define BASE_PARTITIONS 48  /* as many as the relay's three topics have */
 #define MAX_ROUNDS 9
 #define TARGET_DRAIN 300000.0
 #define TARGET_P50_MS 1.0
@@ -54,8 +53,13 @@
 static const char *const RELAY_TOPICS[] = {
     "outbox.event.queue:16", "outbox.event.order:16", "outbox.event.user:16",
     NULL};
-static const char *const BASE_TOPIC[] = {"bench.baseline:48", NULL};
-static const char *const LAT_TOPIC[] = {"bench.latency:48", NULL};
+static const char *const BASE_TOPIC[] = {
+    "bench.baseline.queue:16", "bench.baseline.order:16",
+    "bench.baseline.user:16", NULL};
+/* As the relay's: three topics of 16 partitions, by the event's type. */
+static const char *const LAT_TOPIC[] = {
+    "bench.latency.queue:16", "bench.latency.order:16", "bench.latency.user:16",
+    NULL};
 
 struct drain {
     double load_s, binlog_s, base_s, start_s, relay_s, first_s;
@@ -320,8 +324,12 @@ static int setup(struct run *r)
         return -1;
     if (relay_env_start(&r->e, "at_least_once", mariadb) != 0 ||
         relay_env_configure(&r->e, r->props_yaml, checkpoint_yaml(r)) < 0 ||
-        th_kafka_cmd(&r->e.kafka, "topic bench.baseline %d", BASE_PARTITIONS) ||
-        th_kafka_cmd(&r->e.kafka, "topic bench.latency %d", BASE_PARTITIONS) ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline.queue 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline.order 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline.user 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency.queue 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency.order 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency.user 16") ||
         !(r->admin = bench_producer(r->e.kafka.bootstrap, &r->o)) ||
         bench_rss_start(&r->rss) < 0)
         return -1;
@@ -636,7 +644,7 @@ static int producer_baseline(struct run *r)
     static int round_no;
     char tag[32];
     snprintf(tag, sizeof tag, "drain-%d", ++round_no);
-    produce_argv(r, &a, &r->o, r->o.events, 0, "bench.baseline", tag);
+    produce_argv(r, &a, &r->o, r->o.events, 0, "bench.baseline.", tag);
     char **argv = a.argv;
     int64_t before = bench_end_offsets(r->admin, BASE_TOPIC);
     r->d.base_s = timed_run(r, "producer", argv, &r->d.base_rss_kb);
@@ -834,7 +842,7 @@ struct paced_kafka {
 static int produce_one(void *arg, long i)
 {
     struct paced_kafka *p = arg;
-    int rc = bench_produce(p->rk, "bench.latency", p->first + i, p->o);
+    int rc = bench_produce(p->rk, "bench.latency.", p->first + i, p->o);
     rd_kafka_poll(p->rk, 0); /* delivery reports, as the relay serves them */
     return rc;
 }
@@ -1145,7 +1153,7 @@ static int line_baseline(struct run *r, const struct bench_opts *ko,
     L->base_t = r->producer_t;
     if (r->callgrind[0]) { /* its instructions: the same pace, alone */
         struct produce_argv a;
-        produce_argv(r, &a, ko, lat_n(r), 1, "bench.latency", cdf);
+        produce_argv(r, &a, ko, lat_n(r), 1, "bench.latency.", cdf);
         if (timed_run(r, "producer", a.argv, NULL) >= 0)
             L->base_instructions = producer_instructions(r, cdf);
     }
