@@ -171,7 +171,10 @@ static void usage(void)
             "         [--no-alt]     (no second relay latency line)\n"
             "         [--callgrind DIR]  (the relay under valgrind's callgrind:\n"
             "                         instructions per event of the drain and\n"
-            "                         of each latency line; use a low --rate)\n");
+            "                         of each latency line; use a low --rate)\n"
+            "       outbox-bench [--events N] [--rate N --paced] [--prop K=V]...\n"
+            "         produce BOOTSTRAP TOPIC  (a bare producer: the baselines;\n"
+            "                         TOPIC ending in '.': one topic per type)\n");
 }
 
 static int parse(struct run *r, int argc, char **argv)
