@@ -378,14 +378,18 @@ static enum outcome on_table_map(struct pipeline *p, const uint8_t *body, size_t
     struct binlog_table_id id;
     if (binlog_parse_table_id(&p->fmt, body, len, &id, err, errlen) < 0)
         return OUTCOME_FATAL; /* err says why */
-    struct tmap_entry *old = tmap_find(&p->maps, id.table_id);
     int t = find_outbox(p, &id);
+    if (t >= 0 && !p->txn_outbox)
+        tmap_txn(&p->maps); /* its first outbox map: older maps are not in use */
+    if (t >= 0 && tmap_reuse(&p->maps, id.table_id, body, len)) {
+        p->txn_outbox = 1; /* the same map as before: decoded already */
+        return 0;
+    }
+    struct tmap_entry *old = tmap_find(&p->maps, id.table_id);
     if (old)
         tmap_forget(old); /* table ids are reused after a flush */
     if (t < 0)
         return 0; /* not an outbox table: its rows will be skipped */
-    if (!p->txn_outbox)
-        tmap_txn(&p->maps); /* its first outbox map: older maps are not in use */
     p->txn_outbox = 1;
     struct tmap_entry *s = tmap_claim(&p->maps);
     if (!s)
@@ -402,6 +406,8 @@ static enum outcome on_table_map(struct pipeline *p, const uint8_t *body, size_t
     }
     free(names);
     tmap_bind(s, id.table_id, t);
+    if (tmap_remember(s, body, len) < 0)
+        return fail(err, errlen, "out of memory for a table map");
     if (s->map.ncols > p->cells_cap) {
         free(p->cells);
         p->cells_cap = s->map.ncols;

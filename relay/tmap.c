@@ -1,6 +1,7 @@
 #include "relay/tmap.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int tmap_init(struct tmap *c, size_t slots)
 {
@@ -65,9 +66,33 @@ void tmap_bind(struct tmap_entry *e, uint64_t table_id, int outbox)
     e->outbox = outbox;
 }
 
+int tmap_remember(struct tmap_entry *e, const uint8_t *body, size_t len)
+{
+    free(e->raw);
+    e->raw_len = 0;
+    if (!(e->raw = malloc(len ? len : 1)))
+        return -1;
+    memcpy(e->raw, body, len);
+    e->raw_len = len;
+    return 0;
+}
+
+struct tmap_entry *tmap_reuse(struct tmap *c, uint64_t table_id,
+                              const uint8_t *body, size_t len)
+{
+    struct tmap_entry *e = tmap_find(c, table_id);
+    if (!e || !e->raw || e->raw_len != len || memcmp(e->raw, body, len))
+        return NULL;
+    e->gen = c->gen;
+    return e;
+}
+
 void tmap_forget(struct tmap_entry *e)
 {
     binlog_table_free(&e->map);
+    free(e->raw);
+    e->raw = NULL;
+    e->raw_len = 0;
     e->outbox = -1;
     e->table_id = 0;
 }

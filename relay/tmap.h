@@ -34,6 +34,11 @@ struct tmap_entry {
     unsigned gen; /* the transaction generation it was claimed in */
     struct binlog_table map;
     struct outbox_layout layout;
+    /* The TABLE_MAP body it was decoded from (tmap_remember): the server
+     * maps a table again in every transaction, and the same bytes again
+     * need no decoding (tmap_reuse). NULL: not kept. */
+    uint8_t *raw;
+    size_t raw_len;
 };
 
 struct tmap {
@@ -61,6 +66,18 @@ struct tmap_entry *tmap_claim(struct tmap *c);
 
 /* The entry now holds table_id's map of outbox table `outbox`. */
 void tmap_bind(struct tmap_entry *e, uint64_t table_id, int outbox);
+
+/* Keeps a copy of the TABLE_MAP body the entry's map was decoded from.
+ * 0, or -1 out of memory (the entry stays bound, without the copy). */
+int tmap_remember(struct tmap_entry *e, const uint8_t *body, size_t len);
+
+/* The entry mapped under table_id when it was decoded from exactly these
+ * bytes (the same table id, table, columns and metadata), now of the open
+ * transaction's generation (so never evicted while it lasts); else NULL,
+ * and nothing changes. It spares a one-row transaction the decoding of
+ * its table map and the allocations that go with it. */
+struct tmap_entry *tmap_reuse(struct tmap *c, uint64_t table_id,
+                              const uint8_t *body, size_t len);
 
 /* Frees an entry's map and marks it free. */
 void tmap_forget(struct tmap_entry *e);

@@ -5,22 +5,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/numfmt.h"
 #include "relay/dedupe.h"
 
+/* By hand (common/numfmt.h): once per transaction. */
 int txnid_by_position(char *buf, size_t len, const char *file,
                       uint64_t offset, uint32_t created)
 {
-    int n = snprintf(buf, len, "%s:%" PRIu64 "@%" PRIu32, file, offset,
-                     created);
-    return n < 0 || (size_t)n >= len ? -1 : n;
+    char num[2 * NUMFMT_U64_MAX + 2], *e = num;
+    *e++ = ':';
+    e = numfmt_u64(e, offset);
+    *e++ = '@';
+    e = numfmt_u64(e, created);
+    size_t flen = strlen(file), n = flen + (size_t)(e - num);
+    if (n >= len || n > INT32_MAX)
+        return -1;
+    memcpy(buf, file, flen);
+    memcpy(buf + flen, num, (size_t)(e - num));
+    buf[n] = '\0';
+    return (int)n;
 }
 
+/* By hand (common/numfmt.h): it runs for every record, and its snprintf
+ * was a tenth of the relay's instructions per event in the drain
+ * (callgrind, docs/BENCHMARKS.md). */
 int txnid_row(char *buf, size_t len, const char *txn, size_t txn_len,
               uint32_t index, const char *table)
 {
-    int n = snprintf(buf, len, "%.*s %" PRIu32 " %s", (int)txn_len, txn,
-                     index, table);
-    return n < 0 || (size_t)n >= len ? -1 : n;
+    char num[NUMFMT_U64_MAX + 2], *e = num;
+    *e++ = ' ';
+    e = numfmt_u64(e, index);
+    *e++ = ' ';
+    size_t nlen = (size_t)(e - num), tlen = strlen(table);
+    size_t n = txn_len + nlen + tlen;
+    if (n >= len || n > INT32_MAX)
+        return -1;
+    memcpy(buf, txn, txn_len);
+    memcpy(buf + txn_len, num, nlen);
+    memcpy(buf + txn_len + nlen, table, tlen + 1);
+    return (int)n;
 }
 
 int txnid_row_txn(const char *row, size_t len)

@@ -39,6 +39,7 @@ struct bench_opts {
     const char *props[BENCH_MAX_PROPS];
     int nprops;
     int skip_drain, skip_latency;
+    int paced; /* produce: at `rate`, serving reports after each record */
 };
 
 /* ---- clock and records (bench_stats.c) --------------------------------- */

@@ -37,22 +37,36 @@
 
 #define POLL_NS 20000000L   /* end-offset polls while draining */
 #define DRAIN_TIMEOUT_S 900
-#define BASE_PARTITIONS 48  /* as many as the relay's three topics have */
 #define MAX_ROUNDS 9
 #define TARGET_DRAIN 300000.0
 #define TARGET_P50_MS 1.0
 #define TARGET_P99_MS 5.0
 #define TARGET_RSS_MB 30.0
+/* issue 15: the relay against the bare producer, same invocation */
+#define TARGET_DRAIN_RATIO 0.95
+#define TARGET_P50_RATIO 1.05
+#define TARGET_P99_RATIO 1.3
+#define TARGET_P999_RATIO 1.5
+#define TARGET_LAT_CPU 10.0 /* CPU s per million events, latency run */
+#define MAX_THREADS 32
 
 static const char *const RELAY_TOPICS[] = {
     "outbox.event.queue:16", "outbox.event.order:16", "outbox.event.user:16",
     NULL};
-static const char *const BASE_TOPIC[] = {"bench.baseline:48", NULL};
-static const char *const LAT_TOPIC[] = {"bench.latency:48", NULL};
+static const char *const BASE_TOPIC[] = {
+    "bench.baseline.queue:16", "bench.baseline.order:16",
+    "bench.baseline.user:16", NULL};
+/* As the relay's: three topics of 16 partitions, by the event's type. */
+static const char *const LAT_TOPIC[] = {
+    "bench.latency.queue:16", "bench.latency.order:16", "bench.latency.user:16",
+    NULL};
 
 struct drain {
     double load_s, binlog_s, base_s, start_s, relay_s, first_s;
     double relay_cpu_s;
+    long long relay_instructions; /* --callgrind: 0 when not measured */
+    long long base_instructions;  /* the bare producer's, likewise */
+    long long relay_own;          /* the relay's pipeline thread's part */
     double peer_start_s, peer_s, peer_first_s, peer_cpu_s; /* peer_s 0: none */
     long long binlog_bytes;
     long base_rss_kb, relay_rss_kb, relay_hwm_kb, peer_hwm_kb;
@@ -70,12 +84,40 @@ struct split {
     struct bench_latency to_ack;   /* commit returned -> delivery report */
 };
 
+/* Context switches of each thread of a process, from
+ * /proc/PID/task/TID/status: voluntary ones are the thread going to sleep
+ * to wait (and so one wake-up each); the count does not depend on how
+ * busy the machine is, only on how often the thread waits. */
+struct threads {
+    int n;
+    struct {
+        int tid;
+        char comm[24];
+        long long vol, invol;
+    } t[MAX_THREADS];
+};
+
+/* One relay latency line: its figures, the bare producer's beside it (its
+ * own baseline, run right after it with the same properties), its CPU,
+ * wake-ups and (--callgrind) instructions. */
+struct lat_line {
+    struct bench_latency relay, base;
+    double relay_rate, base_rate;
+    struct split split;
+    double cpu_s;
+    struct threads t0, t1;
+    long long instructions; /* --callgrind: 0 when not measured */
+    long long base_instructions; /* the bare producer, alone, same pace */
+    long long own;               /* the relay's pipeline thread's part */
+    struct threads base_t; /* the bare producer's own threads, over its run */
+    int ran;
+};
+
 struct latency {
-    struct bench_latency relay, base, binlog, peer, alt;
-    double relay_rate, base_rate, binlog_rate, peer_rate, alt_rate;
-    struct split relay_split, alt_split;
-    int alt_ran;
-    double relay_cpu_s, peer_cpu_s;
+    struct lat_line main, alt;
+    struct bench_latency binlog, peer;
+    double binlog_rate, peer_rate;
+    double peer_cpu_s;
     long relay_rss_kb, relay_hwm_kb, peer_hwm_kb;
     int peer_ran;
 };
@@ -89,7 +131,11 @@ struct run {
     char perf_all[512];      /* --perf-all: perf record -a beside --perf's */
     char alt_yaml[2048];     /* props_yaml and the --alt-prop pairs */
     const char *alt_props[BENCH_MAX_PROPS];
-    int nalt;                /* --alt-prop: a second relay latency line */
+    int nalt;                /* the second relay latency line's pairs */
+    int no_alt;              /* --no-alt: no second line */
+    int alt_default;         /* the latency-first profile: linger.ms=0 */
+    struct bench_opts alt_o; /* o with the --alt-prop pairs, for its baseline */
+    char callgrind[512];     /* --callgrind DIR: the relay under callgrind */
     int split;               /* --split */
     int file_store;
     int no_peer;              /* --no-peer */
@@ -99,6 +145,7 @@ struct run {
     struct drain rounds[MAX_ROUNDS];  /* every round, for the summary */
     int nrounds;
     struct latency l;
+    struct threads producer_t; /* produce_paced's producer's threads */
 };
 
 static double secs(int64_t ns) { return (double)ns / 1e9; }
@@ -117,9 +164,17 @@ static void usage(void)
             "         [--data DIR]   (plot data: drain.dat, cdf-*.dat)\n"
             "         [--split]      (the relay's latency cut at its own steps:\n"
             "                         read, produce, acknowledged; LD_PRELOAD tap)\n"
-            "         [--alt-prop KEY=VALUE]...  (a second relay latency line, the\n"
+            "         [--alt-prop KEY=VALUE]...  (the second relay latency line, the\n"
             "                         relay restarted with these librdkafka\n"
-            "                         properties added, e.g. linger.ms=0)\n");
+            "                         properties added; default: the\n"
+            "                         latency-first profile, linger.ms=0)\n"
+            "         [--no-alt]     (no second relay latency line)\n"
+            "         [--callgrind DIR]  (the relay under valgrind's callgrind:\n"
+            "                         instructions per event of the drain and\n"
+            "                         of each latency line; use a low --rate)\n"
+            "       outbox-bench [--events N] [--rate N --paced] [--prop K=V]...\n"
+            "         produce BOOTSTRAP TOPIC  (a bare producer: the baselines;\n"
+            "                         TOPIC ending in '.': one topic per type)\n");
 }
 
 static int parse(struct run *r, int argc, char **argv)
@@ -131,7 +186,8 @@ static int parse(struct run *r, int argc, char **argv)
         {"prop", 1, 0, 'P'}, {"perf", 1, 0, 'g'}, {"logs", 1, 0, 'l'}, {"checkpoint", 1, 0, 'c'},
         {"rounds", 1, 0, 'R'}, {"peer", 0, 0, 'e'}, {"no-peer", 0, 0, 'E'},
         {"data", 1, 0, 'd'}, {"split", 0, 0, 'S'}, {"perf-all", 1, 0, 'G'}, {"alt-prop", 1, 0, 'A'},
-        {"skip-drain", 0, 0, 'D'},
+        {"skip-drain", 0, 0, 'D'}, {"no-alt", 0, 0, 'X'}, {"callgrind", 1, 0, 'C'},
+        {"paced", 0, 0, 'T'},
         {"skip-latency", 0, 0, 'L'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct bench_opts *o = &r->o;
     *o = (struct bench_opts){.events = 1000000, .payload = 200, .txn_rows = 100,
@@ -163,6 +219,9 @@ static int parse(struct run *r, int argc, char **argv)
                 return -1;
             r->alt_props[r->nalt++] = optarg;
             break;
+        case 'X': r->no_alt = 1; break;
+        case 'T': o->paced = 1; break;
+        case 'C': snprintf(r->callgrind, sizeof r->callgrind, "%s", optarg); break;
         case 'R': r->nrounds = atoi(optarg); break;
         case 'c': r->file_store = !strcmp(optarg, "file"); break;
         case 'l': snprintf(r->logs, sizeof r->logs, "%s", optarg); break;
@@ -173,6 +232,12 @@ static int parse(struct run *r, int argc, char **argv)
         case 'L': o->skip_latency = 1; break;
         default: return -1;
         }
+    }
+    if (r->no_alt)
+        r->nalt = 0;
+    else if (r->nalt == 0) { /* README: the latency-first profile */
+        r->alt_props[r->nalt++] = "linger.ms=0";
+        r->alt_default = 1;
     }
     int positional = argc - optind;
     if (positional != 0 && (positional != 3 || strcmp(argv[optind], "produce")))
@@ -220,6 +285,13 @@ static void props_yaml(struct run *r)
     }
     yaml_props(r->alt_yaml, sizeof r->alt_yaml, keep, nkeep);
     yaml_props(r->alt_yaml, sizeof r->alt_yaml, r->alt_props, r->nalt);
+    /* the second line's baseline producer gets the same properties */
+    r->alt_o = r->o;
+    r->alt_o.nprops = 0;
+    for (int i = 0; i < nkeep; i++)
+        r->alt_o.props[r->alt_o.nprops++] = keep[i];
+    for (int i = 0; i < r->nalt && r->alt_o.nprops < BENCH_MAX_PROPS; i++)
+        r->alt_o.props[r->alt_o.nprops++] = r->alt_props[i];
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -251,10 +323,16 @@ static int setup(struct run *r)
                 r->peer.why);
     if (r->data[0] && mkdir(r->data, 0755) < 0 && errno != EEXIST)
         return -1;
+    if (r->callgrind[0] && mkdir(r->callgrind, 0755) < 0 && errno != EEXIST)
+        return -1;
     if (relay_env_start(&r->e, "at_least_once", mariadb) != 0 ||
         relay_env_configure(&r->e, r->props_yaml, checkpoint_yaml(r)) < 0 ||
-        th_kafka_cmd(&r->e.kafka, "topic bench.baseline %d", BASE_PARTITIONS) ||
-        th_kafka_cmd(&r->e.kafka, "topic bench.latency %d", BASE_PARTITIONS) ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline.queue 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline.order 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.baseline.user 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency.queue 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency.order 16") ||
+        th_kafka_cmd(&r->e.kafka, "topic bench.latency.user 16") ||
         !(r->admin = bench_producer(r->e.kafka.bootstrap, &r->o)) ||
         bench_rss_start(&r->rss) < 0)
         return -1;
@@ -287,6 +365,177 @@ static double timed_run(struct run *r, const char *name, char *const argv[],
         return -1;
     }
     return s;
+}
+
+/* ---- the relay's process: callgrind, threads ----------------------------- */
+
+/* Spawns the relay; with --callgrind under valgrind's callgrind, which
+ * counts the instructions of all its threads (user space) together. */
+static int spawn_relay(struct run *r)
+{
+    if (!r->callgrind[0])
+        return relay_env_spawn_relay(&r->e);
+    char bin[512], out[600];
+    snprintf(out, sizeof out, "--callgrind-out-file=%s/relay.%%p",
+             r->callgrind);
+    char *argv[] = {"valgrind", "--tool=callgrind", "--quiet", out,
+                    (char *)th_build_path("relay/outbox-relay", bin, sizeof bin),
+                    "-c", r->e.config, NULL};
+    return th_spawn(&r->e.relay, "relay", r->e.dir, argv);
+}
+
+/* Waits until /healthz says the relay streams; the time that took, or -1. */
+static double await_streaming(struct run *r, int64_t t0)
+{
+    double limit = r->callgrind[0] ? 300 : 60; /* callgrind starts slowly */
+    while (relay_env_health(&r->e) != 200) {
+        if (!th_alive(&r->e.relay) || secs(bench_now_ns() - t0) > limit) {
+            th_dump_log(&r->e.relay, 20);
+            return -1;
+        }
+        /* not faster: perf of the relay would show its HTTP loop */
+        bench_sleep_until(bench_now_ns() + 20000000L);
+    }
+    return secs(bench_now_ns() - t0);
+}
+
+/* Spawns the relay and waits until it streams. 0 or -1. */
+static int run_relay(struct run *r)
+{
+    if (!r->callgrind[0])
+        return relay_env_run_relay(&r->e);
+    int64_t t0 = bench_now_ns();
+    return spawn_relay(r) < 0 || await_streaming(r, t0) < 0 ? -1 : 0;
+}
+
+/* --callgrind: "-z" zeroes the relay's counters, "-d" dumps them. */
+static int callgrind_ctl(struct run *r, const char *what)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "callgrind_control %s %d >/dev/null", what,
+             (int)r->e.relay.pid);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The instructions in a callgrind dump: its "summary:" (or "totals:")
+ * line; -1 when there is none. */
+static long long callgrind_total(const char *path)
+{
+    char line[512];
+    long long n = -1;
+    FILE *fp = fopen(path, "r");
+    while (fp && n < 0 && fgets(line, sizeof line, fp))
+        if (sscanf(line, "summary: %lld", &n) != 1 &&
+            sscanf(line, "totals: %lld", &n) != 1)
+            n = -1;
+    if (fp)
+        fclose(fp);
+    return n;
+}
+
+/* The pipeline thread's part of a dump: the inclusive instructions of
+ * the four calls its streaming loop makes (they do not nest): decoding
+ * and producing, serving delivery reports, reading the binlog (its
+ * library's part; the waits are the kernel's) and the checkpoint. Its
+ * own code runs the same way whatever the machine's timing, unlike
+ * librdkafka's timer-driven broker loop. -1 without callgrind_annotate. */
+static long long pipeline_part(const char *path)
+{
+    static const char *const fn[] = {
+        "relay/pipeline.c:pipeline_event ", "relay/sink.c:sink_poll ",
+        "relay/source.c:source_read ", "relay/relay.c:maybe_checkpoint "};
+    char cmd[900], line[1024];
+    long long sum = 0;
+    int found = 0;
+    snprintf(cmd, sizeof cmd, "callgrind_annotate --inclusive=yes "
+             "--threshold=100 '%s' 2>/dev/null", path);
+    FILE *fp = popen(cmd, "r");
+    while (fp && fgets(line, sizeof line, fp)) {
+        for (size_t i = 0; i < sizeof fn / sizeof fn[0]; i++) {
+            if ((found & 1 << i) || !strstr(line, fn[i]) ||
+                strstr(line, "=>"))
+                continue; /* the first, the function's own line */
+            long long v = 0;
+            for (const char *c = line; *c && *c != '('; c++)
+                if (*c >= '0' && *c <= '9')
+                    v = v * 10 + (*c - '0');
+            sum += v;
+            found |= 1 << i;
+        }
+    }
+    if (fp)
+        pclose(fp);
+    return found ? sum : -1;
+}
+
+/* Dumps the relay's counters (those since the last zeroing) and returns
+ * their instructions: from the newest dump, relay.PID.N; *own, the
+ * pipeline thread's part. -1 on failure. */
+static long long callgrind_dump(struct run *r, long long *own)
+{
+    char prefix[32], path[800];
+    int best = -1;
+    if (callgrind_ctl(r, "-d") < 0)
+        return -1;
+    int len = snprintf(prefix, sizeof prefix, "relay.%d.", (int)r->e.relay.pid);
+    DIR *d = opendir(r->callgrind);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (!strncmp(e->d_name, prefix, (size_t)len) &&
+            atoi(e->d_name + len) > best)
+            best = atoi(e->d_name + len);
+    if (d)
+        closedir(d);
+    if (best < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s%d", r->callgrind, prefix, best);
+    *own = pipeline_part(path);
+    return callgrind_total(path);
+}
+
+/* The threads of pid and their context switches so far. */
+static void threads_of(int pid, struct threads *out)
+{
+    char path[64];
+    out->n = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && out->n < MAX_THREADS && (e = readdir(d));) {
+        char file[400], line[256];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(file, sizeof file, "%s/%s/status", path, e->d_name);
+        FILE *fp = fopen(file, "r");
+        if (!fp)
+            continue;
+        memset(&out->t[out->n], 0, sizeof out->t[0]);
+        out->t[out->n].tid = atoi(e->d_name);
+        while (fgets(line, sizeof line, fp)) {
+            sscanf(line, "Name:\t%23s", out->t[out->n].comm);
+            sscanf(line, "voluntary_ctxt_switches: %lld", &out->t[out->n].vol);
+            sscanf(line, "nonvoluntary_ctxt_switches: %lld",
+                   &out->t[out->n].invol);
+        }
+        fclose(fp);
+        out->n++;
+    }
+    if (d)
+        closedir(d);
+}
+
+/* The librdkafka threads of this process that are not in `before` (those
+ * of a client made since), with their context switches so far. */
+static void own_threads(const struct threads *before, struct threads *out)
+{
+    struct threads now;
+    threads_of(getpid(), &now);
+    out->n = 0;
+    for (int i = 0; i < now.n; i++) {
+        int old = strncmp(now.t[i].comm, "rdk:", 4) != 0; /* librdkafka's */
+        for (int j = 0; j < before->n; j++)
+            old |= before->t[j].tid == now.t[i].tid;
+        if (!old)
+            out->t[out->n++] = now.t[i];
+    }
 }
 
 /* ---- drain baselines ----------------------------------------------------- */
@@ -332,30 +581,78 @@ static int binlog_baseline(struct run *r, const char *file,
     return r->d.binlog_s < 0 ? -1 : 0;
 }
 
+/* `outbox-bench produce` of `events` records into topic with ko's
+ * properties (paced at ko's rate when `paced`), into argv; with
+ * --callgrind under callgrind, its counts into DIR/producer-TAG (the
+ * producing loop's alone: DIR/producer-TAG.1). Strings live in buf. */
+struct produce_argv {
+    char n[32], payload[16], keys[16], rate[16], out[600], *argv[64];
+};
+
+static void produce_argv(struct run *r, struct produce_argv *a,
+                         const struct bench_opts *ko, long events,
+                         int paced, const char *topic, const char *tag)
+{
+    int k = 0;
+    snprintf(a->n, sizeof a->n, "%ld", events);
+    snprintf(a->payload, sizeof a->payload, "%d", ko->payload);
+    snprintf(a->keys, sizeof a->keys, "%d", ko->keys);
+    snprintf(a->rate, sizeof a->rate, "%d", ko->rate);
+    snprintf(a->out, sizeof a->out, "--callgrind-out-file=%s/producer-%s",
+             r->callgrind, tag);
+    if (r->callgrind[0]) {
+        a->argv[k++] = "valgrind";
+        a->argv[k++] = "--tool=callgrind";
+        a->argv[k++] = "--quiet";
+        a->argv[k++] = a->out;
+    }
+    a->argv[k++] = r->self;
+    a->argv[k++] = "--events";
+    a->argv[k++] = a->n;
+    a->argv[k++] = "--payload";
+    a->argv[k++] = a->payload;
+    a->argv[k++] = "--keys";
+    a->argv[k++] = a->keys;
+    a->argv[k++] = "--rate";
+    a->argv[k++] = a->rate;
+    if (paced)
+        a->argv[k++] = "--paced";
+    for (int i = 0; i < ko->nprops; i++) {
+        a->argv[k++] = "--prop";
+        a->argv[k++] = (char *)ko->props[i];
+    }
+    a->argv[k++] = "produce";
+    a->argv[k++] = r->e.kafka.bootstrap;
+    a->argv[k++] = (char *)topic;
+    a->argv[k] = NULL;
+}
+
+/* The producing loop's instructions, from its dump (or, without one, the
+ * whole process's); -1 when there is none. */
+static long long producer_instructions(struct run *r, const char *tag)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/producer-%s.1", r->callgrind, tag);
+    long long n = callgrind_total(path);
+    if (n < 0) {
+        snprintf(path, sizeof path, "%s/producer-%s", r->callgrind, tag);
+        n = callgrind_total(path);
+    }
+    return n;
+}
+
 static int producer_baseline(struct run *r)
 {
-    char n[32], payload[16], keys[16], *argv[64];
-    int k = 0;
-    snprintf(n, sizeof n, "%ld", r->o.events);
-    snprintf(payload, sizeof payload, "%d", r->o.payload);
-    snprintf(keys, sizeof keys, "%d", r->o.keys);
-    argv[k++] = r->self;
-    argv[k++] = "--events";
-    argv[k++] = n;
-    argv[k++] = "--payload";
-    argv[k++] = payload;
-    argv[k++] = "--keys";
-    argv[k++] = keys;
-    for (int i = 0; i < r->o.nprops; i++) {
-        argv[k++] = "--prop";
-        argv[k++] = (char *)r->o.props[i];
-    }
-    argv[k++] = "produce";
-    argv[k++] = r->e.kafka.bootstrap;
-    argv[k++] = "bench.baseline";
-    argv[k] = NULL;
+    struct produce_argv a;
+    static int round_no;
+    char tag[32];
+    snprintf(tag, sizeof tag, "drain-%d", ++round_no);
+    produce_argv(r, &a, &r->o, r->o.events, 0, "bench.baseline.", tag);
+    char **argv = a.argv;
     int64_t before = bench_end_offsets(r->admin, BASE_TOPIC);
     r->d.base_s = timed_run(r, "producer", argv, &r->d.base_rss_kb);
+    if (r->callgrind[0])
+        r->d.base_instructions = producer_instructions(r, tag);
     int64_t got = bench_end_offsets(r->admin, BASE_TOPIC) - before;
     if (r->d.base_s >= 0 && got != r->o.events)
         fprintf(stderr, "bench: the baseline producer left %lld records, "
@@ -421,20 +718,6 @@ static int await_records(struct run *r, struct th_proc *who, int64_t base,
     }
 }
 
-/* Waits until /healthz says the relay streams; the time that took, or -1. */
-static double await_streaming(struct run *r, int64_t t0)
-{
-    while (relay_env_health(&r->e) != 200) {
-        if (!th_alive(&r->e.relay) || secs(bench_now_ns() - t0) > 60) {
-            th_dump_log(&r->e.relay, 20);
-            return -1;
-        }
-        /* not faster: perf of the relay would show its HTTP loop */
-        bench_sleep_until(bench_now_ns() + 20000000L);
-    }
-    return secs(bench_now_ns() - t0);
-}
-
 /* The drain is timed from the moment the relay streams: its start-up is
  * reported apart, because the mock makes the Kafka checkpoint store's
  * take 10 s (see checkpoint_yaml). */
@@ -443,7 +726,7 @@ static int relay_drain(struct run *r)
     struct th_proc perf[2] = {{0}};
     int64_t base = bench_end_offsets(r->admin, RELAY_TOPICS);
     int64_t spawn = bench_now_ns();
-    if (base < 0 || relay_env_spawn_relay(&r->e) < 0)
+    if (base < 0 || spawn_relay(r) < 0)
         return -1;
     bench_rss_watch(&r->rss, r->e.relay.pid);
     if ((r->d.start_s = await_streaming(r, spawn)) < 0)
@@ -453,11 +736,15 @@ static int relay_drain(struct run *r)
     perf_start(r, perf);
     perf_all_start(r, perf);
     double cpu0 = bench_cpu_s(r->e.relay.pid);
+    if (r->callgrind[0])
+        callgrind_ctl(r, "-z"); /* the start-up stays out */
     int64_t t0 = bench_now_ns();
     int rc = await_records(r, &r->e.relay, base, r->o.events, t0,
                            &r->d.first_s, &r->d.delivered);
     r->d.relay_s = secs(bench_now_ns() - t0);
     r->d.relay_cpu_s = bench_cpu_s(r->e.relay.pid) - cpu0;
+    if (r->callgrind[0])
+        r->d.relay_instructions = callgrind_dump(r, &r->d.relay_own);
     perf_stop(perf);
     r->d.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
     r->d.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
@@ -558,7 +845,7 @@ struct paced_kafka {
 static int produce_one(void *arg, long i)
 {
     struct paced_kafka *p = arg;
-    int rc = bench_produce(p->rk, "bench.latency", p->first + i, p->o);
+    int rc = bench_produce(p->rk, "bench.latency.", p->first + i, p->o);
     rd_kafka_poll(p->rk, 0); /* delivery reports, as the relay serves them */
     return rc;
 }
@@ -620,6 +907,11 @@ static int settle(struct run *r, struct observer *ob, int64_t *commit, long n,
         bench_sleep_until(bench_now_ns() + 10000000L);
     int64_t *seen = observer_stop(ob);
     long warm = (long)r->o.rate * r->o.warmup_ms / 1000;
+    for (long i = 0, k = 0; i < n && k < 5; i++)
+        if (!seen[i] && ++k) /* which: a hint for --logs */
+            fprintf(stderr, "bench: event %ld of %ld not seen (seq %ld)\n",
+                    i, n, (long)(i + (ob->mode == LAT_BINLOG ? ob->b.first
+                                                             : ob->c.first)));
     if (r->data[0] && cdf) {
         char path[600];
         snprintf(path, sizeof path, "%s/cdf-%s.dat", r->data, cdf);
@@ -646,25 +938,29 @@ static void *twin_thread(void *arg)
     return NULL;
 }
 
-static long produce_paced(struct run *r, long first, long n, int64_t *commit,
-                          int64_t *elapsed)
+static long produce_paced(struct run *r, const struct bench_opts *ko,
+                          long first, long n, int64_t *commit, int64_t *elapsed)
 {
-    struct paced_kafka pk = {bench_producer(r->e.kafka.bootstrap, &r->o),
-                             first, &r->o};
+    struct threads before;
+    threads_of(getpid(), &before); /* the producer's threads come next */
+    struct paced_kafka pk = {bench_producer(r->e.kafka.bootstrap, ko), first,
+                             ko};
     if (!pk.rk)
         return -1;
     struct bench_pace pace = {bench_now_ns(), r->o.rate, 0, 1, n};
     long done = bench_paced(&pace, produce_one, &pk, commit);
     *elapsed = bench_now_ns() - pace.t0;
+    own_threads(&before, &r->producer_t); /* before they end */
     rd_kafka_flush(pk.rk, 5000); /* destroy would drop what lingers */
     rd_kafka_destroy(pk.rk);
     return done;
 }
 
 /* The paced writes: commits into MariaDB, or records straight into the
- * mock beside the same commits (`twin`). Returns how many were written;
- * *elapsed. */
-static long write_paced(struct run *r, enum lat_mode m, long first, long n,
+ * mock beside the same commits (`twin`), by a producer with ko's
+ * properties. Returns how many were written; *elapsed. */
+static long write_paced(struct run *r, enum lat_mode m,
+                        const struct bench_opts *ko, long first, long n,
                         int64_t *commit, int64_t *elapsed)
 {
     if (m != LAT_KAFKA)
@@ -673,7 +969,7 @@ static long write_paced(struct run *r, enum lat_mode m, long first, long n,
     pthread_t th;
     if (!t.commit || pthread_create(&th, NULL, twin_thread, &t) != 0)
         return free(t.commit), -1;
-    long done = produce_paced(r, first, n, commit, elapsed);
+    long done = produce_paced(r, ko, first, n, commit, elapsed);
     pthread_join(th, NULL);
     free(t.commit);
     return done;
@@ -693,7 +989,7 @@ static void tap_path(const struct run *r, long first, char *buf, size_t len)
 static int relay_start_tapped(struct run *r, long first)
 {
     if (!r->split)
-        return relay_env_run_relay(&r->e);
+        return run_relay(r);
     char path[600], lib[512], sfirst[32], sn[32];
     tap_path(r, first, path, sizeof path);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -710,7 +1006,7 @@ static int relay_start_tapped(struct run *r, long first)
     setenv("OUTBOX_BENCH_TAP", path, 1);
     setenv("OUTBOX_BENCH_TAP_FIRST", sfirst, 1);
     setenv("OUTBOX_BENCH_TAP_N", sn, 1);
-    int rc = relay_env_run_relay(&r->e); /* only the relay inherits these */
+    int rc = run_relay(r); /* only the relay inherits these */
     unsetenv("LD_PRELOAD");
     unsetenv("OUTBOX_BENCH_TAP");
     unsetenv("OUTBOX_BENCH_TAP_FIRST");
@@ -746,9 +1042,11 @@ static int split_of(const struct run *r, long first, const int64_t *commit,
     return 0;
 }
 
-/* One latency run of events first.. in the given mode; its CDF goes to
- * --data's cdf-NAME.dat; with sp, the line cut at the tap's times. */
-static int latency_run(struct run *r, enum lat_mode m, long first,
+/* One latency run of events first.. in the given mode (LAT_KAFKA: a
+ * producer with ko's properties); its CDF goes to --data's cdf-NAME.dat;
+ * with sp, the line cut at the tap's times. */
+static int latency_run(struct run *r, enum lat_mode m,
+                       const struct bench_opts *ko, long first,
                        struct bench_latency *out, double *rate,
                        const char *cdf, struct split *sp)
 {
@@ -758,7 +1056,7 @@ static int latency_run(struct run *r, enum lat_mode m, long first,
     if (!commit || observe(r, &ob, first, n) < 0)
         return free(commit), -1;
     bench_sleep_until(bench_now_ns() + 1000000000L); /* reading started */
-    long done = write_paced(r, m, first, n, commit, &elapsed);
+    long done = write_paced(r, m, ko, first, n, commit, &elapsed);
     *rate = elapsed > 0 ? (double)done / secs(elapsed) : 0;
     int rc = done == n ? settle(r, &ob, commit, n, out, cdf) : -1;
     if (done != n)
@@ -771,6 +1069,26 @@ static int latency_run(struct run *r, enum lat_mode m, long first,
     return rc;
 }
 
+/* The relay's run of line L, the relay streaming: its CPU, its threads'
+ * context switches and (--callgrind) its instructions around it. */
+static int measure_relay(struct run *r, long first, struct lat_line *L,
+                         const char *cdf)
+{
+    int pid = r->e.relay.pid;
+    double cpu0 = bench_cpu_s(pid);
+    threads_of(pid, &L->t0);
+    if (r->callgrind[0])
+        callgrind_ctl(r, "-z");
+    int rc = latency_run(r, LAT_RELAY, &r->o, first, &L->relay,
+                         &L->relay_rate, cdf, r->split ? &L->split : NULL);
+    threads_of(pid, &L->t1);
+    L->cpu_s = bench_cpu_s(pid) - cpu0;
+    if (r->callgrind[0])
+        L->instructions = callgrind_dump(r, &L->own);
+    return rc;
+}
+
+/* The first line: the relay with --prop's properties. */
 static int relay_latency(struct run *r, long first)
 {
     struct th_proc perf[2] = {{0}};
@@ -788,10 +1106,7 @@ static int relay_latency(struct run *r, long first)
     bench_rss_watch(&r->rss, r->e.relay.pid);
     fprintf(stderr, "bench: latency through the relay, %d/s for %d s\n",
             r->o.rate, r->o.seconds);
-    double cpu0 = bench_cpu_s(r->e.relay.pid);
-    int rc = latency_run(r, LAT_RELAY, first, &r->l.relay, &r->l.relay_rate,
-                         "relay", r->split ? &r->l.relay_split : NULL);
-    r->l.relay_cpu_s = bench_cpu_s(r->e.relay.pid) - cpu0;
+    int rc = measure_relay(r, first, &r->l.main, "relay");
     r->l.relay_rss_kb = atomic_load(&r->rss.max_rss_kb);
     r->l.relay_hwm_kb = atomic_load(&r->rss.hwm_kb);
     bench_rss_watch(&r->rss, 0);
@@ -800,22 +1115,52 @@ static int relay_latency(struct run *r, long first)
     return rc;
 }
 
-/* --alt-prop: the relay restarted with those properties set, the same
- * paced commits (other ids); then the configuration is put back. */
+/* The second line (--alt-prop; by default the latency-first profile):
+ * the relay restarted with those properties set, the same paced commits
+ * (other ids); then the configuration is put back. */
 static int alt_latency(struct run *r, long first)
 {
-    if (relay_env_configure(&r->e, r->alt_yaml, checkpoint_yaml(r)) < 0 ||
-        relay_start_tapped(r, first) < 0)
+    /* The first line's baseline committed lat_n events that nobody read:
+     * this relay drains them first, before its run is measured. */
+    int64_t base = bench_end_offsets(r->admin, RELAY_TOPICS);
+    double first_s = 0;
+    int64_t got = 0;
+    if (base < 0 ||
+        relay_env_configure(&r->e, r->alt_yaml, checkpoint_yaml(r)) < 0 ||
+        relay_start_tapped(r, first) < 0 ||
+        await_records(r, &r->e.relay, base, lat_n(r), bench_now_ns(),
+                      &first_s, &got) < 0)
         return -1;
-    fprintf(stderr, "bench: latency through the relay with --alt-prop, %d/s "
-            "for %d s\n", r->o.rate, r->o.seconds);
-    int rc = latency_run(r, LAT_RELAY, first, &r->l.alt, &r->l.alt_rate,
-                         "relay-alt", r->split ? &r->l.alt_split : NULL);
+    fprintf(stderr, "bench: latency through the relay with %s, %d/s for "
+            "%d s\n", r->alt_default ? "linger.ms=0 (latency-first)"
+                                     : "--alt-prop", r->o.rate, r->o.seconds);
+    int rc = measure_relay(r, first, &r->l.alt, "relay-alt");
     th_stop(&r->e.relay, 10000, NULL);
-    r->l.alt_ran = rc == 0;
     if (relay_env_configure(&r->e, r->props_yaml, checkpoint_yaml(r)) < 0)
         return -1;
     return rc;
+}
+
+/* Line L's baseline, right after its relay run: a producer with the same
+ * properties writes the same events straight to the mock, beside the
+ * same commits into MariaDB. */
+static int line_baseline(struct run *r, const struct bench_opts *ko,
+                         long first, struct lat_line *L, const char *cdf)
+{
+    fprintf(stderr, "bench: latency baseline: a producer straight to the "
+            "mock, beside the same commits\n");
+    if (latency_run(r, LAT_KAFKA, ko, first, &L->base, &L->base_rate, cdf,
+                    NULL) < 0)
+        return -1;
+    L->ran = 1;
+    L->base_t = r->producer_t;
+    if (r->callgrind[0]) { /* its instructions: the same pace, alone */
+        struct produce_argv a;
+        produce_argv(r, &a, ko, lat_n(r), 1, "bench.latency.", cdf);
+        if (timed_run(r, "producer", a.argv, NULL) >= 0)
+            L->base_instructions = producer_instructions(r, cdf);
+    }
+    return 0;
 }
 
 /* The same paced commits through the peer, started at the binlog's end
@@ -832,8 +1177,8 @@ static int peer_latency(struct run *r, long first)
     fprintf(stderr, "bench: latency through the peer, %d/s for %d s\n",
             r->o.rate, r->o.seconds);
     double cpu0 = bench_cpu_s(p->pid);
-    int rc = latency_run(r, LAT_RELAY, first, &r->l.peer, &r->l.peer_rate,
-                         "peer", NULL);
+    int rc = latency_run(r, LAT_RELAY, &r->o, first, &r->l.peer,
+                         &r->l.peer_rate, "peer", NULL);
     r->l.peer_cpu_s = bench_cpu_s(p->pid) - cpu0;
     r->l.peer_hwm_kb = atomic_load(&r->rss.hwm_kb);
     bench_rss_watch(&r->rss, 0);
@@ -842,24 +1187,27 @@ static int peer_latency(struct run *r, long first)
     return rc;
 }
 
+/* Each relay line is followed at once by its own baseline, so that the
+ * two meet the same neighbours on the machine (the load moves within an
+ * invocation: a line measured later is often worse, whatever it is). */
 static int latency(struct run *r)
 {
-    /* ids apart from the backlogs'; relay, binlog, twin, peer, alt */
+    /* ids apart from the backlogs'; relay, binlog, twins (first + 2n,
+     * + 6n), peer, alt */
     long first = r->o.events * r->nrounds + 1000000;
-    long n = (long)r->o.rate * r->o.seconds;
-    if (relay_latency(r, first) < 0)
+    long n = lat_n(r);
+    if (relay_latency(r, first) < 0 ||
+        line_baseline(r, &r->o, first, &r->l.main, "kafka") < 0)
         return -1;
-    if (r->nalt && alt_latency(r, first + 4 * n) < 0)
+    if (r->nalt && (alt_latency(r, first + 4 * n) < 0 ||
+                    line_baseline(r, &r->alt_o, first + 4 * n, &r->l.alt,
+                                  "kafka-alt") < 0))
         return -1;
     if (r->peer.ok && peer_latency(r, first + 3 * n) < 0)
         peer_failed(r, "the latency run");
-    fprintf(stderr, "bench: latency baselines: binlog reader; producer "
-            "straight to the mock\n");
-    if (latency_run(r, LAT_BINLOG, first + n, &r->l.binlog,
-                    &r->l.binlog_rate, "binlog", NULL) < 0)
-        return -1;
-    return latency_run(r, LAT_KAFKA, first, &r->l.base, &r->l.base_rate,
-                       "kafka", NULL);
+    fprintf(stderr, "bench: latency baseline: binlog reader\n");
+    return latency_run(r, LAT_BINLOG, &r->o, first + n, &r->l.binlog,
+                       &r->l.binlog_rate, "binlog", NULL);
 }
 
 /* ---- the summary --------------------------------------------------------- */
@@ -896,8 +1244,20 @@ static void print_round(const struct run *r, int i)
            n / d->binlog_s, n / d->base_s, ratio(relay, n / d->binlog_s),
            ratio(relay, n / d->base_s), n / d->load_s, d->start_s, d->first_s);
     printf("           relay CPU %.2f s (%.2f s per million events), peak RSS "
-           "%.1f MB\n", d->relay_cpu_s, cpu_per_m(d->relay_cpu_s, n),
+           "%.1f MB", d->relay_cpu_s, cpu_per_m(d->relay_cpu_s, n),
            mb(d->relay_hwm_kb));
+    if (d->relay_instructions > 0)
+        printf(", %.0f instructions per event (callgrind)",
+               (double)d->relay_instructions / n);
+    if (d->relay_instructions > 0 && d->base_instructions > 0)
+        printf("; bare producer %.0f, relay/producer %.2f",
+               (double)d->base_instructions / n,
+               ratio((double)d->relay_instructions,
+                     (double)d->base_instructions));
+    if (d->relay_own > 0)
+        printf("; the relay's pipeline thread %.0f",
+               (double)d->relay_own / n);
+    printf("\n");
     if (d->peer_s > 0)
         printf("           peer  %9.0f/s (%.2f s)  relay/peer %.2f  peer CPU "
                "%.2f s (%.2f s per million events), peak RSS %.1f MB "
@@ -1004,6 +1364,10 @@ static void print_drain(const struct run *r)
         printf("  peer not run: %s\n", r->peer.why);
     printf("  target >= %.0f events/s (median relay rate): %s\n", TARGET_DRAIN,
            verdict(relay >= TARGET_DRAIN));
+    double k = median(r, to_kafka);
+    printf("  drain ratio relay/kafka (bare producer, same records and "
+           "settings) %.2f: target >= %.2f: %s\n", k, TARGET_DRAIN_RATIO,
+           verdict(k >= TARGET_DRAIN_RATIO));
 }
 
 static void print_pct(const char *name, const struct bench_latency *l,
@@ -1038,6 +1402,71 @@ static double lat_events(const struct run *r)
     return (double)r->o.rate * r->o.seconds;
 }
 
+/* Wake-ups per event by thread: voluntary context switches over the
+ * run, divided by its events. The process's first thread is its event
+ * loop; librdkafka names its own (rdk:main, rdk:broker1, ...). */
+static void print_wakeups(const struct run *r, const struct lat_line *L)
+{
+    double n = lat_events(r), all = 0, invol = 0;
+    printf("    wake-ups per event (voluntary context switches / events, by "
+           "thread):");
+    for (int i = 0; i < L->t1.n; i++) {
+        long long v0 = 0, i0 = 0;
+        for (int j = 0; j < L->t0.n; j++)
+            if (L->t0.t[j].tid == L->t1.t[i].tid) {
+                v0 = L->t0.t[j].vol;
+                i0 = L->t0.t[j].invol;
+            }
+        double w = (double)(L->t1.t[i].vol - v0) / n;
+        all += w;
+        invol += (double)(L->t1.t[i].invol - i0) / n;
+        if (w >= 0.005)
+            printf(" %s%s %.2f", L->t1.t[i].comm,
+                   L->t1.t[i].tid == r->e.relay.pid ? "(loop)" : "", w);
+    }
+    printf("; all threads %.2f (involuntary %.2f)\n", all, invol);
+    all = 0;
+    printf("    the bare producer's own threads, same:");
+    for (int i = 0; i < L->base_t.n; i++) {
+        double w = (double)L->base_t.t[i].vol / n;
+        all += w;
+        if (w >= 0.005)
+            printf(" %s %.2f", L->base_t.t[i].comm, w);
+    }
+    printf("; all %.2f (its producing thread is the bench's pacer, not "
+           "counted)\n", all);
+}
+
+/* One relay line with its baseline, the ratios and the targets. */
+static void print_line(const struct run *r, const char *name,
+                       const struct lat_line *L)
+{
+    const struct bench_latency *a = &L->relay, *b = &L->base;
+    print_pct(name, a, L->relay_rate);
+    print_split(&L->split);
+    print_pct("baseline kafka", b, L->base_rate);
+    double p50 = ratio(a->p50_ms, b->p50_ms), p99 = ratio(a->p99_ms, b->p99_ms),
+           p999 = ratio(a->p999_ms, b->p999_ms);
+    printf("    relay/baseline kafka: p50 %.2f (target <= %.2f: %s)  p99 %.2f "
+           "(<= %.2f: %s)  p99.9 %.2f (<= %.2f: %s)\n", p50, TARGET_P50_RATIO,
+           verdict(p50 <= TARGET_P50_RATIO), p99, TARGET_P99_RATIO,
+           verdict(p99 <= TARGET_P99_RATIO), p999, TARGET_P999_RATIO,
+           verdict(p999 <= TARGET_P999_RATIO));
+    double cpu = cpu_per_m(L->cpu_s, lat_events(r));
+    printf("    relay CPU through the run: %.2f s, %.1f s per million events "
+           "(target <= %.0f: %s)\n", L->cpu_s, cpu, TARGET_LAT_CPU,
+           verdict(cpu <= TARGET_LAT_CPU));
+    print_wakeups(r, L);
+    if (L->instructions > 0)
+        printf("    instructions per event (callgrind, all threads, user "
+               "space): relay %.0f (its pipeline thread %.0f), bare producer "
+               "%.0f (alone, paced the same), relay/producer %.2f\n",
+               (double)L->instructions / lat_events(r),
+               (double)L->own / lat_events(r),
+               (double)L->base_instructions / lat_events(r),
+               ratio((double)L->instructions, (double)L->base_instructions));
+}
+
 static void print_latency(const struct run *r)
 {
     const struct latency *l = &r->l;
@@ -1045,47 +1474,36 @@ static void print_latency(const struct run *r)
            "commit -> acknowledged), %d/s for %d s, first %d ms not counted, "
            "fetch.wait.max.ms=%d\n", r->o.rate, r->o.seconds, r->o.warmup_ms,
            r->o.fetch_wait_ms);
-    print_pct("relay", &l->relay, l->relay_rate);
-    print_split(&l->relay_split);
-    if (l->alt_ran) {
-        printf("  relay-alt: the relay restarted with");
+    printf("  each relay line is followed by its own baseline kafka: a "
+           "producer with the same librdkafka properties straight into the "
+           "mock, beside the same MariaDB commits (nobody reads them)\n");
+    print_line(r, "relay", &l->main);
+    if (l->alt.ran) {
+        printf("  %s: the relay restarted with",
+               r->alt_default ? "latency-first profile (README)" : "relay-alt");
         for (int i = 0; i < r->nalt; i++)
             printf(" %s", r->alt_props[i]);
-        printf(" set\n");
-        print_pct("relay-alt", &l->alt, l->alt_rate);
-        print_split(&l->alt_split);
-        printf("  relay-alt/relay: p50 %.2f  p99 %.2f\n",
-               ratio(l->alt.p50_ms, l->relay.p50_ms),
-               ratio(l->alt.p99_ms, l->relay.p99_ms));
+        printf(" set; its baseline with the same\n");
+        print_line(r, r->alt_default ? "latency-first" : "relay-alt", &l->alt);
     }
     if (l->peer_ran)
         print_pct("peer", &l->peer, l->peer_rate);
     else
         printf("  %-15s not run: %s\n", "peer", r->peer.why);
-    print_pct("baseline kafka", &l->base, l->base_rate);
     print_pct("baseline binlog", &l->binlog, l->binlog_rate);
-    printf("  baseline kafka: a producer with the relay's settings straight "
-           "into the mock, beside the same MariaDB commits (nobody reads them);"
-           " baseline binlog: commit -> event read by the relay's source code "
-           "alone\n");
-    printf("  relay/baseline kafka: p50 %.2f  p99 %.2f   (MariaDB's own part, "
-           "the binlog line, is near 0: a ratio to it means nothing)\n",
-           ratio(l->relay.p50_ms, l->base.p50_ms),
-           ratio(l->relay.p99_ms, l->base.p99_ms));
+    printf("  baseline binlog: commit -> event read by the relay's source code "
+           "alone (MariaDB's own part: near 0, a ratio to it means nothing)\n");
     if (l->peer_ran)
-        printf("  relay/peer: p50 %.2f  p99 %.2f  p99.9 %.2f\n",
-               ratio(l->relay.p50_ms, l->peer.p50_ms),
-               ratio(l->relay.p99_ms, l->peer.p99_ms),
-               ratio(l->relay.p999_ms, l->peer.p999_ms));
-    printf("  CPU through the latency run: relay %.2f s (%.1f s per million "
-           "events)", l->relay_cpu_s, cpu_per_m(l->relay_cpu_s, lat_events(r)));
-    if (l->peer_ran)
-        printf(", peer %.2f s (%.1f s per million events), relay/peer %.2f",
-               l->peer_cpu_s, cpu_per_m(l->peer_cpu_s, lat_events(r)),
-               ratio(l->relay_cpu_s, l->peer_cpu_s));
-    printf("\n  target p50 <= %.0f ms: %s   target p99 <= %.0f ms: %s\n",
-           TARGET_P50_MS, verdict(l->relay.p50_ms <= TARGET_P50_MS),
-           TARGET_P99_MS, verdict(l->relay.p99_ms <= TARGET_P99_MS));
+        printf("  relay/peer: p50 %.2f  p99 %.2f  p99.9 %.2f; CPU peer %.2f s "
+               "(%.1f s per million events), relay/peer %.2f\n",
+               ratio(l->main.relay.p50_ms, l->peer.p50_ms),
+               ratio(l->main.relay.p99_ms, l->peer.p99_ms),
+               ratio(l->main.relay.p999_ms, l->peer.p999_ms), l->peer_cpu_s,
+               cpu_per_m(l->peer_cpu_s, lat_events(r)),
+               ratio(l->main.cpu_s, l->peer_cpu_s));
+    printf("  target p50 <= %.0f ms: %s   target p99 <= %.0f ms: %s\n",
+           TARGET_P50_MS, verdict(l->main.relay.p50_ms <= TARGET_P50_MS),
+           TARGET_P99_MS, verdict(l->main.relay.p99_ms <= TARGET_P99_MS));
 }
 
 static void print_rss(const struct run *r)
@@ -1143,21 +1561,32 @@ static void print_table(const struct run *r)
     if (lat) {
         const struct latency *l = &r->l;
         const char *name[] = {"p50", "p99", "p99.9"};
-        double rv[] = {l->relay.p50_ms, l->relay.p99_ms, l->relay.p999_ms};
+        const struct lat_line *L = &l->main, *A = &l->alt;
+        double rv[] = {L->relay.p50_ms, L->relay.p99_ms, L->relay.p999_ms};
         double pv[] = {l->peer.p50_ms, l->peer.p99_ms, l->peer.p999_ms};
-        double kv[] = {l->base.p50_ms, l->base.p99_ms, l->base.p999_ms};
+        double kv[] = {L->base.p50_ms, L->base.p99_ms, L->base.p999_ms};
+        double av[] = {A->relay.p50_ms, A->relay.p99_ms, A->relay.p999_ms};
+        double bv[] = {A->base.p50_ms, A->base.p99_ms, A->base.p999_ms};
         for (int i = 0; i < 3; i++) {
             printf("| latency %s ms at %d/s | %.2f |", name[i], r->o.rate, rv[i]);
             printf(" %s | | %.2f | | %.2f |", CELL(lpeer, "%.2f", pv[i]), kv[i],
                    ratio(rv[i], kv[i]));
             printf(" %s |\n", CELL(lpeer, "%.2f", ratio(rv[i], pv[i])));
         }
+        for (int i = 0; i < 3 && A->ran; i++)
+            printf("| %s %s ms | %.2f | | | %.2f | | %.2f | |\n",
+                   r->alt_default ? "latency-first" : "relay-alt", name[i],
+                   av[i], bv[i], ratio(av[i], bv[i]));
         printf("| latency run, CPU s per million events | %.1f |",
-               cpu_per_m(l->relay_cpu_s, lat_events(r)));
+               cpu_per_m(L->cpu_s, lat_events(r)));
         printf(" %s | | | | |", CELL(lpeer, "%.1f",
                                      cpu_per_m(l->peer_cpu_s, lat_events(r))));
-        printf(" %s |\n", CELL(lpeer, "%.2f", ratio(l->relay_cpu_s,
+        printf(" %s |\n", CELL(lpeer, "%.2f", ratio(L->cpu_s,
                                                    l->peer_cpu_s)));
+        if (A->ran)
+            printf("| %s run, CPU s per million events | %.1f | | | | | | |\n",
+                   r->alt_default ? "latency-first" : "relay-alt",
+                   cpu_per_m(A->cpu_s, lat_events(r)));
         printf("| latency run, peak RSS MB (VmHWM) | %.1f |",
                mb(l->relay_hwm_kb));
         printf(" %s | | | | |", CELL(lpeer, "%.1f", mb(l->peer_hwm_kb)));

@@ -128,6 +128,32 @@ static void test_tagged_gtid(void **state)
     assert_int_equal(g.seq, 7);
 }
 
+/* The names the relay gives transactions (txnid.h), formatted by hand:
+ * every kind, the numbers' edges, and a buffer one byte short. */
+static void test_gtid_text(void **state)
+{
+    (void)state;
+    char text[100];
+    struct binlog_gtid g = {.domain = 0, .server = 1, .seq = 100};
+    assert_int_equal(binlog_gtid_text(&g, text, sizeof text), 7);
+    assert_string_equal(text, "0-1-100");
+    g = (struct binlog_gtid){.domain = 4294967295u, .server = 4294967295u,
+                             .seq = 18446744073709551615ULL};
+    assert_int_equal(binlog_gtid_text(&g, text, sizeof text), 42);
+    assert_string_equal(text, "4294967295-4294967295-18446744073709551615");
+    assert_int_equal(binlog_gtid_text(&g, text, 43), 42);
+    assert_int_equal(binlog_gtid_text(&g, text, 42), -1);
+    g = (struct binlog_gtid){.mysql = 1, .seq = 0};
+    memcpy(g.uuid, UUID, 16);
+    assert_int_equal(binlog_gtid_text(&g, text, sizeof text), 38);
+    assert_string_equal(text, "3e11fa47-71ca-11e1-9e33-c80aa9429562:0");
+    memset(g.tag, 'x', sizeof g.tag - 1); /* the longest tag */
+    assert_int_equal(binlog_gtid_text(&g, text, sizeof text), 71);
+    assert_string_equal(text, "3e11fa47-71ca-11e1-9e33-c80aa9429562:"
+                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx:0");
+    assert_int_equal(binlog_gtid_text(&g, text, 71), -1);
+}
+
 static void test_unknown_fields(void **state)
 {
     (void)state;
@@ -185,6 +211,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tagged_gtid),
+        cmocka_unit_test(test_gtid_text),
         cmocka_unit_test(test_unknown_fields),
         cmocka_unit_test(test_malformed_tagged),
     };

@@ -90,9 +90,28 @@ static void test_row_names(void **state)
     assert_int_equal(txnid_row_txn("0-1-100", 7), -1);
     assert_int_equal(txnid_row_txn("0-1-100 x shop.outbox", 21), -1);
     assert_int_equal(txnid_row_txn("0-1-100 3 ", 10), -1);
+    /* formatted by hand: the numbers' edges, and the buffer's */
+    assert_int_equal(txnid_row(buf, sizeof buf, "0-1-100", 7, 0, "a.b"), 13);
+    assert_string_equal(buf, "0-1-100 0 a.b");
+    n = txnid_row(buf, sizeof buf, "0-1-100 trailing", 7, 4294967295u, "a.b");
+    assert_string_equal(buf, "0-1-100 4294967295 a.b");
+    assert_int_equal(n, 22);
+    assert_int_equal(txnid_row(buf, 23, "0-1-100", 7, 4294967295u, "a.b"), 22);
+    assert_int_equal(txnid_row(buf, 22, "0-1-100", 7, 4294967295u, "a.b"), -1);
+    assert_int_equal(txnid_row(buf, 1, "", 0, 0, ""), -1);
     txnid_by_position(buf, sizeof buf, "binlog.000042", 1234, 1733000000);
     assert_string_equal(buf, "binlog.000042:1234@1733000000");
     assert_int_equal(txnid_by_position(buf, 10, "binlog.000042", 1, 1), -1);
+    assert_int_equal(txnid_by_position(buf, sizeof buf, "b", 0, 0), 5);
+    assert_string_equal(buf, "b:0@0");
+    n = txnid_by_position(buf, sizeof buf, "b", 18446744073709551615ULL,
+                          4294967295u);
+    assert_int_equal(n, 33);
+    assert_string_equal(buf, "b:18446744073709551615@4294967295");
+    assert_int_equal(txnid_by_position(buf, 34, "b", 18446744073709551615ULL,
+                                       4294967295u), 33);
+    assert_int_equal(txnid_by_position(buf, 33, "b", 18446744073709551615ULL,
+                                       4294967295u), -1);
 }
 
 static void test_covered(void **state)

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "relay/tmap.h"
 
@@ -137,6 +138,43 @@ static void test_free_entry_is_not_found(void **state)
     tmap_free(&c);
 }
 
+/* The same TABLE_MAP bytes again (the next one-row transaction) find the
+ * decoded map, which then belongs to the open transaction and is not
+ * given away by a claim; other bytes, or a forgotten entry, do not. */
+static void test_same_bytes_reuse_the_map(void **state)
+{
+    (void)state;
+    static const uint8_t body[] = "\x07\0\0\0\0\0\x01\0\x04shop\0\x06outbox";
+    uint8_t other[sizeof body];
+    struct tmap c;
+    assert_int_equal(tmap_init(&c, 1), 0);
+    tmap_txn(&c);
+    map(&c, 7, 0, 4);
+    assert_null(tmap_reuse(&c, 7, body, sizeof body)); /* nothing kept yet */
+    assert_int_equal(tmap_remember(tmap_find(&c, 7), body, sizeof body), 0);
+
+    tmap_txn(&c); /* the next transaction maps the same table again */
+    struct tmap_entry *e = tmap_reuse(&c, 7, body, sizeof body);
+    assert_ptr_equal(e, tmap_find(&c, 7));
+    assert_int_equal(e->gen, c.gen);
+    map(&c, 8, 0, 2); /* a second map in it: the reused one stays (e may
+                         move: the cache grows) */
+    assert_int_equal(c.n, 2);
+    expect_mapped(&c, 7, 0, 4);
+    expect_mapped(&c, 8, 0, 2);
+
+    memcpy(other, body, sizeof body);
+    other[sizeof other - 2] ^= 1; /* one byte off: another table */
+    assert_null(tmap_reuse(&c, 7, other, sizeof other));
+    assert_null(tmap_reuse(&c, 7, body, sizeof body - 1));
+    assert_null(tmap_reuse(&c, 8, body, sizeof body)); /* another id */
+    tmap_forget_table(&c, 0); /* DDL */
+    assert_null(tmap_reuse(&c, 7, body, sizeof body));
+    for (size_t i = 0; i < c.n; i++)
+        assert_null(c.e[i].raw); /* the copies went with their maps */
+    tmap_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_forgotten_claim_is_free),
         cmocka_unit_test(test_forget_table_and_clear),
         cmocka_unit_test(test_free_entry_is_not_found),
+        cmocka_unit_test(test_same_bytes_reuse_the_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
