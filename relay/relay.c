@@ -313,6 +313,21 @@ static int prepare_resume(struct relay *r, int have_position)
     return load_dedupe(r, have_position);
 }
 
+/* The server's binlog history was reset under a checkpoint without GTIDs
+ * (resume.h): read the new history from its first event, and say that
+ * this stretch is at-least-once. */
+static void from_new_history(struct relay *r, const struct resume_binlogs *logs,
+                             const char *why)
+{
+    log_warn("resume", "%s", why);
+    mseries_add(r->degraded, 1);
+    pos_free(&r->from);
+    pos_set_file(&r->from, logs->v[0].name, 4); /* after the magic */
+    snprintf(r->from.server, sizeof r->from.server, "%s",
+             r->source.info.server);
+    sink_set_server(r->sink, r->source.info.server);
+}
+
 /* Where the binlog is read from on the server just connected to, which
  * after a failover is another one (resume.h); a server that cannot
  * continue the checkpoint is refused, and the relay ends with status 1. */
@@ -321,8 +336,17 @@ static int plan_resume(struct relay *r)
     struct source *src = &r->source;
     const struct relay_position *at = sink_committed(r->sink);
     char why[sizeof src->err];
+    struct resume_binlogs logs = {NULL, 0};
+    if (resume_needs_binlogs(at) && source_binlogs(src, &logs) < 0)
+        return -1;
     enum resume_how how = resume_plan(at, src->info.server, src->info.where,
-                                      src->info.history, why, sizeof why);
+                                      src->info.history, &logs, why,
+                                      sizeof why);
+    if (how == RESUME_FROM_START)
+        from_new_history(r, &logs, why);
+    free((void *)logs.v);
+    if (how == RESUME_FROM_START)
+        return 0;
     if (how == RESUME_REFUSE) {
         snprintf(src->err, sizeof src->err, "%s", why);
         src->fatal = 1;

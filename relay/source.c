@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "relay/resume.h"
 
 #define BINLOG_FIRST_EVENT 4 /* after the "\xfebin" magic */
 
@@ -52,9 +53,8 @@ static int fail_mysql(struct source *s, const char *doing)
     if (e == ER_MASTER_FATAL_ERROR_READING_BINLOG)
         return fail(s, 1,
                     "%s: %s (error %u). The binlog the relay needs is gone "
-                    "(purged, or another server): set source.start and "
-                    "remove the checkpoint to start over, accepting the gap, "
-                    "or restore the binlog files",
+                    "(purged, or another server): "
+                    RESUME_BINLOG_GONE_ADVICE,
                     doing, msg, e);
     if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR)
         return fail(s, 1,
@@ -568,6 +568,29 @@ static int mysql_gtid_start(struct source *s, struct relay_position *want)
                   files[0], s->info.where);
     free(files);
     return rc;
+}
+
+int source_binlogs(struct source *s, struct resume_binlogs *out)
+{
+    out->v = NULL;
+    out->n = 0;
+    if (mysql_query(s->mysql, "SHOW BINARY LOGS") != 0)
+        return fail_mysql(s, "SHOW BINARY LOGS");
+    MYSQL_RES *res = mysql_store_result(s->mysql);
+    size_t n = res ? (size_t)mysql_num_rows(res) : 0;
+    struct resume_binlog *v = n ? calloc(n, sizeof *v) : NULL;
+    MYSQL_ROW row;
+    for (size_t i = 0; v && i < n && (row = mysql_fetch_row(res)); i++) {
+        snprintf(v[i].name, sizeof v[i].name, "%s", row[0] ? row[0] : "");
+        v[i].size = row[1] ? strtoull(row[1], NULL, 10) : 0;
+    }
+    if (res)
+        mysql_free_result(res);
+    if (n && !v)
+        return fail(s, 0, "out of memory");
+    out->v = v;
+    out->n = n;
+    return 0;
 }
 
 int source_locate_gtid(struct source *s, struct relay_position *want)

@@ -39,6 +39,8 @@
 #include "config/cfg_relay.h"
 #include "relay/position.h"
 
+struct resume_binlogs; /* resume.h */
+
 struct source_info {
     char version[128];
     int is_mariadb;
@@ -96,6 +98,11 @@ int source_resolve_start(struct source *s, const char *start,
  * (want->file and offset are set); the caller passes over the set's
  * transactions found after it (pipeline_skip_gtids). Returns 0 or -1. */
 int source_locate_gtid(struct source *s, struct relay_position *want);
+
+/* The server's binlogs, oldest first (SHOW BINARY LOGS: names and sizes),
+ * for resume_plan. out->v is one allocation: free((void *)out->v).
+ * Returns 0 or -1. */
+int source_binlogs(struct source *s, struct resume_binlogs *out);
 
 /* Starts streaming after `from`: by GTID on MariaDB when `from` has GTID
  * state, else by file and offset. Returns 0 or -1. */

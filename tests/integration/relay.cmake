@@ -39,3 +39,10 @@ outbox_integration_test(test_relay_startup TIMEOUT 300
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_startup.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_startup outbox-relay outbox-load outbox-verify kafka-mock)
+
+# RESET BINARY LOGS AND GTIDS under a source without GTIDs (MySQL 9.7,
+# gtid_mode=OFF; the test picks the server): said so, read from the start.
+outbox_integration_test(test_relay_reset TIMEOUT 300
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_reset.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_reset outbox-relay outbox-load outbox-verify kafka-mock)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "relay/position.h"
@@ -28,7 +29,34 @@ static enum resume_how plan(const char *ckpt, const char *server,
     if (pos_parse(&p, ckpt, err, sizeof err) != 0)
         fail_msg("%s: %s", ckpt, err);
     why[0] = '\0';
-    enum resume_how how = resume_plan(&p, server, "db:3306", history, why,
+    enum resume_how how = resume_plan(&p, server, "db:3306", history, NULL,
+                                      why, sizeof why);
+    pos_free(&p);
+    return how;
+}
+
+/* The same, on a server without GTIDs whose SHOW BINARY LOGS is `logs`,
+ * "name:size" oldest first, comma-separated. */
+static enum resume_how plan_files(const char *ckpt, const char *logs)
+{
+    struct resume_binlog v[8];
+    struct resume_binlogs list = {v, 0};
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", logs);
+    for (char *save, *t = strtok_r(copy, ",", &save); t && list.n < 8;
+         t = strtok_r(NULL, ",", &save)) {
+        char *colon = strrchr(t, ':');
+        snprintf(v[list.n].name, sizeof v[list.n].name, "%.*s",
+                 (int)(colon - t), t);
+        v[list.n++].size = strtoull(colon + 1, NULL, 10);
+    }
+    struct relay_position p;
+    char err[256];
+    pos_init(&p);
+    if (pos_parse(&p, ckpt, err, sizeof err) != 0)
+        fail_msg("%s: %s", ckpt, err);
+    why[0] = '\0';
+    enum resume_how how = resume_plan(&p, U1, "db:3306", "", &list, why,
                                       sizeof why);
     pos_free(&p);
     return how;
@@ -85,12 +113,54 @@ static void test_refused(void **state)
                      RESUME_REFUSE);
 }
 
+/* MySQL with gtid_mode=OFF, the same server: the checkpoint's file and
+ * offset against its binlog list. */
+static void test_no_gtids_binlog_list(void **state)
+{
+    (void)state;
+    const char *ck = "v1 file=bin.000003 pos=900 gtid= server=" U1;
+    /* still there, the offset within it (or at its end) */
+    assert_int_equal(plan_files(ck, "bin.000002:5000,bin.000003:900"),
+                     RESUME_AS_IS);
+    assert_int_equal(plan_files(ck, "bin.000003:1200,bin.000004:300"),
+                     RESUME_AS_IS);
+    /* the numbers compare as numbers, not as text */
+    assert_int_equal(plan_files("v1 file=bin.999999 pos=900 gtid= server=" U1,
+                                "bin.999999:900,bin.1000000:4"),
+                     RESUME_AS_IS);
+    /* purged: sorts before the oldest binlog; events lost, refused */
+    assert_int_equal(plan_files(ck, "bin.000004:800,bin.000005:300"),
+                     RESUME_REFUSE);
+    assert_non_null(strstr(why, "bin.000003 (offset 900) is purged on "
+                                "db:3306, whose oldest binlog is bin.000004"));
+    assert_non_null(strstr(why, "The binlog the relay needs is gone"));
+    /* RESET MASTER: the new history has fewer files... */
+    assert_int_equal(plan_files(ck, "bin.000001:2300"), RESUME_FROM_START);
+    assert_non_null(strstr(why, "the binlog history of db:3306 was reset "
+                                "(RESET MASTER?)"));
+    assert_non_null(strstr(why, "streaming from the start of the new "
+                                "history, at-least-once for it"));
+    /* ...or the file again, shorter than the checkpoint's offset */
+    assert_int_equal(plan_files(ck, "bin.000001:400,bin.000002:400,"
+                                    "bin.000003:500"),
+                     RESUME_FROM_START);
+    /* a gap in the middle of the list: nothing to explain it, refused */
+    assert_int_equal(plan_files(ck, "bin.000002:400,bin.000004:500"),
+                     RESUME_REFUSE);
+    /* with GTIDs the list is not asked for (GTID history decides) */
+    assert_int_equal(plan_files("v1 file=bin.000003 pos=900 gtid=" U1 ":1-5 "
+                                "server=" U1, "bin.000001:100"),
+                     RESUME_REFUSE);
+    assert_non_null(strstr(why, "does not hold"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_server),
         cmocka_unit_test(test_promoted_replica),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_no_gtids_binlog_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
