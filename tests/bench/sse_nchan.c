@@ -61,7 +61,7 @@ static int write_conf(const struct nchan_srv *n, const char *path, long max_conn
             "  client_body_temp_path %s/body;\n"
             "  keepalive_requests 100000000;\n"
             "  keepalive_timeout 3600s;\n"
-            "  nchan_shared_memory_size 512m;\n"
+            "  nchan_shared_memory_size 2048m;\n"
             "  server {\n"
             "    listen 127.0.0.1:%d backlog=4096%s;\n"
             "    location ~ ^/sub/([\\w-]+)$ {\n"
