@@ -672,6 +672,7 @@ struct bcast {
     double all_ms, p50_ms, redis_ms, zrange_ms, hop_ms;
     double from_consumed_ms; /* all_ms less the hop, per wave, the median */
     int lost; /* broadcasts where a client missed its rank */
+    size_t left_out; /* clients that missed one and were not waited for after */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -688,12 +689,13 @@ static double median(double *v, int n)
 
 /* Arms `mod`/`rem` clients (sfleet_arm), triggers the change of queue,
  * collects: the latencies from the trigger into lat (cap), their number in
- * *got, the armed number returned (-1 on failure); *seq the trigger's. */
+ * *got, the armed number returned (-1 on failure); *seq the trigger's;
+ * *left_out the clients not armed, since they missed a rank before. */
 static long wave(struct sys *s, const char *queue, size_t mod, size_t rem,
                  int64_t wait_ns, int64_t *lat, size_t cap, size_t *got,
-                 long *seq)
+                 long *seq, size_t *left_out)
 {
-    long want = sfleet_arm(s->f, mod, rem, now_ns() + wait_ns);
+    long want = sfleet_arm(s->f, mod, rem, now_ns() + wait_ns, left_out);
     int64_t t0;
     if (want < 0 || join_head(s->rc, queue) < 0 ||
         (*seq = trigger(s, queue, &t0)) < 0 ||
@@ -727,13 +729,15 @@ static int broadcast(struct sys *s, int reps, struct bcast *out)
         size_t k;
         long seq;
         /* the change happens after every process has armed its clients */
-        long want = wave(s, "bq", 0, 0, 30 * (int64_t)1000000000, lat, n, &k, &seq);
+        long want = wave(s, "bq", 0, 0, 30 * (int64_t)1000000000, lat, n, &k,
+                         &seq, &out->left_out);
         if (want < 0)
             return -1;
-        if (k < (size_t)want) {
+        if (k < (size_t)want || out->left_out) {
             out->lost++;
             fprintf(stderr, "sse-bench: broadcast %d at %zu: only %zu got the "
-                    "new rank\n", r, n, k);
+                    "new rank (%zu left out: missed one before)\n", r, n, k,
+                    out->left_out);
         }
         all[r] = ms(quantile(lat, k, 1.0));
         p50[r] = ms(quantile(lat, k, 0.5));
@@ -758,6 +762,7 @@ static int broadcast(struct sys *s, int reps, struct bcast *out)
 
 struct latency {
     size_t samples, events, late;
+    size_t left_out; /* clients that missed a rank, not waited for after */
     double p50, p99, max, last_p99, k_p50, k_p99, k_max;
     double known_p50, known_p99, known_max; /* change known -> client */
 };
@@ -779,16 +784,17 @@ static int latency(struct sys *sy, const struct opts *o, struct latency *out)
         int64_t due = start + (int64_t)k * period;
         if (now_ns() < due)
             usleep((useconds_t)((due - now_ns()) / 1000));
-        size_t q = (size_t)k % (size_t)o->queues, got;
+        size_t q = (size_t)k % (size_t)o->queues, got, left;
         char queue[32];
         snprintf(queue, sizeof queue, "lq%zu", q);
         int64_t *v = s + out->samples;
         long want = wave(sy, queue, (size_t)o->queues, q, 5 * (int64_t)1000000000,
-                         v, cap - out->samples, &got, &seqs[k]);
+                         v, cap - out->samples, &got, &seqs[k], &left);
         if (want < 0)
             return -1;
         if (got < (size_t)want)
             out->late++;
+        out->left_out += left;
         int64_t worst = 0;
         for (size_t i = 0; i < got; i++) {
             sseq[out->samples + i] = k;
@@ -1217,6 +1223,23 @@ static const char *judged(const struct opts *o, int pass)
     return o->conns >= TARGET_CONNS ? verdict(pass) : "not judged (fewer streams)";
 }
 
+/* Ranks that never came, when some did not: a figure over the clients
+ * that got theirs only. */
+static void print_misses(const struct opts *o, const struct result *r)
+{
+    const struct bcast *h = &r->half, *f = &r->full;
+    if (h->lost || f->lost)
+        printf("           MISSES: waves with a client missing its rank: %d of "
+               "%d at %zu, %d of %d at %zu; clients left out after missing "
+               "one: %zu at %zu, %zu at %zu\n", h->lost, o->reps, h->n,
+               f->lost, o->reps, f->n, h->left_out, h->n, f->left_out, f->n);
+    if (!o->skip_latency && (r->lat.late || r->lat.left_out))
+        printf("           MISSES in latency: events with a client not served "
+               "in 5 s: %zu of %zu; deliveries not waited for (the client "
+               "had missed one): %zu\n", r->lat.late, r->lat.events,
+               r->lat.left_out);
+}
+
 static void print_outbox(const struct opts *o, const struct result *r, double hper)
 {
     double per = per_stream(r->rss0, r->rss_full, o->conns);
@@ -1263,6 +1286,7 @@ static void print_outbox(const struct opts *o, const struct result *r, double hp
     printf("           target <= 1 s from consumed at %d streams: %s%s\n",
            TARGET_CONNS, judged(o, bc_ok),
            r->full.lost || r->half.lost ? " (some clients missed a rank)" : "");
+    print_misses(o, r);
     if (o->skip_latency)
         return;
     printf("latency    %ld streams over %d queues, %zu events at %d/s, "
@@ -1310,6 +1334,7 @@ static void print_published(const struct opts *o, const struct result *r)
         printf("           publisher told -> all POSTs answered: p50 %.1f ms, "
                "p99 %.1f ms\n", lat->k_p50, lat->k_p99);
     }
+    print_misses(o, r);
     if (r->pub_errors)
         printf("           publisher errors (non-2xx or closed): %ld\n",
                r->pub_errors);

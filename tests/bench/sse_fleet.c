@@ -50,6 +50,7 @@ struct cli {
     int64_t t_hit;  /* when `expect` arrived (ns) */
     int64_t t_open; /* when it was opened (ns) */
     int status, dead;
+    int missed; /* an armed rank never came: not armed again */
 };
 
 struct fleet {
@@ -304,6 +305,7 @@ struct cmd {
 struct rep {
     int rc;
     size_t hits, errors, reopens, want, n; /* n: samples that follow */
+    size_t missed; /* clients left out: they missed a rank before */
 };
 
 /* This process's place among the children (its own copy after fork). */
@@ -374,8 +376,14 @@ static int do_arm(int fd, struct fleet *f, const struct cmd *c, struct rep *r)
     size_t hits0 = f->hits;
     for (size_t j = 0; j < f->n; j++) {
         struct cli *cl = &f->c[j];
-        /* a dead client is armed too: it counts as a miss */
+        /* a dead client is armed too: it counts as a miss, once; one
+         * that missed is left out after, or each wave would wait for it
+         * until its deadline (the summary counts them) */
         if (!c->mod || global_of(j) % c->mod == c->rem) {
+            if (cl->missed) {
+                r->missed++;
+                continue;
+            }
             cl->expect = cl->rank + 1;
             cl->t_hit = 0;
             r->want++;
@@ -390,10 +398,12 @@ static int do_arm(int fd, struct fleet *f, const struct cmd *c, struct rep *r)
     r->n = 0;
     for (size_t j = 0; j < f->n; j++) {
         struct cli *cl = &f->c[j];
-        if (c->mod && global_of(j) % c->mod != c->rem)
+        if ((c->mod && global_of(j) % c->mod != c->rem) || cl->missed)
             continue;
         if (cl->expect == -1 && cl->t_hit > 0 && r->n < r->want)
             t[r->n++] = cl->t_hit;
+        else
+            cl->missed = 1;
         cl->expect = -1; /* a miss is not waited for again */
         cl->t_hit = 0;
     }
@@ -558,6 +568,7 @@ static int recv_all(struct sfleet *f, struct rep *sum)
         sum->errors += r.errors;
         sum->reopens += r.reopens;
         sum->want += r.want;
+        sum->missed += r.missed;
     }
     return rc ? -1 : 0;
 }
@@ -578,12 +589,15 @@ int sfleet_open(struct sfleet *f, size_t to, sf_who_fn who, int port,
     return rc;
 }
 
-long sfleet_arm(struct sfleet *f, size_t mod, size_t rem, int64_t deadline)
+long sfleet_arm(struct sfleet *f, size_t mod, size_t rem, int64_t deadline,
+                size_t *missed)
 {
     struct cmd c = {.op = CMD_ARM, .mod = mod, .rem = rem, .deadline = deadline};
     struct rep r;
     if (send_all(f, &c) < 0 || recv_all(f, &r) < 0)
         return -1;
+    if (missed)
+        *missed = r.missed;
     return (long)r.want;
 }
 

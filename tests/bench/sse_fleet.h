@@ -59,8 +59,12 @@ int sfleet_open(struct sfleet *f, size_t to, sf_who_fn who, int port,
                 enum sf_mode mode, int window, size_t *reopens);
 /* Arms every client i with i % mod == rem (mod 0: all) to wait for its
  * rank plus one, until deadline (CLOCK_MONOTONIC ns). The number armed,
- * -1 on failure. Then the children watch; sfleet_collect waits for them. */
-long sfleet_arm(struct sfleet *f, size_t mod, size_t rem, int64_t deadline);
+ * -1 on failure. Then the children watch; sfleet_collect waits for them.
+ * A client that once missed its rank is not armed again (so that no later
+ * wave waits for it until the deadline): their number in *missed (may be
+ * NULL). */
+long sfleet_arm(struct sfleet *f, size_t mod, size_t rem, int64_t deadline,
+                size_t *missed);
 /* After sfleet_arm: waits until each process has all its armed clients'
  * ranks or its deadline passed; the times they came (CLOCK_MONOTONIC ns)
  * into t[0..cap), their number in *n. 0, or -1 on failure. */
