@@ -864,7 +864,7 @@ static int feed_ready(struct sse_env *e, struct kbase *kb, int workers)
 /* ---- one system's run --------------------------------------------------- */
 
 struct result {
-    int ran;
+    int ran, failed, pushpin;
     /* KiB, summed over the server's process tree: VmRSS, and Pss (shared
      * pages split between the processes that map them) */
     long rss0, rss_chan, rss_half, rss_full;
@@ -1007,6 +1007,7 @@ static int run_outbox(const struct opts *o, struct sfleet *f, struct result *r)
         goto out;
     snprintf(r->version, sizeof r->version, "this tree, %d worker%s",
              o->workers, o->workers == 1 ? " (no supervisor)" : "s");
+    r->reopens = s.reopens;
     r->ran = 1;
     rc = 0;
 out:
@@ -1054,6 +1055,7 @@ out:
                 n.dir[0] ? n.dir : "?");
     sfleet_close(f);
     npub_stop(s.pub);
+    r->reopens = s.reopens;
     if (s.rc)
         redisFree(s.rc);
     nchan_stop(&n);
@@ -1223,6 +1225,9 @@ static const char *judged(const struct opts *o, int pass)
     return o->conns >= TARGET_CONNS ? verdict(pass) : "not judged (fewer streams)";
 }
 
+/* pushpin's summary counts its reopened streams itself. */
+static int s_is_pushpin(const struct result *r) { return r->pushpin; }
+
 /* Ranks that never came, when some did not: a figure over the clients
  * that got theirs only. */
 static void print_misses(const struct opts *o, const struct result *r)
@@ -1233,6 +1238,9 @@ static void print_misses(const struct opts *o, const struct result *r)
                "%d at %zu, %d of %d at %zu; clients left out after missing "
                "one: %zu at %zu, %zu at %zu\n", h->lost, o->reps, h->n,
                f->lost, o->reps, f->n, h->left_out, h->n, f->left_out, f->n);
+    if (r->reopens && !s_is_pushpin(r))
+        printf("           streams that ended or had no first rank in 3 s "
+               "while opening, opened again: %zu\n", r->reopens);
     if (!o->skip_latency && (r->lat.late || r->lat.left_out))
         printf("           MISSES in latency: events with a client not served "
                "in 5 s: %zu of %zu; deliveries not waited for (the client "
@@ -1577,11 +1585,15 @@ int main(int argc, char **argv)
         waitpid(holders[i], NULL, 0);
     }
 
+    /* a system that fails leaves the others' figures standing */
+    rz.pushpin = 1;
     if ((o.system & SYS_OUTBOX) && run_outbox(&o, f, &rx) < 0)
-        goto out;
+        rx.failed = 1;
     if ((o.system & SYS_NCHAN) && run_nchan(&o, f, &ry) < 0)
-        goto out;
+        ry.failed = 1;
     if ((o.system & SYS_PUSHPIN) && run_pushpin(&o, f, &rz) < 0)
+        rz.failed = 1;
+    if (!rx.ran && !ry.ran && !rz.ran)
         goto out;
 
     /* ---- the summary ---- */
@@ -1629,13 +1641,20 @@ int main(int argc, char **argv)
     }
     if (rx.ran && no)
         print_table(&o, &rx, others, names, no, hper);
+    const char *failed[] = {rx.failed ? "outbox-sse" : NULL,
+                            ry.failed ? "nchan" : NULL,
+                            rz.failed ? "pushpin" : NULL};
+    for (int i = 0; i < 3; i++)
+        if (failed[i])
+            printf("FAILED     %s: its run failed (see stderr); no figures\n",
+                   failed[i]);
     if (rx.ran)
         print_data("outbox-sse", &o, &rx);
     if (ry.ran)
         print_data("nchan", &o, &ry);
     if (rz.ran)
         print_data("pushpin", &o, &rz);
-    rc = 0;
+    rc = rx.failed || ry.failed || rz.failed;
 out:
     sfleet_stop(f);
     return g_no_workers ? 3 : rc;

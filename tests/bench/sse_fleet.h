@@ -37,7 +37,7 @@ typedef void (*sf_who_fn)(size_t i, char *queue, size_t ql, char *user,
 enum sf_mode {
     SF_OUTBOX,  /* GET /v1/queues/Q/events?user=U&token=T (HMAC token) */
     SF_NCHAN,   /* GET /sub/U */
-    SF_PUSHPIN, /* GET /sub/Q/U, streams that end or stall reopened */
+    SF_PUSHPIN, /* GET /sub/Q/U */
 };
 
 struct sfleet;
@@ -53,8 +53,9 @@ size_t sfleet_n(const struct sfleet *f);
 
 /* Opens clients [sfleet_n, to) against 127.0.0.1:port, each process at
  * most `window` awaiting their first rank at once, and waits until every
- * one has it. 0, or -1 with a message. *reopens (may be NULL): streams
- * opened again (SF_PUSHPIN). */
+ * one has it. A stream that ends without an HTTP error, or has no first
+ * rank in 3 s, is opened again, as a browser's EventSource would. 0, or
+ * -1 with a message. *reopens (may be NULL): streams opened again. */
 int sfleet_open(struct sfleet *f, size_t to, sf_who_fn who, int port,
                 enum sf_mode mode, int window, size_t *reopens);
 /* Arms every client i with i % mod == rem (mod 0: all) to wait for its
