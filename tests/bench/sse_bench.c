@@ -1050,9 +1050,14 @@ static int run_nchan(const struct opts *o, struct sfleet *f, struct result *r)
     r->ran = 1;
     rc = 0;
 out:
-    if (rc)
-        fprintf(stderr, "sse-bench: nchan run failed; logs in %s\n",
-                n.dir[0] ? n.dir : "?");
+    if (rc && n.dir[0]) { /* the directory goes with the run */
+        char cmd[400];
+        fprintf(stderr, "sse-bench: nchan run failed; the end of %s/error.log:\n",
+                n.dir);
+        snprintf(cmd, sizeof cmd, "tail -n 20 '%s/error.log' >&2", n.dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "sse-bench: (no error.log)\n");
+    }
     sfleet_close(f);
     npub_stop(s.pub);
     r->reopens = s.reopens;

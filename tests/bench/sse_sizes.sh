@@ -16,6 +16,10 @@
 # client) and build/bench-data/sse-wave.dat ("streams outbox-sse_ms
 # nchan_ms": one change moving every rank, change known -> last client,
 # median of 3). Each run's full output stays in build/.
+# OUTBOX_SIZES_FROM="FILE..." adds the sizes of earlier outputs of
+# sse_compare.sh (build/sse-compare-DATE.txt, their "data" lines) instead
+# of running them again, e.g. a default run at 100,000 (its waves are the
+# median of 5); give the same worker count (OUTBOX_SIZES_WORKERS).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_help "${1:-}"
 sizes=("$@")
@@ -29,29 +33,50 @@ wave="$build/bench-data/sse-wave.dat"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 echo "# streams outbox-sse_VmRSS_MiB nchan_VmRSS_MiB (process trees; $workers workers each)" > "$rss.new"
+rm -f "$wave.new.rss"
 echo "# streams outbox-sse_ms nchan_ms (rank wave: change known -> last client; $workers workers each)" > "$wave.new"
 # field VALUE of the "data SYSTEM ..." line: field SYSTEM NAME
 field() { sed -n "s/^data $1 .* $2=\([-0-9.]*\).*/\1/p" "$tmp" | head -1; }
+# the runs: "run N" for a size, "file F" for an earlier output
+runs=()
+for n in "${sizes[@]}"; do runs+=("run $n"); done
+for f in ${OUTBOX_SIZES_FROM:-}; do runs+=("file $f"); done
 first=1
-for n in "${sizes[@]}"; do
-  "$here/tests/bench/sse_compare.sh" --conns "$n" --skip-latency --reps 3 \
-    --workers "$workers" --nchan-workers "$workers" > "$tmp"
+for r in "${runs[@]}"; do
+  n=${r#* }
+  if [ "${r%% *}" = file ]; then
+    cp "$n" "$tmp"
+    n=$(sed -n 's/^data outbox-sse streams=\([0-9]*\).*/\1/p' "$tmp" | head -1)
+    [ -n "$n" ] || { echo "sse_sizes: no data line in $r" >&2; exit 1; }
+  else
+    "$here/tests/bench/sse_compare.sh" --conns "$n" --skip-latency --reps 3 \
+      --workers "$workers" --nchan-workers "$workers" > "$tmp" ||
+      echo "sse_sizes: the run at $n ended with status $? (a failed system has no figures)" >&2
+  fi
   o0=$(field outbox-sse rss0_kib); o=$(field outbox-sse rss_kib)
   x0=$(field nchan rss0_kib); x=$(field nchan rss_kib)
   ow=$(field outbox-sse wave_known_ms); xw=$(field nchan wave_known_ms)
-  if [ -z "$o" ] || [ -z "$x" ] || [ -z "$ow" ] || [ -z "$xw" ]; then
-    echo "sse_sizes: no data lines in the output of --conns $n" >&2
+  if [ -z "$o" ] || [ -z "$ow" ]; then
+    echo "sse_sizes: no outbox-sse data line in the output of $r" >&2
     cat "$tmp" >&2
     exit 1
   fi
-  if [ $first = 1 ]; then
-    awk -v a="$o0" -v b="$x0" 'BEGIN { printf "0 %.1f %.1f\n", a / 1024, b / 1024 }' >> "$rss.new"
+  # nchan may fail at a size where outbox-sse did not: NaN, no point
+  if [ -z "$x" ] || [ -z "$xw" ]; then
+    echo "sse_sizes: nchan has no figures at $n (its run failed)" >&2
+    x0=NaN x=NaN xw=NaN
+  fi
+  mib() { case $1 in NaN) echo NaN ;; *) awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }' ;; esac; }
+  if [ $first = 1 ] && [ "$x0" != NaN ]; then
+    echo "0 $(mib "$o0") $(mib "$x0")" >> "$rss.new"
     first=0
   fi
-  awk -v n="$n" -v a="$o" -v b="$x" 'BEGIN { printf "%d %.1f %.1f\n", n, a / 1024, b / 1024 }' >> "$rss.new"
+  echo "$n $(mib "$o") $(mib "$x")" >> "$wave.new.rss"
   echo "$n $ow $xw" >> "$wave.new"
   grep -E '^data |server RSS per stream|change known -> last' "$tmp" >&2
 done
-mv "$rss.new" "$rss"
-mv "$wave.new" "$wave"
+# by streams, the 0 line first (from the first run where both had figures)
+{ cat "$rss.new"; sort -n "$wave.new.rss"; } > "$rss"
+{ head -1 "$wave.new"; tail -n +2 "$wave.new" | sort -n; } > "$wave"
+rm -f "$rss.new" "$wave.new" "$wave.new.rss"
 cat "$rss" "$wave"
