@@ -101,6 +101,8 @@ set title "Rank wave: one change moves every rank of one queue of N streams"
 set xlabel "streams, all in one queue (log scale)"
 set ylabel "change known -> last client has its new rank, ms (log scale)"
 set logscale xy
+set autoscale xfix
+set offsets graph 0.03, graph 0.03, 0, 0
 set format x "%.0s%c"
 set grid
 set key top left
