@@ -469,13 +469,20 @@ static long publish(struct sse_env *e, const char *queue, int64_t *t0)
 
 /* ---- perf --------------------------------------------------------------- */
 
-/* target 0: every process (--perf-all), into PREFIX.all.WHAT.data */
+/* target 0: every process (--perf-all), into PREFIX.all.WHAT.data;
+ * otherwise the target and its descendants (perf record -p P1,P2,...) */
 static pid_t perf_one(const char *prefix, const char *what, pid_t target)
 {
-    char out[512], p[16];
+    char out[512], p[2048] = "";
+    pid_t tree[128];
     snprintf(out, sizeof out, "%s.%s%s.data", prefix, target ? "" : "all.",
              what);
-    snprintf(p, sizeof p, "%d", (int)target);
+    /* the server's whole tree (the supervisor and its workers) */
+    int nt = target ? ptree_pids(target, tree, 128) : 0;
+    for (int i = 0; i < nt; i++) {
+        size_t l = strlen(p);
+        snprintf(p + l, sizeof p - l, "%s%d", i ? "," : "", (int)tree[i]);
+    }
     pid_t pid = fork();
     if (pid == 0) {
         if (target)
