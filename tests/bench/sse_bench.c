@@ -1,31 +1,36 @@
 /*
- * outbox-sse-bench: issue 4's speed targets for outbox-sse, measured next
- * to baselines taken in the same run (see tests/bench/SSE.md).
+ * outbox-sse-bench: issue 4's and issue 13's speed targets for outbox-sse,
+ * measured next to baselines taken in the same run (see tests/bench/SSE.md).
  *
- *   memory     N streams held, each with its first `rank`: the daemon's
- *              VmRSS growth per stream, against a trivial libevent server
- *              (a forked child of this program) that holds as many sockets
- *              and writes each the same first event;
+ *   memory     N streams held (default 100,000), each with its first
+ *              `rank`: the growth of the server's memory per stream, VmRSS
+ *              and Pss summed over its process tree (the supervisor and
+ *              its workers), against trivial libevent servers (forked
+ *              children of this program, as many as the workers, sharing
+ *              a port by SO_REUSEPORT) that hold as many sockets and write
+ *              each the same first event;
  *   broadcast  N users waiting in ONE queue, all connected; one user joins
  *              at the head (every rank moves) and one change event goes to
- *              Kafka: time until every client has its new rank, against
- *              the daemon's Redis question alone (the same pipelined ZCARD,
- *              ZCARD, N x ZRANK asked by this program: every user waits,
- *              so the daemon asks no admitted question) and a
- *              ZRANGE of the whole queue; measured at N/2 and N so that the
- *              extrapolation to 100,000 rests on two points;
- *   latency    10,000 streams over 100 queues; paced change events, one
- *              queue at a time, each moving the queue's ranks: produce ->
- *              first byte of the resulting event at each waiting client,
- *              against the produce -> consume latency of a plain librdkafka
- *              consumer reading the very same records.
+ *              Kafka: time until every client has its new rank, from the
+ *              produce and from the record's consumption (the same
+ *              record's hop to a plain consumer subtracted), against the
+ *              daemon's Redis question alone (pipelined ZCARD, ZCARD, N x
+ *              ZRANK asked by this program) and a ZRANGE of the whole
+ *              queue; measured at N/2 and N;
+ *   latency    --subs streams (default N, at least 10,000) over 100
+ *              queues; paced change events, one queue at a time, each
+ *              moving the queue's ranks: produce -> first byte of the
+ *              resulting event at each waiting client, against the produce
+ *              -> consume latency of a plain librdkafka consumer reading
+ *              the very same records.
  *
- * One thread drives everything (clients, Redis, producing) on one libevent
- * loop; a second only polls the baseline consumer. Clients bind source
- * addresses 127.0.0.2, .3, ... (20,000 streams each), so ephemeral ports
- * never run out. RLIMIT_NOFILE is raised to its hard limit, which
- * outbox-sse inherits: that limit, not memory, caps N on a box whose hard
- * limit is low (the summary says so and extrapolates).
+ * The main thread drives the world (Redis, producing, the publishers of
+ * nchan and pushpin); a second only polls the baseline consumer. The
+ * clients live in forked processes (sse_fleet.h), since RLIMIT_NOFILE caps
+ * every process: each holds at most 15,000 streams (or 3/4 of the hard
+ * limit), outbox-sse gets as many http.workers and nginx as many worker
+ * processes. Nothing at N is extrapolated; for N below 100,000 the summary
+ * adds an extrapolation to 100,000, marked as one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
