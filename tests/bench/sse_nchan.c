@@ -36,8 +36,16 @@ static int write_conf(const struct nchan_srv *n, const char *path, long max_conn
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     long nofile = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long)rl.rlim_cur;
-    long share = max_conns / workers + 1000; /* reuseport: about even */
-    long wc = share < nofile - 100 ? share : nofile - 100;
+    /* As many connections as a worker may have descriptors: with fewer,
+     * nginx "reuses" (closes) idle keep-alive connections when they run
+     * out, the publisher's among them, which ended runs at 50,000 and
+     * 100,000 streams over several workers (max_conns / workers + 1,000
+     * was not enough: reuseport spreads only about evenly, and a stream
+     * reopened by the client holds its old connection until nginx sees
+     * it close). outbox-sse's limit is as high (max_connections 200000,
+     * the same RLIMIT_NOFILE). */
+    long wc = nofile - 100;
+    (void)max_conns; /* every worker has room for all it can hold */
     FILE *fp = fopen(path, "w");
     if (!fp)
         return -1;
