@@ -53,11 +53,13 @@ bench_raise_nofile() {
 }
 
 # bench_tee NAME FIRST_LINE COMMAND...: FIRST_LINE (none when empty), then
-# COMMAND's output, to stdout and to $build/NAME-DATE.txt.
+# COMMAND's output, to stdout and to $build/NAME-DATE.txt; COMMAND's exit
+# status.
 bench_tee() {
-  local out first=$2
+  local out first=$2 rc=0
   out="$build/$1-$(date +%Y%m%d-%H%M%S).txt"
   shift 2
-  { [ -z "$first" ] || echo "$first"; "$@"; } | tee "$out"
+  { [ -z "$first" ] || echo "$first"; "$@"; } | tee "$out" || rc=$?
   echo "(saved in $out)" >&2
+  return $rc
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The benchmark plots of docs/BENCHMARKS.md, from the data the benchmarks
 # leave in build/bench-data/ (tests/bench/run.sh: drain.dat, cdf-*.dat;
-# tests/bench/sse_sizes.sh: sse-rss.dat):
+# tests/bench/sse_sizes.sh: sse-rss.dat, sse-wave.dat):
 #
 #   tests/bench/plots.sh [DATA_DIR [OUT_DIR]]   default: build/bench-data docs
 #
 # Writes bench-drain.png (events/s per system), bench-latency-cdf.png
 # (commit -> consumed, relay, peer and the Kafka baseline) and
-# bench-sse-rss.png (server RSS against streams, outbox-sse and nchan);
+# bench-sse-rss.png (server RSS against streams, outbox-sse and nchan) and
+# bench-sse-wave.png (the rank wave's last client against streams);
 # a plot whose data is missing is skipped with a note. Installs
 # gnuplot-nox with apt-get when gnuplot is missing.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -78,15 +79,38 @@ if [ -s "$data/sse-rss.dat" ]; then
   gnuplot <<GP
 $term
 set output "$out/bench-sse-rss.png"
-set title "Server RSS with N SSE streams, each with its first rank"
+set title "Server memory with N SSE streams, each with its first rank"
 set xlabel "streams (connections)"
-set ylabel "VmRSS, MiB"
+set ylabel "VmRSS summed over the server's processes, MiB"
+set format x "%.0s%c"
 set grid
 set key top left
-plot "$data/sse-rss.dat" using 1:2 with linespoints lw 2 pt 7 title "outbox-sse (one process)", \
-     "" using 1:3 with linespoints lw 2 pt 5 title "nginx + nchan (the one worker)"
+plot "$data/sse-rss.dat" using 1:2 with linespoints lw 2 pt 7 title "outbox-sse (supervisor + workers)", \
+     "" using 1:3 with linespoints lw 2 pt 5 title "nginx + nchan (master + workers)"
 GP
   echo "$out/bench-sse-rss.png"
 else
   echo "plots: no $data/sse-rss.dat (tests/bench/sse_sizes.sh writes it)" >&2
+fi
+
+if [ -s "$data/sse-wave.dat" ]; then
+  gnuplot <<GP
+$term
+set output "$out/bench-sse-wave.png"
+set title "Rank wave: one change moves every rank of one queue of N streams"
+set xlabel "streams, all in one queue (log scale)"
+set ylabel "change known -> last client has its new rank, ms (log scale)"
+set logscale xy
+set autoscale xfix
+set offsets graph 0.03, graph 0.03, 0, 0
+set format x "%.0s%c"
+set grid
+set key top left
+plot "$data/sse-wave.dat" using 1:2 with linespoints lw 2 pt 7 title "outbox-sse (change consumed)", \
+     "" using 1:3 with linespoints lw 2 pt 5 title "nginx + nchan (publisher told)", \
+     1000 with lines dt 2 lc rgb "#888888" title "1 s"
+GP
+  echo "$out/bench-sse-wave.png"
+else
+  echo "plots: no $data/sse-wave.dat (tests/bench/sse_sizes.sh writes it)" >&2
 fi

@@ -4,7 +4,9 @@
 # tests/bench/SSE.md explains the figures.
 add_executable(outbox-sse-bench ${CMAKE_SOURCE_DIR}/tests/bench/sse_bench.c
   ${CMAKE_SOURCE_DIR}/tests/bench/sse_nchan.c
-  ${CMAKE_SOURCE_DIR}/tests/bench/sse_pushpin.c)
+  ${CMAKE_SOURCE_DIR}/tests/bench/sse_pushpin.c
+  ${CMAKE_SOURCE_DIR}/tests/bench/sse_fleet.c
+  ${CMAKE_SOURCE_DIR}/tests/bench/sse_ptree.c)
 target_link_libraries(outbox-sse-bench PRIVATE outbox_sse_env outbox_test_harness
   outbox_sse_core PkgConfig::HIREDIS PkgConfig::RDKAFKA PkgConfig::EVENT
   Threads::Threads m)

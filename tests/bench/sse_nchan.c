@@ -30,24 +30,36 @@ static int64_t mono_ns(void)
 
 /* ---- nginx -------------------------------------------------------------- */
 
-static int write_conf(const struct nchan_srv *n, const char *path, long max_conns)
+static int write_conf(const struct nchan_srv *n, const char *path, long max_conns,
+                      int workers)
 {
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     long nofile = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long)rl.rlim_cur;
-    long wc = max_conns + 1000 < nofile - 100 ? max_conns + 1000 : nofile - 100;
+    /* As many connections as a worker may have descriptors: with fewer,
+     * nginx "reuses" (closes) idle keep-alive connections when they run
+     * out, the publisher's among them, which ended runs at 50,000 and
+     * 100,000 streams over several workers (max_conns / workers + 1,000
+     * was not enough: reuseport spreads only about evenly, and a stream
+     * reopened by the client holds its old connection until nginx sees
+     * it close). outbox-sse's limit is as high (max_connections 200000,
+     * the same RLIMIT_NOFILE). */
+    long wc = nofile - 100;
+    (void)max_conns; /* every worker has room for all it can hold */
     FILE *fp = fopen(path, "w");
     if (!fp)
         return -1;
-    /* One worker: the same one-loop-on-one-core shape as outbox-sse. The
-     * user's channel keeps one message, its current rank, for the next
+    /* `workers` workers (one by default: the same one-loop-on-one-core
+     * shape as outbox-sse with one process; as many as outbox-sse's
+     * workers when it has several), each its own listening socket
+     * (reuseport), as outbox-sse's workers have. The user's channel keeps one message, its current rank, for the next
      * subscriber (nchan_subscriber_first_message oldest, the default).
      * keepalive_requests: nginx closes a keep-alive connection after 1000
      * requests by default, and the publisher pipelines thousands. */
     fprintf(fp,
             "load_module " NCHAN_MODULE ";\n"
             "user root;\n"
-            "worker_processes 1;\n"
+            "worker_processes %d;\n"
             "worker_rlimit_nofile %ld;\n"
             "pid %s/nginx.pid;\n"
             "error_log %s/error.log warn;\n"
@@ -57,9 +69,9 @@ static int write_conf(const struct nchan_srv *n, const char *path, long max_conn
             "  client_body_temp_path %s/body;\n"
             "  keepalive_requests 100000000;\n"
             "  keepalive_timeout 3600s;\n"
-            "  nchan_shared_memory_size 512m;\n"
+            "  nchan_shared_memory_size 2048m;\n"
             "  server {\n"
-            "    listen 127.0.0.1:%d backlog=4096;\n"
+            "    listen 127.0.0.1:%d backlog=4096%s;\n"
             "    location ~ ^/sub/([\\w-]+)$ {\n"
             "      nchan_subscriber eventsource;\n"
             "      nchan_channel_id $1;\n"
@@ -72,7 +84,8 @@ static int write_conf(const struct nchan_srv *n, const char *path, long max_conn
             "    location = /nchan_status { nchan_stub_status; }\n"
             "  }\n"
             "}\n",
-            nofile, n->dir, n->dir, wc, n->dir, n->port);
+            workers, nofile, n->dir, n->dir, wc, n->dir, n->port,
+            workers > 1 ? " reuseport" : "");
     return fclose(fp);
 }
 
@@ -103,7 +116,7 @@ static pid_t find_worker(pid_t master)
     return found;
 }
 
-int nchan_start(struct nchan_srv *n, long max_conns)
+int nchan_start(struct nchan_srv *n, long max_conns, int workers)
 {
     char conf[320];
     memset(n, 0, sizeof *n);
@@ -117,7 +130,7 @@ int nchan_start(struct nchan_srv *n, long max_conns)
         return -1;
     n->port = th_free_port();
     snprintf(conf, sizeof conf, "%s/nginx.conf", n->dir);
-    if (write_conf(n, conf, max_conns) < 0)
+    if (write_conf(n, conf, max_conns, workers) < 0)
         return -1;
     char *argv[] = {"nginx", "-p", n->dir, "-c", conf, "-g", "daemon off;", NULL};
     if (th_spawn(&n->proc, "nginx", n->dir, argv) < 0)

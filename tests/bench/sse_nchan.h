@@ -5,7 +5,8 @@
  *
  *   - nginx (Debian's nginx-light + libnginx-mod-nchan), started as a child
  *     with `nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'` on a free port
- *     of 127.0.0.1, ONE worker process, one channel per user:
+ *     of 127.0.0.1, `workers` worker processes (one by default), one
+ *     channel per user:
  *     GET /sub/<user> (EventSource) and POST /pub/<user>, a buffer of one
  *     message per channel so that a new subscriber gets the current rank;
  *   - the publisher: a thread with its own loop, a Redis connection and
@@ -25,14 +26,15 @@
 
 struct nchan_srv {
     struct th_proc proc; /* the master */
-    pid_t worker;
+    pid_t worker;        /* a worker (the only one when there is one) */
     char dir[256];
     int port;
 };
 
-/* Writes the configuration (room for max_conns connections) and starts
- * nginx; 0 when it answers, -1 with a message. */
-int nchan_start(struct nchan_srv *n, long max_conns);
+/* Writes the configuration (room for max_conns connections over
+ * `workers` worker processes) and starts nginx; 0 when it answers, -1
+ * with a message. */
+int nchan_start(struct nchan_srv *n, long max_conns, int workers);
 void nchan_stop(struct nchan_srv *n);
 /* A number from nchan_stub_status ("shared memory used", "channels", ...),
  * -1 when missing. */
