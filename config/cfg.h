@@ -50,9 +50,11 @@ enum {
     CFG_F_REQUIRED = 1 << 0, /* no default; absence is an error          */
     CFG_F_SECRET = 1 << 1,   /* masked on print; also accepts KEY_file   */
     CFG_F_TEMPLATE = 1 << 2, /* no ${ENV} expansion                      */
-    CFG_F_OBSOLETE = 1 << 3, /* read by nothing: still accepted, so older
-                              * files load, but not printed and not in the
-                              * samples                                 */
+    CFG_F_OBSOLETE = 1 << 3, /* a key of an older version, removed or
+                              * renamed: still accepted, so older files
+                              * load, but ignored with a warning; it has
+                              * no storage (offset, def unused) and is in
+                              * no printout, sample or reference        */
 };
 
 struct cfg_list {

@@ -318,16 +318,14 @@ static const struct cfg_field delivery_fields[] = {
     {"stall_timeout", CFG_DURATION, F(relay_delivery_cfg, stall_timeout_ms), 0,
      "30s", 1000, 3600000, NULL, NULL,
      "records pending this long with none acknowledged: /healthz 503"},
-    /* Left from the Kafka-transactions design, which exactly_once does not
-     * use: nothing reads these two. Files written from the older samples
-     * set them, so they are still accepted, but neither --check-config,
-     * the sample nor the man page shows them. */
-    {"transaction_max_events", CFG_INT,
-     F(relay_delivery_cfg, transaction_max_events), CFG_F_OBSOLETE, "10000",
-     1, 1000000, NULL, NULL, "ignored (accepted for older files)"},
-    {"transaction_max_interval", CFG_DURATION,
-     F(relay_delivery_cfg, transaction_max_ms), CFG_F_OBSOLETE, "100ms", 1,
-     60000, NULL, NULL, "ignored (accepted for older files)"},
+    /* Removed in 0.2.0: left from a Kafka-transactions design that
+     * exactly_once does not use, they were read by nothing. The 0.1.0
+     * sample (a conffile users edit) set them, so a file holding them
+     * still loads, with a warning; there is nothing behind them. */
+    {"transaction_max_events", CFG_INT, 0, CFG_F_OBSOLETE, NULL, 0, 0, NULL,
+     NULL, "removed in 0.2.0; ignored"},
+    {"transaction_max_interval", CFG_DURATION, 0, CFG_F_OBSOLETE, NULL, 0, 0,
+     NULL, NULL, "removed in 0.2.0; ignored"},
     {.key = NULL},
 };
 static const struct cfg_schema delivery_schema = {
