@@ -549,45 +549,163 @@ static int diff_defaults(const char *file, const struct cfg_schema *schema,
     return n;
 }
 
-/* Whether some line of text is "KEY:" (or "KEY_file:" for a secret),
- * after indentation, "- " or "# ". */
-static bool mentions(const char *text, const char *key, bool secret)
+/* ---- the keys a sample shows, set or commented out -------------------- */
+
+#define SAMPLE_KEYS_MAX 256
+#define SAMPLE_DEPTH_MAX 8
+
+/* Every key line of a sample, as a dotted path with its line number. A
+ * key line is "KEY:" after indentation, "- " (a list item) or "# " (a key
+ * shown commented out, indented where it would stand); the indentation
+ * nests it. Comment prose must not begin with "word:", or it is taken for
+ * a key and must exist. */
+struct sample_keys {
+    char *path[SAMPLE_KEYS_MAX];
+    int line[SAMPLE_KEYS_MAX];
+    size_t n;
+};
+
+/* Length of the "KEY" of "KEY:" at p (followed by a blank or the end of
+ * the line), 0 when p holds no key. */
+static size_t key_len(const char *p)
 {
-    size_t kl = strlen(key);
-    for (const char *line = text; line; line = strchr(line, '\n')) {
-        if (*line == '\n')
-            line++;
-        const char *p = line + strspn(line, " ");
+    size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n == 0 || p[n] != ':')
+        return 0;
+    return p[n + 1] == ' ' || p[n + 1] == '\n' || p[n + 1] == '\0' ? n : 0;
+}
+
+static void sample_keys_scan(const char *text, struct sample_keys *out)
+{
+    struct { size_t indent; char key[64]; } st[SAMPLE_DEPTH_MAX];
+    size_t depth = 0;
+    int lineno = 0;
+    out->n = 0;
+    for (const char *line = text; *line && out->n < SAMPLE_KEYS_MAX;) {
+        const char *eol = strchr(line, '\n');
+        size_t indent = strspn(line, " ");
+        const char *p = line + indent;
+        lineno++;
         if (p[0] == '#' && p[1] == ' ')
-            p += 2 + strspn(p + 2, " ");
-        else if (p[0] == '-' && p[1] == ' ')
-            p += 2;
-        if (strncmp(p, key, kl) != 0)
+            p += 2; /* "# key:" stands where "key:" would */
+        if (p[0] == '-' && p[1] == ' ') {
+            p += 2; /* an item's keys nest two deeper than its "- " */
+            indent += 2;
+        }
+        size_t kl = key_len(p);
+        line = eol ? eol + 1 : line + strlen(line);
+        if (kl == 0 || kl >= sizeof st[0].key)
             continue;
-        if (p[kl] == ':' || (secret && strncmp(p + kl, "_file:", 6) == 0))
-            return true;
+        while (depth > 0 && st[depth - 1].indent >= indent)
+            depth--;
+        char at[CFG_ERR_MAX] = "", tmp[CFG_ERR_MAX];
+        for (size_t i = 0; i < depth; i++) {
+            key_path(tmp, at, st[i].key);
+            memcpy(at, tmp, sizeof at);
+        }
+        char key[64];
+        memcpy(key, p, kl);
+        key[kl] = '\0';
+        key_path(tmp, at, key);
+        out->path[out->n] = strdup(tmp);
+        out->line[out->n++] = lineno;
+        if (depth < SAMPLE_DEPTH_MAX) {
+            st[depth].indent = indent;
+            memcpy(st[depth++].key, key, kl + 1);
+        }
     }
+}
+
+static void sample_keys_free(struct sample_keys *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->path[i]);
+    k->n = 0;
+}
+
+/* The field a sample's dotted path names: NULL when there is none.
+ * *free_form is set when the path goes into a CFG_MAP (its keys are the
+ * user's, e.g. librdkafka properties). KEY_file names a secret KEY. */
+static const struct cfg_field *field_at(const struct cfg_schema *s,
+                                        const char *path, bool *free_form)
+{
+    char head[128];
+    size_t n = strcspn(path, ".");
+    *free_form = false;
+    if (n >= sizeof head)
+        return NULL;
+    memcpy(head, path, n);
+    head[n] = '\0';
+    for (const struct cfg_field *f = s->fields; f->key; f++) {
+        size_t kl = strlen(f->key);
+        bool named = strcmp(f->key, head) == 0 ||
+                     ((f->flags & CFG_F_SECRET) &&
+                      strncmp(head, f->key, kl) == 0 &&
+                      strcmp(head + kl, "_file") == 0);
+        if (!named)
+            continue;
+        if (path[n] == '\0')
+            return f;
+        if (f->type == CFG_MAP) {
+            *free_form = true;
+            return f;
+        }
+        if (f->type == CFG_SECTION || f->type == CFG_LIST)
+            return field_at(f->sub, path + n + 1, free_form);
+        return NULL;
+    }
+    return NULL;
+}
+
+static bool sample_shows(const struct sample_keys *k, const char *path,
+                         bool secret)
+{
+    char alt[CFG_ERR_MAX + 8];
+    snprintf(alt, sizeof alt, "%s_file", path);
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->path[i], path) == 0 ||
+            (secret && strcmp(k->path[i], alt) == 0))
+            return true;
     return false;
 }
 
-/* Reports on stderr each key of the schema that the sample's text does
- * not show, set or commented out (CFG_F_OBSOLETE keys aside: those it must
- * not show). Returns their number. */
-static int keys_amiss(const char *file, const char *text,
-                        const struct cfg_schema *schema, const char *path)
+/* Reports on stderr each key of the schema that the sample does not show
+ * in its place, set or commented out (CFG_F_OBSOLETE keys aside: those it
+ * must not show). Returns their number. */
+static int keys_amiss(const char *file, const struct sample_keys *keys,
+                      const struct cfg_schema *schema, const char *path)
 {
     int n = 0;
     for (const struct cfg_field *f = schema->fields; f->key; f++) {
         char at[CFG_ERR_MAX];
         key_path(at, path, f->key);
-        bool shown = mentions(text, f->key, (f->flags & CFG_F_SECRET) != 0);
+        bool shown = sample_shows(keys, at, (f->flags & CFG_F_SECRET) != 0);
         if (f->flags & CFG_F_OBSOLETE ? shown : !shown) {
             fprintf(stderr, "%s: %s '%s'\n", file,
                     shown ? "shows the obsolete key" : "does not show", at);
             n++;
         }
         if (f->type == CFG_SECTION || f->type == CFG_LIST)
-            n += keys_amiss(file, text, f->sub, at);
+            n += keys_amiss(file, keys, f->sub, at);
+    }
+    return n;
+}
+
+/* The other way round: each key the sample shows, commented-out ones
+ * included, must be one the schema has, in that place. Returns the
+ * number of those that are not. */
+static int keys_unknown(const char *file, const struct sample_keys *keys,
+                        const struct cfg_schema *schema)
+{
+    int n = 0;
+    for (size_t i = 0; i < keys->n; i++) {
+        bool free_form;
+        const struct cfg_field *f = field_at(schema, keys->path[i], &free_form);
+        if (f && (free_form || !(f->flags & CFG_F_OBSOLETE)))
+            continue;
+        fprintf(stderr, "%s:%d: '%s' is no key of the schema\n", file,
+                keys->line[i], keys->path[i]);
+        n++;
     }
     return n;
 }
@@ -630,12 +748,16 @@ static void check_sample(const char *name, const struct cfg_schema *schema,
     if (cfg_load_string(schema, "minimal.yaml", minimal, strlen(minimal),
                         dflt, err, sizeof err) != 0)
         fail_msg("%s", err);
+    struct sample_keys keys;
+    sample_keys_scan(text, &keys);
     int wrong = diff_defaults(name, schema, "", shown, dflt);
-    int amiss = keys_amiss(name, text, schema, "");
-    if (wrong || amiss)
+    int amiss = keys_amiss(name, &keys, schema, "");
+    int unknown = keys_unknown(name, &keys, schema);
+    sample_keys_free(&keys);
+    if (wrong || amiss || unknown)
         fail_msg("config/%s: %d value(s) differ from the defaults in force, "
-                 "%d key(s) not shown or obsolete (listed above)", name, wrong,
-                 amiss);
+                 "%d key(s) not shown or obsolete, %d shown that the schema "
+                 "lacks (listed above)", name, wrong, amiss, unknown);
     cfg_free(schema, shown);
     cfg_free(schema, dflt);
     free(shown);
