@@ -243,6 +243,12 @@ static void fmt_value(const struct cfg_field *f, int64_t v, char *buf,
         snprintf(buf, len, "%" PRId64, v);
 }
 
+void cfg_format_number(const struct cfg_field *f, int64_t v, char *buf,
+                       size_t len)
+{
+    fmt_value(f, v, buf, len);
+}
+
 static int check_range(struct ctx *c, yaml_mark_t m, const struct cfg_field *f,
                        int64_t v)
 {

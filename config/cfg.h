@@ -138,6 +138,11 @@ void cfg_print(const struct cfg_schema *schema, const void *obj, FILE *fp);
 int cfg_parse_duration(const char *s, int64_t *ms);
 int cfg_parse_size(const char *s, int64_t *bytes);
 
+/* A CFG_INT, CFG_DURATION or CFG_SIZE value as a person writes it
+ * (30s, 64KiB), the form messages and the key reference use. */
+void cfg_format_number(const struct cfg_field *f, int64_t v, char *buf,
+                       size_t len);
+
 /* Levenshtein distance, capped: used for "did you mean" suggestions. */
 int cfg_edit_distance(const char *a, const char *b);
 
