@@ -11,6 +11,13 @@
  * common/metrics.c renders for both. The names come from the source, not
  * from a list here, so a metric renamed in the code fails the test until
  * the dashboard follows.
+ *
+ * Built with DASHBOARD_SCRAPE (test_dashboard_scrape, an integration
+ * test) it asks the daemons themselves instead: it starts kafka-mock,
+ * outbox-relay (its source a closed port: the relay registers every
+ * family once it has reached Kafka) and outbox-sse (Redis a closed port),
+ * and every metric a dashboard queries must appear as a "# TYPE" line on
+ * that daemon's /metrics.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -24,6 +31,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#ifdef DASHBOARD_SCRAPE
+#include "tests/harness/th.h"
+#include <unistd.h>
+#endif
 
 #define NAMES_MAX 256
 #define NAME_LEN 128
@@ -396,19 +408,29 @@ static void query_metrics(const char *q, struct names *out)
 
 /* ---- the test ------------------------------------------------------------ */
 
-/* Checks one dashboard against what `daemon_dir` (with common/) registers;
- * reports each problem on stderr and returns their number. */
-static int check_dashboard(const char *file, const char *daemon_dir)
+/* Checks one dashboard against the metrics `reg` of the daemon `whose`;
+ * reports each problem on stderr (unless whose is NULL: quiet) and
+ * returns their number. */
+/* Where a quiet check_dashboard writes. */
+static FILE *quiet(void)
+{
+    static FILE *null;
+    if (!null)
+        null = fopen("/dev/null", "w");
+    assert_non_null(null);
+    return null;
+}
+
+static int check_dashboard(const char *file, const struct names *reg,
+                           const char *whose)
 {
     const char *src = getenv("OUTBOX_SOURCE_DIR");
     char path[4096];
-    struct names *reg = calloc(1, sizeof *reg), *used = calloc(1, sizeof *used);
+    struct names *used = calloc(1, sizeof *used);
     int bad = 0;
+    FILE *out = whose ? stderr : quiet();
     assert_non_null(src);
-    assert_non_null(reg);
     assert_non_null(used);
-    registered_in(daemon_dir, reg);
-    registered_in("common", reg);
     snprintf(path, sizeof path, "%s/packaging/grafana/%s", src, file);
     char *text = read_text(path);
     if (!text)
@@ -419,11 +441,11 @@ static int check_dashboard(const char *file, const char *daemon_dir)
     if (ok && *j.s)
         ok = jfail(&j, "text after the JSON value");
     if (!ok) {
-        fprintf(stderr, "%s: not JSON: %s\n", file, j.err);
+        fprintf(out, "%s: not JSON: %s\n", file, j.err);
         bad++;
     }
     if (ok && j.nqueries == 0) {
-        fprintf(stderr, "%s: no queries\n", file);
+        fprintf(out, "%s: no queries\n", file);
         bad++;
     }
     for (size_t i = 0; i < j.nqueries; i++) {
@@ -431,7 +453,7 @@ static int check_dashboard(const char *file, const char *daemon_dir)
         assert_non_null(m);
         query_metrics(j.queries[i], m);
         if (m->n == 0) {
-            fprintf(stderr, "%s: query names no metric: %s\n", file,
+            fprintf(out, "%s: query names no metric: %s\n", file,
                     j.queries[i]);
             bad++;
         }
@@ -439,9 +461,8 @@ static int check_dashboard(const char *file, const char *daemon_dir)
             if (names_has(reg, m->v[k])) {
                 names_add(used, m->v[k], strlen(m->v[k]));
             } else {
-                fprintf(stderr, "%s: '%s' is not a metric of %s/ or "
-                        "common/ (query: %s)\n", file, m->v[k], daemon_dir,
-                        j.queries[i]);
+                fprintf(out, "%s: '%s' is not a metric of %s (query: "
+                        "%s)\n", file, m->v[k], whose, j.queries[i]);
                 bad++;
             }
         }
@@ -452,13 +473,26 @@ static int check_dashboard(const char *file, const char *daemon_dir)
      * it chooses to. */
     for (size_t i = 0; ok && i < reg->n; i++)
         if (!names_has(used, reg->v[i]))
-            fprintf(stderr, "%s: (note) shows no '%s'\n", file, reg->v[i]);
-    printf("%s: %zu queries, %zu metrics shown of %zu exported\n", file,
+            fprintf(out, "%s: (note) shows no '%s'\n", file, reg->v[i]);
+    fprintf(whose ? stdout : out, "%s: %zu queries, %zu metrics shown of %zu exported\n", file,
            j.nqueries, used->n, reg->n);
     free(j.queries);
     free(text);
-    free(reg);
     free(used);
+    return bad;
+}
+
+/* What the sources of daemon_dir (and common/) register. */
+static int check_against_source(const char *file, const char *daemon_dir)
+{
+    struct names *reg = calloc(1, sizeof *reg);
+    char whose[64];
+    assert_non_null(reg);
+    registered_in(daemon_dir, reg);
+    registered_in("common", reg);
+    snprintf(whose, sizeof whose, "%s/ or common/", daemon_dir);
+    int bad = check_dashboard(file, reg, whose);
+    free(reg);
     return bad;
 }
 
@@ -511,7 +545,7 @@ static void test_json_strict(void **state)
 static void test_relay_dashboard(void **state)
 {
     (void)state;
-    int bad = check_dashboard("outbox-relay.json", "relay");
+    int bad = check_against_source("outbox-relay.json", "relay");
     if (bad)
         fail_msg("outbox-relay.json: %d problem(s), listed above", bad);
 }
@@ -519,10 +553,107 @@ static void test_relay_dashboard(void **state)
 static void test_sse_dashboard(void **state)
 {
     (void)state;
-    int bad = check_dashboard("outbox-sse.json", "sse");
+    int bad = check_against_source("outbox-sse.json", "sse");
     if (bad)
         fail_msg("outbox-sse.json: %d problem(s), listed above", bad);
 }
+
+#ifdef DASHBOARD_SCRAPE
+
+static struct th_kafka kafka;
+
+/* The "# TYPE" families of the /metrics of a daemon on `port`. Families
+ * appear as the daemon gets on (the relay's pipeline ones once it has
+ * reached Kafka), so it is asked again every 500 ms, for up to 20 s,
+ * until it serves every metric `file` queries; what is then still
+ * missing, check_dashboard reports. */
+static void scrape(int port, const char *file, struct names *out)
+{
+    static char body[256 * 1024];
+    for (int i = 0; i < 40; i++) {
+        usleep(500 * 1000);
+        if (th_http_get(port, "/metrics", body, sizeof body) != 200)
+            continue;
+        out->n = 0;
+        typed_literals(body, out);
+        if (check_dashboard(file, out, NULL) == 0)
+            return;
+    }
+    if (out->n == 0)
+        fail_msg("no /metrics on port %d", port);
+}
+
+/* Starts the daemon `rel` on the configuration `yaml`, whose metrics
+ * listen on `mport`, scrapes it and checks `file` against what it
+ * serves. */
+static void check_live(const char *file, const char *rel, const char *yaml,
+                       int mport)
+{
+    char dir[256], cfg[512], bin[512], whose[600];
+    struct th_proc p;
+    struct names *reg = calloc(1, sizeof *reg);
+    assert_non_null(reg);
+    assert_int_equal(th_tempdir("dashboard", dir, sizeof dir), 0);
+    snprintf(cfg, sizeof cfg, "%s/daemon.yaml", dir);
+    FILE *fp = fopen(cfg, "w");
+    assert_non_null(fp);
+    fputs(yaml, fp);
+    fclose(fp);
+    th_build_path(rel, bin, sizeof bin);
+    char *argv[] = {bin, "-c", cfg, NULL};
+    assert_int_equal(th_spawn(&p, "daemon", dir, argv), 0);
+    scrape(mport, file, reg);
+    snprintf(whose, sizeof whose, "%s's /metrics", rel);
+    int bad = check_dashboard(file, reg, whose);
+    printf("%s: %zu families on /metrics\n", rel, reg->n);
+    th_stop(&p, 10000, NULL);
+    free(reg);
+    if (bad)
+        fail_msg("%s: %d problem(s), listed above", file, bad);
+}
+
+static void test_relay_live(void **state)
+{
+    (void)state;
+    char yaml[1024];
+    int mport = th_free_port();
+    snprintf(yaml, sizeof yaml,
+             "source: {host: 127.0.0.1, port: %d, user: u, server_id: 9}\n"
+             "outbox: [{table: shop.outbox}]\n"
+             "kafka: {brokers: \"%s\"}\n"
+             "metrics: {listen: \"127.0.0.1:%d\"}\n",
+             th_free_port(), kafka.bootstrap, mport);
+    check_live("outbox-relay.json", "relay/outbox-relay", yaml, mport);
+}
+
+static void test_sse_live(void **state)
+{
+    (void)state;
+    char yaml[1024];
+    int mport = th_free_port();
+    snprintf(yaml, sizeof yaml,
+             "kafka: {brokers: \"%s\"}\n"
+             "redis: {port: %d}\n"
+             "auth: {mode: none}\n"
+             "http: {listen: \"127.0.0.1:%d\"}\n"
+             "metrics: {listen: \"127.0.0.1:%d\"}\n",
+             kafka.bootstrap, th_free_port(), th_free_port(), mport);
+    check_live("outbox-sse.json", "sse/outbox-sse", yaml, mport);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return th_kafka_start(&kafka, 1, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return th_kafka_stop(&kafka);
+}
+
+#endif
 
 int main(void)
 {
@@ -531,6 +662,14 @@ int main(void)
         cmocka_unit_test(test_json_strict),
         cmocka_unit_test(test_relay_dashboard),
         cmocka_unit_test(test_sse_dashboard),
+#ifdef DASHBOARD_SCRAPE
+        cmocka_unit_test(test_relay_live),
+        cmocka_unit_test(test_sse_live),
+#endif
     };
+#ifdef DASHBOARD_SCRAPE
+    return th_exit(cmocka_run_group_tests(tests, setup, teardown));
+#else
     return cmocka_run_group_tests(tests, NULL, NULL);
+#endif
 }
