@@ -383,7 +383,8 @@ static const struct cfg_schema ha_schema = {
 
 static const struct cfg_field relay_fields[] = {
     {"name", CFG_STR, F(relay_cfg, name), 0, "outbox-relay", 0, 0, NULL, NULL,
-     "relay name: key of its checkpoint record"},
+     "relay name: key of its checkpoint record, its outbox-relay header "
+     "(exactly_once) and, by default, its HA group outbox-relay.NAME"},
     {"log_level", CFG_ENUM, F(relay_cfg, log_level), 0, "info", 0, 0,
      cfg_log_levels, NULL, "least severe level of the logfmt lines on stderr"},
     {"source", CFG_SECTION, F(relay_cfg, source), 0, NULL, 0, 0, NULL,
