@@ -249,8 +249,9 @@ static bool members(struct json *j, char end, bool keyed)
             if (!string(j, &key))
                 return false;
             ws(j);
-            if (*j->s++ != ':')
+            if (*j->s != ':')
                 return free(key), jfail(j, "':' expected");
+            j->s++;
         }
         bool ok = value(j, key);
         free(key);
@@ -261,8 +262,9 @@ static bool members(struct json *j, char end, bool keyed)
             j->s++;
             return true;
         }
-        if (*j->s++ != ',')
+        if (*j->s != ',') /* never past the end, which is '\0' */
             return jfail(j, keyed ? "',' or '}' expected" : "',' or ']' expected");
+        j->s++;
     }
 }
 
