@@ -209,6 +209,43 @@ void cfg_doc_write(const struct cfg_schema *schema, enum cfg_doc_format fmt,
     write_section(schema, "", fmt, fp);
 }
 
+/* ---- looking a path up -------------------------------------------------- */
+
+static bool names_field(const struct cfg_field *f, const char *head, size_t n)
+{
+    size_t kl = strlen(f->key);
+    if (kl == n && strncmp(f->key, head, n) == 0)
+        return true;
+    return (f->flags & CFG_F_SECRET) && n == kl + 5 &&
+           strncmp(head, f->key, kl) == 0 && strncmp(head + kl, "_file", 5) == 0;
+}
+
+const struct cfg_field *cfg_doc_find(const struct cfg_schema *schema,
+                                     const char *path, bool *free_form)
+{
+    size_t n = strcspn(path, ".[");
+    *free_form = false;
+    for (const struct cfg_field *f = schema->fields; f->key; f++) {
+        if (!names_field(f, path, n))
+            continue;
+        const char *rest = path + n;
+        if (f->type == CFG_LIST && strncmp(rest, "[]", 2) == 0)
+            rest += 2;
+        if (*rest == '\0')
+            return f;
+        if (*rest != '.')
+            return NULL;
+        if (f->type == CFG_MAP) {
+            *free_form = true;
+            return f;
+        }
+        if (f->type != CFG_SECTION && f->type != CFG_LIST)
+            return NULL;
+        return cfg_doc_find(f->sub, rest + 1, free_form);
+    }
+    return NULL;
+}
+
 /* ---- splicing ------------------------------------------------------------ */
 
 #define MARK_BEGIN "BEGIN KEYS "

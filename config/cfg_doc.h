@@ -24,6 +24,7 @@
 
 #include "config/cfg.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum cfg_doc_format {
@@ -44,5 +45,13 @@ typedef const struct cfg_schema *(*cfg_doc_lookup_fn)(const char *name);
  * in err when a marker is unpaired, names no schema, or text has none. */
 char *cfg_doc_splice(const char *text, enum cfg_doc_format fmt,
                      cfg_doc_lookup_fn lookup, char *err, size_t errlen);
+
+/* The field a documented dotted path names in `schema` ("source.port",
+ * "outbox[].table", "auth.secret_file" for a secret), or NULL. Under a
+ * CFG_MAP the keys are the user's: the map's field is returned and
+ * *free_form set. CFG_F_OBSOLETE fields are found too (the caller
+ * decides). */
+const struct cfg_field *cfg_doc_find(const struct cfg_schema *schema,
+                                     const char *path, bool *free_form);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "config/cfg_doc.h"
 #include "config/cfg_relay.h"
 #include "config/cfg_sse.h"
 
@@ -623,40 +624,6 @@ static void sample_keys_free(struct sample_keys *k)
     k->n = 0;
 }
 
-/* The field a sample's dotted path names: NULL when there is none.
- * *free_form is set when the path goes into a CFG_MAP (its keys are the
- * user's, e.g. librdkafka properties). KEY_file names a secret KEY. */
-static const struct cfg_field *field_at(const struct cfg_schema *s,
-                                        const char *path, bool *free_form)
-{
-    char head[128];
-    size_t n = strcspn(path, ".");
-    *free_form = false;
-    if (n >= sizeof head)
-        return NULL;
-    memcpy(head, path, n);
-    head[n] = '\0';
-    for (const struct cfg_field *f = s->fields; f->key; f++) {
-        size_t kl = strlen(f->key);
-        bool named = strcmp(f->key, head) == 0 ||
-                     ((f->flags & CFG_F_SECRET) &&
-                      strncmp(head, f->key, kl) == 0 &&
-                      strcmp(head + kl, "_file") == 0);
-        if (!named)
-            continue;
-        if (path[n] == '\0')
-            return f;
-        if (f->type == CFG_MAP) {
-            *free_form = true;
-            return f;
-        }
-        if (f->type == CFG_SECTION || f->type == CFG_LIST)
-            return field_at(f->sub, path + n + 1, free_form);
-        return NULL;
-    }
-    return NULL;
-}
-
 static bool sample_shows(const struct sample_keys *k, const char *path,
                          bool secret)
 {
@@ -700,7 +667,8 @@ static int keys_unknown(const char *file, const struct sample_keys *keys,
     int n = 0;
     for (size_t i = 0; i < keys->n; i++) {
         bool free_form;
-        const struct cfg_field *f = field_at(schema, keys->path[i], &free_form);
+        const struct cfg_field *f =
+            cfg_doc_find(schema, keys->path[i], &free_form);
         if (f && (free_form || !(f->flags & CFG_F_OBSOLETE)))
             continue;
         fprintf(stderr, "%s:%d: '%s' is no key of the schema\n", file,

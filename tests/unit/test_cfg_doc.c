@@ -2,7 +2,10 @@
  * cfg_doc: the key reference is spliced between its markers and nowhere
  * else, bad markers are refused, and each format escapes what it must.
  * (test_config_docs holds the checked-in documents to the real tables.)
+ * And the prose around it, the README and the man pages in section 8 name
+ * no key the tables lack.
  */
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,8 @@
 #include <cmocka.h>
 
 #include "config/cfg_doc.h"
+#include "config/cfg_relay.h"
+#include "config/cfg_sse.h"
 
 struct toy {
     char *word;
@@ -129,6 +134,132 @@ static void test_bad_markers(void **state)
     }
 }
 
+/* ---- the prose names real keys ------------------------------------------ */
+
+static char *read_text(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char *text = NULL;
+    size_t cap = 0;
+    if (!fp)
+        return NULL;
+    ssize_t n = getdelim(&text, &cap, '\0', fp);
+    fclose(fp);
+    if (n < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Whether `path` (a dotted key as prose writes it) starts with a section
+ * of `schema`: only those are taken for keys, since "outbox.dlq" and
+ * "outbox.event.queue" are topic names. */
+static bool in_a_section(const struct cfg_schema *schema, const char *path)
+{
+    size_t n = strcspn(path, ".");
+    for (const struct cfg_field *f = schema->fields; f->key; f++)
+        if (f->type == CFG_SECTION && strlen(f->key) == n &&
+            strncmp(f->key, path, n) == 0)
+            return path[n] == '.';
+    return false;
+}
+
+/* A key the text names at p: "a.b.c" of `a.b.c`, `a.b: x`, \fBa.b\fR or
+ * ".B a.b"; copied into key. */
+static bool key_at(const char *p, char *key, size_t len)
+{
+    size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_.[]");
+    while (n > 0 && p[n - 1] == '.')
+        n--; /* a full stop after the key */
+    if (n == 0 || n >= len || !memchr(p, '.', n))
+        return false;
+    memcpy(key, p, n);
+    key[n] = '\0';
+    return true;
+}
+
+/* Reports each key `file` names that neither daemon's tables hold.
+ * Obsolete keys count as held: prose may say they are gone. Returns their
+ * number. */
+static int mentions_checked;
+
+static int unknown_mentions(const char *file)
+{
+    static const char *const opens[] = {"`", "\\fB", "\n.B ", NULL};
+    const struct cfg_schema *schemas[] = {&relay_cfg_schema, &sse_cfg_schema};
+    char *text = read_text(file);
+    int bad = 0;
+    if (!text)
+        fail_msg("cannot read %s", file);
+    for (size_t o = 0; opens[o]; o++) {
+        for (const char *p = strstr(text, opens[o]); p;
+             p = strstr(p + 1, opens[o])) {
+            char key[256];
+            if (!key_at(p + strlen(opens[o]), key, sizeof key))
+                continue;
+            bool sectioned = false, found = false;
+            for (size_t i = 0; i < 2 && !found; i++) {
+                bool free_form; /* any key under a map is the user's */
+                const struct cfg_field *f =
+                    cfg_doc_find(schemas[i], key, &free_form);
+                sectioned = sectioned || in_a_section(schemas[i], key);
+                found = in_a_section(schemas[i], key) && f;
+            }
+            mentions_checked += sectioned;
+            if (sectioned && !found) {
+                fprintf(stderr, "%s: names '%s', which no table has\n", file,
+                        key);
+                bad++;
+            }
+        }
+    }
+    free(text);
+    return bad;
+}
+
+static void test_prose_names_real_keys(void **state)
+{
+    (void)state;
+    static const char *const patterns[] = {
+        "README.md", "docs/*.md", "tests/*/README.md", "tests/bench/*.md",
+        "packaging/man/*.[58]", NULL};
+    const char *src = getenv("OUTBOX_SOURCE_DIR");
+    int bad = 0;
+    size_t files = 0;
+    assert_non_null(src);
+    for (size_t i = 0; patterns[i]; i++) {
+        char pat[4096];
+        glob_t g;
+        snprintf(pat, sizeof pat, "%s/%s", src, patterns[i]);
+        if (glob(pat, 0, NULL, &g) != 0)
+            continue;
+        for (size_t k = 0; k < g.gl_pathc; k++, files++)
+            bad += unknown_mentions(g.gl_pathv[k]);
+        globfree(&g);
+    }
+    printf("%zu files, %d key mentions checked\n", files, mentions_checked);
+    assert_true(files >= 5);
+    if (bad)
+        fail_msg("%d mention(s) of keys the tables lack (listed above)", bad);
+}
+
+static void test_find(void **state)
+{
+    (void)state;
+    bool ff;
+    assert_non_null(cfg_doc_find(&relay_cfg_schema, "source.reconnect.max", &ff));
+    assert_false(ff);
+    assert_non_null(cfg_doc_find(&relay_cfg_schema, "outbox[].table", &ff));
+    assert_non_null(cfg_doc_find(&relay_cfg_schema, "outbox.table", &ff));
+    assert_non_null(cfg_doc_find(&relay_cfg_schema, "source.password_file", &ff));
+    assert_null(cfg_doc_find(&relay_cfg_schema, "source.host_file", &ff));
+    assert_non_null(cfg_doc_find(&relay_cfg_schema, "kafka.properties.acks", &ff));
+    assert_true(ff);
+    assert_null(cfg_doc_find(&relay_cfg_schema, "source.port.x", &ff));
+    assert_null(cfg_doc_find(&sse_cfg_schema, "redis.tls.nope", &ff));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +267,8 @@ int main(void)
         cmocka_unit_test(test_man),
         cmocka_unit_test(test_splice),
         cmocka_unit_test(test_bad_markers),
+        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_prose_names_real_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
