@@ -5,7 +5,7 @@
  */
 #include "config/cfg_relay.h"
 
-#include "relay/position.h"
+#include "common/position.h"
 
 #include <ctype.h>
 #include <stddef.h>

@@ -31,7 +31,7 @@
 
 #include "config/cfg_relay.h"
 #include "relay/koffsets.h"
-#include "relay/position.h"
+#include "common/position.h"
 #include "relay/sink.h"
 
 /* Returns 1 and fills p (and the offsets it holds into `offsets`) when a

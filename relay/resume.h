@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay/position.h"
+#include "common/position.h"
 
 enum resume_how {
     RESUME_AS_IS,   /* the position's own file and offset (or GTIDs) */

@@ -34,7 +34,7 @@
 
 #include "config/cfg_relay.h"
 #include "relay/koffsets.h"
-#include "relay/position.h"
+#include "common/position.h"
 
 struct sink;
 

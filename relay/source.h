@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "config/cfg_relay.h"
-#include "relay/position.h"
+#include "common/position.h"
 
 struct resume_binlogs; /* resume.h */
 

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay/position.h"
+#include "common/position.h"
 
 #define TXNID_MAX 128 /* a transaction's name; a row's adds the table */
 #define TXNID_ROW_MAX (TXNID_MAX + 24 + 132)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay/position.h"
+#include "common/position.h"
 #include "relay/resume.h"
 
 #define U1 "3e11fa47-71ca-11e1-9e33-c80aa9429562"

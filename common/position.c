@@ -4,7 +4,7 @@
  * merged so that a long-running relay holds "uuid:1-1000000", not a
  * million entries.
  */
-#include "relay/position.h"
+#include "common/position.h"
 
 #include <ctype.h>
 #include <errno.h>
