@@ -20,6 +20,7 @@ struct doc_key {
     char range[DOC_TEXT_MAX];
     const char *about;
     bool required;
+    bool choices; /* range lists an enum's choices */
 };
 
 static const char *type_name(const struct cfg_field *f)
@@ -105,6 +106,7 @@ static void describe(const struct cfg_field *f, const char *path,
     range_text(f, k->range, sizeof k->range);
     k->about = f->doc ? f->doc : "";
     k->required = (f->flags & CFG_F_REQUIRED) != 0;
+    k->choices = f->type == CFG_ENUM;
 }
 
 /* ---- markdown ---------------------------------------------------------- */
@@ -161,7 +163,7 @@ static void man_key(FILE *fp, const struct doc_key *k)
     /* "\&" keeps a line that would begin with ' or . from being a request */
     fprintf(fp, "\n\\&%s", k->type);
     if (k->range[0]) {
-        fputs(k->type[0] == 'e' ? ": " : ", ", fp);
+        fputs(k->choices ? ": " : ", ", fp);
         man_text(fp, k->range, true);
     }
     if (k->required) {
