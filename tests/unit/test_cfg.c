@@ -2,6 +2,7 @@
  * Configuration: every bad file gets one exact "FILE:LINE:COL: message",
  * and the good ones load with the documented defaults.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -571,8 +572,8 @@ struct sample_keys {
 static size_t key_len(const char *p)
 {
     size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
-    if (n == 0 || p[n] != ':')
-        return 0;
+    if (n == 0 || p[n] != ':' || isdigit((unsigned char)p[0]))
+        return 0; /* keys begin with a letter: "# 1: ..." is prose */
     return p[n + 1] == ' ' || p[n + 1] == '\n' || p[n + 1] == '\0' ? n : 0;
 }
 
