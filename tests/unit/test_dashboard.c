@@ -88,10 +88,22 @@ static bool name_char(char c, bool first)
 
 /* ---- what the code registers -------------------------------------------- */
 
+/* Whether the `fn(` at p is its definition or declaration ("int
+ * metrics_gauge_cb(", "*metrics_family("): a type stands before it. */
+static bool defined_at(const char *text, const char *p)
+{
+    while (p > text && isspace((unsigned char)p[-1]))
+        p--;
+    return p > text && (p[-1] == '*' || isalnum((unsigned char)p[-1]) ||
+                        p[-1] == '_');
+}
+
 /* The first string literal after each call of `fn(` in text. */
 static void literals_after(const char *text, const char *fn, struct names *out)
 {
     for (const char *p = strstr(text, fn); p; p = strstr(p + 1, fn)) {
+        if (defined_at(text, p))
+            continue;
         const char *q = strchr(p + strlen(fn), '"');
         if (!q)
             break;
@@ -103,7 +115,8 @@ static void literals_after(const char *text, const char *fn, struct names *out)
     }
 }
 
-/* Families written out by hand ("# TYPE name gauge" in a literal). */
+/* Families written out by hand ("# TYPE name gauge" in a literal), and
+ * every family of a scraped /metrics. */
 static void typed_literals(const char *text, struct names *out)
 {
     for (const char *p = strstr(text, "# TYPE "); p;
@@ -112,7 +125,11 @@ static void typed_literals(const char *text, struct names *out)
         size_t n = 0;
         while (name_char(q[n], n == 0))
             n++;
-        names_add(out, q, n);
+        /* a family's line names its type; a comment quoting the format
+         * ("# TYPE name ...") does not */
+        if (strncmp(q + n, " gauge", 6) == 0 ||
+            strncmp(q + n, " counter", 8) == 0)
+            names_add(out, q, n);
     }
 }
 
