@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GTID bookkeeping for both server dialects. MariaDB's state is tiny (one
  * entry per domain); MySQL's is an interval set per uuid, kept sorted and

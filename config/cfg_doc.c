@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The reference is written in two passes over nothing but the tables: a
  * field's facts (path, type, default, range) are put into words once, by

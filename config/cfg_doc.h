@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cfg_doc: the key reference of a configuration, written from its
  * cfg_schema tables, so that the documentation cannot say other than the

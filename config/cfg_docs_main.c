@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-cfg-docs [--check] FILE...: fills the key reference of each FILE
  * (markdown when it ends in .md, a man page otherwise) from the daemons'

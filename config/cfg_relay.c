@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The schema of outbox-relay's YAML file. Defaults follow Debezium's Outbox
  * Event Router, so that consumers written for Debezium see the same topics,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cfg_relay: the typed configuration of outbox-relay and its schema table.
  *

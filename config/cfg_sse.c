@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The schema of outbox-sse's YAML file. Redis key templates use {queue}
  * (not ${...}, which is an environment reference elsewhere in the file).

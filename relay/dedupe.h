@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dedupe: exactly-once delivery without trusting transaction markers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * resume: how the relay takes up its position on the server it has just
  * connected to, which after a failover is another one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sink: the Kafka side of the relay, and the bookkeeping that makes its
  * checkpoint safe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * source: the replication connection to MySQL or MariaDB.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * txnid: the names of source transactions and rows that every record
  * carries, so that a replay can tell exactly what it already delivered.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 outbox_unit_test(test_cfg SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_cfg.c
                  LIBS outbox_config)
 # config/ knows no daemon: it includes common/ and itself only, so that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The checked-in key references (docs/CONFIG.md, the man pages) say what
 # the cfg_field tables say (config/CMakeLists.txt lists the documents).
 add_test(NAME test_config_docs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The dashboards in packaging/grafana/ query only metrics the daemons register.
 outbox_unit_test(test_dashboard SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_dashboard.c)
 # The same, against the daemons' own /metrics (kafka-mock, no database).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Configuration: every bad file gets one exact "FILE:LINE:COL: message",
  * and the good ones load with the documented defaults.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cfg_doc: the key reference is spliced between its markers and nowhere
  * else, bad markers are refused, and each format escapes what it must.

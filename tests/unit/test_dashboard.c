@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Grafana dashboards (packaging/grafana/, one per daemon) query only metrics the
  * daemon they are for really exports.

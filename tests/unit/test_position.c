@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Binlog positions and GTID sets: arithmetic and text round trips. */
 #include <setjmp.h>
 #include <stdarg.h>

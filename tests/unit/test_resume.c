@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where the relay resumes on the server it connected to: the same one,
  * a promoted replica (by GTID), or one that is refused (resume.h). */
 #include <setjmp.h>
