@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "common/admin_http.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admin_http: GET /healthz and GET /metrics on the daemon's event loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * backoff: exponential backoff with full jitter, for reconnect loops.
  *

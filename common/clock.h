@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock: milliseconds on the monotonic clock, for timeouts and intervals
  * (never for timestamps that leave the process: those are wall time).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics: a small Prometheus registry (text exposition format 0.0.4).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * numfmt: numbers into text by hand, for what runs once per record or
  * per transaction (record headers, transaction names). snprintf costs

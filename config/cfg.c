@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The schema walker behind cfg.h.
  *
@@ -12,6 +13,7 @@
 #include "config/cfg.h"
 
 #include "common/admin_http.h"
+#include "common/log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -240,6 +242,12 @@ static void fmt_value(const struct cfg_field *f, int64_t v, char *buf,
         fmt_size(v, buf, len);
     else
         snprintf(buf, len, "%" PRId64, v);
+}
+
+void cfg_format_number(const struct cfg_field *f, int64_t v, char *buf,
+                       size_t len)
+{
+    fmt_value(f, v, buf, len);
 }
 
 static int check_range(struct ctx *c, yaml_mark_t m, const struct cfg_field *f,
@@ -543,6 +551,16 @@ static int unknown_key(struct ctx *c, const struct cfg_schema *s,
     return fail(c, k->start_mark, "unknown key '%s' in '%s'", key, s->name);
 }
 
+/* An obsolete key is no error, so that files written for an older
+ * version keep loading; the warning tells that its value does nothing. */
+static int obsolete_key(struct ctx *c, yaml_node_t *k)
+{
+    log_warn("config", "%s:%zu:%zu: '%s' is obsolete and ignored: delete it",
+             c->name, k->start_mark.line + 1, k->start_mark.column + 1,
+             scalar(k));
+    return 0;
+}
+
 static int apply_pair(struct ctx *c, const struct cfg_schema *s,
                       yaml_node_pair_t *first, yaml_node_pair_t *p,
                       bool *seen, void *obj)
@@ -562,6 +580,8 @@ static int apply_pair(struct ctx *c, const struct cfg_schema *s,
         return fail(c, k->start_mark,
                     "'%s' and '%s%s' cannot both be set", f->key, f->key,
                     SECRET_FILE_SUFFIX);
+    if (f->flags & CFG_F_OBSOLETE)
+        return obsolete_key(c, k);
     if (is_null(v))
         return 0; /* same as absent: the default applies */
     seen[idx] = true;
@@ -620,7 +640,7 @@ static int fill_defaults(struct ctx *c, const struct cfg_schema *s,
                          const bool *seen, yaml_mark_t at, void *obj)
 {
     for (const struct cfg_field *f = s->fields; f->key; f++) {
-        if (seen[f - s->fields])
+        if (seen[f - s->fields] || (f->flags & CFG_F_OBSOLETE))
             continue;
         if (f->flags & CFG_F_REQUIRED)
             return fail(c, at, "missing required key '%s' in '%s'", f->key,
@@ -783,6 +803,8 @@ void cfg_free(const struct cfg_schema *schema, void *obj)
 {
     for (const struct cfg_field *f = schema->fields; f->key; f++) {
         void *p = (char *)obj + f->offset;
+        if (f->flags & CFG_F_OBSOLETE)
+            continue; /* no storage */
         if (f->type == CFG_STR) {
             free(*(char **)p);
             *(char **)p = NULL;
@@ -934,9 +956,9 @@ static void print_section(const struct cfg_schema *s, const void *obj,
 {
     for (const struct cfg_field *f = s->fields; f->key; f++) {
         const void *p = (const char *)obj + f->offset;
-        /* Not in effect, so not printed (never the first field of a list
-         * item, which carries the "- ") */
-        if ((f->flags & CFG_F_OBSOLETE) && f != s->fields)
+        /* Not in effect, so not printed (the first field of a list item,
+         * which carries the "- ", is never obsolete) */
+        if (f->flags & CFG_F_OBSOLETE)
             continue;
         if (list_item && f == s->fields)
             fprintf(fp, "%*s- %s:", indent - 2, "", f->key);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cfg: YAML configuration, driven by one table per struct.
  *
@@ -50,9 +51,11 @@ enum {
     CFG_F_REQUIRED = 1 << 0, /* no default; absence is an error          */
     CFG_F_SECRET = 1 << 1,   /* masked on print; also accepts KEY_file   */
     CFG_F_TEMPLATE = 1 << 2, /* no ${ENV} expansion                      */
-    CFG_F_OBSOLETE = 1 << 3, /* read by nothing: still accepted, so older
-                              * files load, but not printed and not in the
-                              * samples                                 */
+    CFG_F_OBSOLETE = 1 << 3, /* a key of an older version, removed or
+                              * renamed: still accepted, so older files
+                              * load, but ignored with a warning; it has
+                              * no storage (offset, def unused) and is in
+                              * no printout, sample or reference        */
 };
 
 struct cfg_list {
@@ -135,6 +138,11 @@ void cfg_print(const struct cfg_schema *schema, const void *obj, FILE *fp);
  * that do not come from a file. Return 0 or -1. */
 int cfg_parse_duration(const char *s, int64_t *ms);
 int cfg_parse_size(const char *s, int64_t *bytes);
+
+/* A CFG_INT, CFG_DURATION or CFG_SIZE value as a person writes it
+ * (30s, 64KiB), the form messages and the key reference use. */
+void cfg_format_number(const struct cfg_field *f, int64_t v, char *buf,
+                       size_t len);
 
 /* Levenshtein distance, capped: used for "did you mean" suggestions. */
 int cfg_edit_distance(const char *a, const char *b);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The schema of outbox-relay's YAML file. Defaults follow Debezium's Outbox
  * Event Router, so that consumers written for Debezium see the same topics,
@@ -5,7 +6,7 @@
  */
 #include "config/cfg_relay.h"
 
-#include "relay/position.h"
+#include "common/position.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -238,7 +239,7 @@ static const struct cfg_field source_fields[] = {
     {"host", CFG_STR, F(relay_source_cfg, host), 0, "127.0.0.1", 0, 0, NULL,
      NULL, "MySQL/MariaDB server to replicate from"},
     {"port", CFG_INT, F(relay_source_cfg, port), 0, "3306", 1, 65535, NULL,
-     NULL, "its TCP port"},
+     NULL, "TCP port of the source"},
     {"hosts", CFG_STRLIST, F(relay_source_cfg, hosts), 0, NULL, 0, 0, NULL,
      NULL, "candidate servers, host:port, instead of host and port; the "
      "writable one is read (failover)"},
@@ -247,14 +248,15 @@ static const struct cfg_field source_fields[] = {
     {"user", CFG_STR, F(relay_source_cfg, user), CFG_F_REQUIRED, NULL, 0, 0,
      NULL, NULL, "replication user (see schema/grants.sql)"},
     {"password", CFG_STR, F(relay_source_cfg, password), CFG_F_SECRET, NULL,
-     0, 0, NULL, NULL, "its password; or password_file"},
+     0, 0, NULL, NULL, "password of the replication user; or password_file"},
     {"server_id", CFG_INT, F(relay_source_cfg, server_id), CFG_F_REQUIRED,
      NULL, 1, 4294967295LL, NULL, NULL,
      "replica server id, unique among all replicas of the source"},
     {"flavor", CFG_ENUM, F(relay_source_cfg, flavor), 0, "auto", 0, 0,
      flavors, NULL, "server kind; auto asks the server"},
     {"start", CFG_STR, F(relay_source_cfg, start), 0, "latest", 0, 0, NULL,
-     NULL, "where to begin when there is no checkpoint"},
+     NULL, "where to begin when there is no checkpoint: latest, earliest, "
+     "a GTID set or FILE:POS"},
     {"ssl_mode", CFG_ENUM, F(relay_source_cfg, ssl_mode), 0, "preferred", 0,
      0, ssl_modes, NULL, "TLS to the source"},
     {"ssl_ca", CFG_STR, F(relay_source_cfg, ssl_ca), 0, NULL, 0, 0, NULL,
@@ -287,7 +289,7 @@ static const struct cfg_field table_fields[] = {
     {"value_column", CFG_STR, F(relay_table_cfg, value_column), 0, "payload",
      0, 0, NULL, NULL, "column whose value is the record value"},
     {"headers", CFG_MAP, F(relay_table_cfg, headers), 0, "id=id,type=type",
-     0, 0, NULL, NULL, "header name: column"},
+     0, 0, NULL, NULL, "Kafka header name: outbox column"},
     {"max_payload", CFG_SIZE, F(relay_table_cfg, max_payload), 0, "4MiB", 1,
      1073741824, NULL, NULL, "larger values go to the dead-letter topic"},
     {.key = NULL},
@@ -305,7 +307,8 @@ static const struct cfg_field kafka_fields[] = {
      "16MiB", 1048576, 17179869184LL, NULL, NULL,
      "records awaiting acknowledgement; reading stops when full"},
     {"properties", CFG_MAP, F(relay_kafka_cfg, properties), 0, NULL, 0, 0,
-     NULL, NULL, "librdkafka producer properties, passed as they are"},
+     NULL, NULL, "librdkafka producer properties, passed as they are (TLS, "
+     "SASL); values of secret-looking names are masked"},
     {.key = NULL},
 };
 static const struct cfg_schema kafka_schema = {
@@ -314,20 +317,19 @@ static const struct cfg_schema kafka_schema = {
 
 static const struct cfg_field delivery_fields[] = {
     {"mode", CFG_ENUM, F(relay_delivery_cfg, mode), 0, "at_least_once", 0, 0,
-     deliveries, NULL, "at_least_once or exactly_once"},
+     deliveries, NULL, "at_least_once; or exactly_once: also skip, after a restart, what "
+     "already reached Kafka"},
     {"stall_timeout", CFG_DURATION, F(relay_delivery_cfg, stall_timeout_ms), 0,
      "30s", 1000, 3600000, NULL, NULL,
      "records pending this long with none acknowledged: /healthz 503"},
-    /* Left from the Kafka-transactions design, which exactly_once does not
-     * use: nothing reads these two. Files written from the older samples
-     * set them, so they are still accepted, but neither --check-config,
-     * the sample nor the man page shows them. */
-    {"transaction_max_events", CFG_INT,
-     F(relay_delivery_cfg, transaction_max_events), CFG_F_OBSOLETE, "10000",
-     1, 1000000, NULL, NULL, "ignored (accepted for older files)"},
-    {"transaction_max_interval", CFG_DURATION,
-     F(relay_delivery_cfg, transaction_max_ms), CFG_F_OBSOLETE, "100ms", 1,
-     60000, NULL, NULL, "ignored (accepted for older files)"},
+    /* Removed in 0.2.0: left from a Kafka-transactions design that
+     * exactly_once does not use, they were read by nothing. The 0.1.0
+     * sample (a conffile users edit) set them, so a file holding them
+     * still loads, with a warning; there is nothing behind them. */
+    {"transaction_max_events", CFG_INT, 0, CFG_F_OBSOLETE, NULL, 0, 0, NULL,
+     NULL, "removed in 0.2.0; ignored"},
+    {"transaction_max_interval", CFG_DURATION, 0, CFG_F_OBSOLETE, NULL, 0, 0,
+     NULL, NULL, "removed in 0.2.0; ignored"},
     {.key = NULL},
 };
 static const struct cfg_schema delivery_schema = {
@@ -341,7 +343,8 @@ static const struct cfg_field checkpoint_fields[] = {
      "outbox-relay.checkpoints", 0, 0, NULL, NULL,
      "compacted topic, keyed by relay name"},
     {"path", CFG_STR, F(relay_checkpoint_cfg, path), 0, NULL, 0, 0, NULL,
-     NULL, "checkpoint file when store is file"},
+     NULL, "checkpoint file, required when store is file (under systemd: "
+     "in /var/lib/outbox-relay/, the only writable place)"},
     {"interval", CFG_DURATION, F(relay_checkpoint_cfg, interval_ms), 0, "1s",
      10, 3600000, NULL, NULL, "how often the position is saved"},
     {.key = NULL},
@@ -381,9 +384,10 @@ static const struct cfg_schema ha_schema = {
 
 static const struct cfg_field relay_fields[] = {
     {"name", CFG_STR, F(relay_cfg, name), 0, "outbox-relay", 0, 0, NULL, NULL,
-     "relay name: key of its checkpoint record"},
+     "relay name: key of its checkpoint record, its outbox-relay header "
+     "(exactly_once) and, by default, its HA group outbox-relay.NAME"},
     {"log_level", CFG_ENUM, F(relay_cfg, log_level), 0, "info", 0, 0,
-     cfg_log_levels, NULL, "error, warn, info or debug"},
+     cfg_log_levels, NULL, "least severe level of the logfmt lines on stderr"},
     {"source", CFG_SECTION, F(relay_cfg, source), 0, NULL, 0, 0, NULL,
      &source_schema, "the MySQL/MariaDB server"},
     {"outbox", CFG_LIST, F(relay_cfg, outbox), CFG_F_REQUIRED, NULL, 1, 0, NULL,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cfg_relay: the typed configuration of outbox-relay and its schema table.
  *
@@ -66,8 +67,6 @@ struct relay_kafka_cfg {
 struct relay_delivery_cfg {
     int mode; /* enum relay_delivery */
     int64_t stall_timeout_ms;
-    int64_t transaction_max_events; /* read by nothing (see cfg_relay.c) */
-    int64_t transaction_max_ms;     /* read by nothing (see cfg_relay.c) */
 };
 
 struct relay_checkpoint_cfg {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The schema of outbox-sse's YAML file. Redis key templates use {queue}
  * (not ${...}, which is an environment reference elsewhere in the file).
@@ -141,7 +142,7 @@ static const struct cfg_field redis_fields[] = {
     {"host", CFG_STR, F(sse_redis_cfg, host), 0, "127.0.0.1", 0, 0, NULL,
      NULL, "Redis server"},
     {"port", CFG_INT, F(sse_redis_cfg, port), 0, "6379", 1, 65535, NULL, NULL,
-     "its TCP port"},
+     "TCP port of Redis"},
     {"password", CFG_STR, F(sse_redis_cfg, password), CFG_F_SECRET, NULL, 0,
      0, NULL, NULL, "AUTH password; or password_file"},
     {"db", CFG_INT, F(sse_redis_cfg, db), 0, "0", 0, 15, NULL, NULL,
@@ -150,9 +151,10 @@ static const struct cfg_field redis_fields[] = {
      "queue:{queue}:waiting", 0, 0, NULL, NULL,
      "ZSET of waiting users (score: join time)"},
     {"admitted_key", CFG_STR, F(sse_redis_cfg, admitted_key), CFG_F_TEMPLATE,
-     "queue:{queue}:admitted", 0, 0, NULL, NULL, "admitted users"},
+     "queue:{queue}:admitted", 0, 0, NULL, NULL,
+     "ZSET or SET of admitted users"},
     {"admitted_type", CFG_ENUM, F(sse_redis_cfg, admitted_type), 0, "zset", 0,
-     0, admitted_types, NULL, "zset or set"},
+     0, admitted_types, NULL, "Redis type of admitted_key"},
     {"connect_timeout", CFG_DURATION, F(sse_redis_cfg, connect_timeout_ms), 0,
      "2s", 10, 600000, NULL, NULL, "TCP connect"},
     {"reconnect", CFG_SECTION, F(sse_redis_cfg, reconnect), 0, NULL, 0, 0,
@@ -169,7 +171,8 @@ static const struct cfg_field http_fields[] = {
     {"listen", CFG_STR, F(sse_http_cfg, listen), 0, "127.0.0.1:8080", 0, 0,
      NULL, NULL, "address of the SSE endpoint"},
     {"cors_origins", CFG_STRLIST, F(sse_http_cfg, cors_origins), 0, NULL, 0,
-     0, NULL, NULL, "origins allowed to read the streams; empty: none"},
+     0, NULL, NULL, "origins allowed to read the streams (or \"*\"); empty: "
+     "none"},
     {"max_connections", CFG_INT, F(sse_http_cfg, max_connections), 0,
      "10000", 1, 10000000, NULL, NULL,
      "connections held, also those still sending their request; beyond: 503 "
@@ -211,11 +214,11 @@ static const struct cfg_schema auth_schema = {
 
 static const struct cfg_field queues_fields[] = {
     {"coalesce_interval", CFG_DURATION, F(sse_queues_cfg, coalesce_ms), 0,
-     "100ms", 1, 60000, NULL, NULL, "at most one recompute per queue per"},
+     "100ms", 1, 60000, NULL, NULL, "a queue is recomputed at most once per this interval"},
     {"refresh_interval", CFG_DURATION, F(sse_queues_cfg, refresh_ms), 0,
      "5s", 100, 3600000, NULL, NULL, "full recompute even without events"},
     {"eta_window", CFG_DURATION, F(sse_queues_cfg, eta_window_ms), 0, "60s",
-     1000, 3600000, NULL, NULL, "admission rate is measured over"},
+     1000, 3600000, NULL, NULL, "window over which the admission rate (for eta_s) is measured"},
     {.key = NULL},
 };
 static const struct cfg_schema queues_schema = {
@@ -237,7 +240,7 @@ static const struct cfg_field sse_fields[] = {
     {"name", CFG_STR, F(sse_cfg, name), 0, "outbox-sse", 0, 0, NULL, NULL,
      "instance name, in logs and client.id"},
     {"log_level", CFG_ENUM, F(sse_cfg, log_level), 0, "info", 0, 0,
-     cfg_log_levels, NULL, "error, warn, info or debug"},
+     cfg_log_levels, NULL, "least severe level of the logfmt lines on stderr"},
     {"kafka", CFG_SECTION, F(sse_cfg, kafka), 0, NULL, 0, 0, NULL,
      &kafka_schema, "where change events come from"},
     {"redis", CFG_SECTION, F(sse_cfg, redis), 0, NULL, 0, 0, NULL,

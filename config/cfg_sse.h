@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cfg_sse: the typed configuration of outbox-sse and its schema table.
  * config/sse.yaml is the commented sample; a test loads it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The demo, from a fresh Debian 12 machine: installs what it needs (as
 # root, or through sudo), builds, and runs outbox-demo: MariaDB, Redis, a
 # Kafka endpoint, outbox-relay, outbox-sse and a waiting room, all on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-demo: the whole appliance on one machine, with a waiting room.
  *

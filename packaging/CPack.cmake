@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # CPack: outbox-relay_<version>-<revision>+deb<N>_amd64.deb and
 # outbox-relay-<version>-<release>.x86_64.rpm from one build, made the way
 # a Debian package build makes them (dpkg-buildflags) by

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # packaging/build.sh SOURCE_DIR OUT_DIR [GENERATOR...]
 #
 # The package build, as a Debian package build does it: the compiler and

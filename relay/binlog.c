@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The binlog format, from MySQL's libbinlogevents and MariaDB's
  * log_event.h. Every read goes through a cursor that checks the bytes are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * binlog: decoding binlog events from their raw bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "relay/bwalk.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bwalk: the events of one buffer, one after the other.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * checkpoint: where the relay's position is kept between runs.
  *
@@ -31,7 +32,7 @@
 
 #include "config/cfg_relay.h"
 #include "relay/koffsets.h"
-#include "relay/position.h"
+#include "common/position.h"
 #include "relay/sink.h"
 
 /* Returns 1 and fills p (and the offsets it holds into `offsets`) when a

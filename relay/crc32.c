@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "relay/crc32.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crc32: the CRC-32 of binlog checksums (IEEE 802.3, as zlib's crc32()).
  * Slicing-by-8 tables: every binlog event is checked, and one byte at a

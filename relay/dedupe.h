@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dedupe: exactly-once delivery without trusting transaction markers.
  *
@@ -53,7 +54,7 @@
 #include "config/cfg_relay.h"
 #include "relay/koffsets.h"
 #include "relay/outbox.h"
-#include "relay/position.h"
+#include "common/position.h"
 
 /* "mysql-bin.000003" -> 3 (the digits after the last dot). 0 or -1. */
 int opos_file_number(const char *file, uint64_t *out);

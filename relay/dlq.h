@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dlq: the dead-letter policy. Which records go to the dead-letter topic
  * (dead_letter.topic), under which key, and with which headers saying why.

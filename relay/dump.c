@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The file is mapped read-only and walked event by event; nothing is kept
  * from one event to the next but the format (FORMAT_DESCRIPTION), the

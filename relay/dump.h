@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dump: `outbox-relay dump`, a binlog file decoded offline.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * koffsets: per Kafka partition, the offset from which a restarted relay
  * must read to find every record it wrote after its checkpoint.

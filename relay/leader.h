@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * leader: one leader among the relays of a name, elected by Kafka.
  *

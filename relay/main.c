@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-relay: the binlog of MySQL/MariaDB to Kafka, outbox rows only.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "relay/mariadb_zip.h"
 
 #include <stdio.h>

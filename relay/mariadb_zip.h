@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mariadb_zip: MariaDB's compressed binlog events (log_bin_compress).
  *

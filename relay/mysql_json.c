@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * MySQL binary JSON, read after sql-common/json_binary.{h,cc}. The checks
  * are those of MySQL's reader (parse_array_or_object, Value::key,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mysql_json: MySQL's binary JSON (column type 245 in row events) as JSON
  * text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox: the mapping from an outbox row to a Kafka record.
  *

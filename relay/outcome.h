@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outcome: how a step of the relay ended, and so what comes next.
  *

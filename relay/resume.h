@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * resume: how the relay takes up its position on the server it has just
  * connected to, which after a failover is another one.
@@ -39,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay/position.h"
+#include "common/position.h"
 
 enum resume_how {
     RESUME_AS_IS,   /* the position's own file and offset (or GTIDs) */

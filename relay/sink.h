@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sink: the Kafka side of the relay, and the bookkeeping that makes its
  * checkpoint safe.
@@ -34,7 +35,7 @@
 
 #include "config/cfg_relay.h"
 #include "relay/koffsets.h"
-#include "relay/position.h"
+#include "common/position.h"
 
 struct sink;
 

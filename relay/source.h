@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * source: the replication connection to MySQL or MariaDB.
  *
@@ -37,7 +38,7 @@
 #include <stdint.h>
 
 #include "config/cfg_relay.h"
-#include "relay/position.h"
+#include "common/position.h"
 
 struct resume_binlogs; /* resume.h */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tmap: the pipeline's cache of table maps, by table id, outbox tables
  * only.

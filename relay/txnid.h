@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * txnid: the names of source transactions and rows that every record
  * carries, so that a replay can tell exactly what it already delivered.
@@ -28,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay/position.h"
+#include "common/position.h"
 
 #define TXNID_MAX 128 /* a transaction's name; a row's adds the table */
 #define TXNID_ROW_MAX (TXNID_MAX + 24 + 132)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * deadline: a connection has http.header_timeout to deliver its request,
  * all of it, not merely one byte per timeout.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * eta: how long until a waiting user is admitted, from the queue's pace.
  *

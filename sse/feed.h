@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * feed: "queue X changed" notices from Kafka, delivered on the event loop.
  *

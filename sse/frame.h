@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * frame: the bytes of Server-Sent Events and of the JSON they carry.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hub: the queues this instance serves, who watches them, and when to ask
  * Redis again.

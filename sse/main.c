@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse: live queue positions for browsers, over Server-Sent Events.
  *

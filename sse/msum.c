@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "sse/msum.h"
 
 #include <event2/buffer.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * msum: the /metrics of several processes as the /metrics of one server.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "sse/ranks.h"
 
 #include <hiredis/adapters/libevent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * redis_tls: TLS to Redis for a hiredis that has none.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server: the browsers' HTTP API, on libevent's evhttp.
  *

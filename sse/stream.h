@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stream: one SSE response past its handshake, on a socket of its own.
  *

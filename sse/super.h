@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * super: outbox-sse as several worker processes under one supervisor
  * (http.workers > 1).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * token: who may watch which queue position, and proof of admission.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wlink: frames between outbox-sse's supervisor and one of its workers,
  * over the socketpair the worker inherits (sse/super.h).

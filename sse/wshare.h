@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wshare: the page outbox-sse's workers and their supervisor share.
  *

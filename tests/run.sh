@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite, from a fresh Debian 12 machine:
 #   1. installs the build and test dependencies with apt-get (as root, or
 #      through sudo), skipping what is already installed;

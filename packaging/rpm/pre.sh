@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # outbox-relay %pre: the system user and group (see packaging/deb/postinst).
 getent group outbox-relay >/dev/null || groupadd -r outbox-relay
 getent passwd outbox-relay >/dev/null ||

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The speed benchmark: built with everything else, but not a CTest test
 # (speed is measured by benchmarks, not timed tests). tests/bench/run.sh
 # runs it; tests/bench/README.md explains the figures.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-bench: the relay's speed benchmark (see tests/bench/README.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The binlog reader of the latency phase: the relay's own source module
  * (relay/source.c: replica connection, COM_BINLOG_DUMP, raw events) with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_binlog: a second latency baseline, MariaDB's part alone: reads
  * the binlog from (file, pos) with the relay's source module and notes

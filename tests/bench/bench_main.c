@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-bench: see tests/bench/README.md for what it measures and how to
  * read it. Phases, in this order, on one MariaDB and one kafka-mock:

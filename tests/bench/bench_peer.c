@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The peer relay (tests/bench/peer/peer-relay.mjs: zongji + kafkajs) as a
  * process of the benchmark, and the CPU time of a process from /proc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_seq: the sequence number every benchmark payload begins with
  * ({"seq":N,...}). A header of its own, inline, because the LD_PRELOAD

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-bench-tap: an LD_PRELOAD library for the latency benchmark's
  * --split option. It is loaded into outbox-relay (never into anything

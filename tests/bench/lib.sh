@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # What the benchmark scripts of tests/bench share; each sources it first:
 #

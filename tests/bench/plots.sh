@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The benchmark plots of docs/BENCHMARKS.md, from the data the benchmarks
 # leave in build/bench-data/ (tests/bench/run.sh: drain.dat, cdf-*.dat;
 # tests/bench/sse_sizes.sh: sse-rss.dat, sse-wave.dat):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Where the time goes for the targets that the benchmarks miss (issue 6;
 # docs/BENCHMARKS.md, "Where the time goes (missed targets)"):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The relay's speed benchmark (see tests/bench/README.md).
 #
 #   tests/bench/run.sh [outbox-bench options]     e.g. --events 200000

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # outbox-sse's speed benchmark (issue 4) and its side-by-side run against
 # nchan and pushpin (issue 6): built with everything else, not a CTest test.
 # tests/bench/sse_run.sh and tests/bench/sse_compare.sh run it;

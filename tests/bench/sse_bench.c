@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse-bench: issue 4's and issue 13's speed targets for outbox-sse,
  * measured next to baselines taken in the same run (see tests/bench/SSE.md).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # outbox-sse and nchan side by side (issues 6 and 13; see tests/bench/SSE.md,
 # "Side by side with nchan"):
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sse_fleet: outbox-sse-bench's SSE clients, in several processes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sse_ptree: the memory of a server that is a tree of processes (a
  * supervisor and its workers, nginx's master and workers), for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sse_pushpin: the system a team would build with Pushpin instead of
  * outbox-sse, for outbox-sse-bench's side-by-side run (tests/bench/SSE.md,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # outbox-sse and Pushpin side by side (issue 6; see tests/bench/SSE.md,
 # "Pushpin"):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # outbox-sse's speed benchmark, issues 4 and 13 (see tests/bench/SSE.md).
 #
 #   tests/bench/sse_run.sh [outbox-sse-bench options]    e.g. --conns 100000

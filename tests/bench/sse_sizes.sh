@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Server memory and the rank wave against the number of SSE streams,
 # outbox-sse and nchan side by side (the data of docs/bench-sse-rss.png and
 # docs/bench-sse-wave.png):

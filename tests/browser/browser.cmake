@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The demo page in headless chromium, from joining to confirmation.
 # Needs chromium and node (tests/run.sh installs them) and npm's registry.
 if(NOT OUTBOX_SANITIZE)

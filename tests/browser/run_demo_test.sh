@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs outbox-demo with a short queue, drives its page with headless
 # chromium (tests/browser/test_demo.mjs), stops the demo.
 #   run_demo_test.sh BUILD_DIR SOURCE_DIR

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The demo page in a real browser: join the queue, watch the position
 // fall, get the confirmation. Debian's chromium, driven by playwright-core.
 //

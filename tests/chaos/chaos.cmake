@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Chaos under load (see each test's header). Bounded for the test command;
 # longer runs: OUTBOX_CHAOS_KILLS=500 OUTBOX_CHAOS_EVENTS=1000000 build/tests/test_chaos_relay
 outbox_integration_test(test_chaos_relay TIMEOUT 1500

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-relay under steady load while everything around it fails, with
  * kcat and outbox-verify as the independent judges:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse while its world fails, with 5,000 browsers that reconnect
  * the way EventSource does:

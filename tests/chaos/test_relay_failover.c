@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-relay through a source failover (issue 12, part 2), on the
  * server kind of th_server_kind() (MariaDB 10.11 here, MySQL 9.7 as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Two relays with the same name and ha.enabled, the Kafka checkpoint
  * store, under load: exactly one leads (/healthz "ok",

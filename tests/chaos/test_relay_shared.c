@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Several exactly_once relays on one MariaDB, each with its own outbox
  * table (as one relay per shard would be), all publishing to the same

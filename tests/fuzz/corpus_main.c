@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Runs a fuzz target's LLVMFuzzerTestOneInput over files and folders of
  * inputs, without libFuzzer: the seed corpus as a regression test in any

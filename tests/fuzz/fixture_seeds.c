@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fixture_seeds: fuzz_binlog inputs made from real binlog files.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fuzz targets (see tests/fuzz/README.md). In every build each target's
 # LLVMFuzzerTestOneInput runs over its seed corpus, tests/fuzz/corpus/NAME,
 # as the unit test NAME_corpus; with -DOUTBOX_FUZZ=ON (clang only, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The libFuzzer entry point every target defines. With -DOUTBOX_FUZZ=ON
  * (clang) each target links libFuzzer's main; in every build

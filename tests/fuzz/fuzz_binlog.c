@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The binlog decoder (relay/binlog.h) on arbitrary bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The YAML configuration loader on arbitrary text, against both daemons'
  * schemas (byte 0 picks one). Whatever the text, the loader returns 0 with

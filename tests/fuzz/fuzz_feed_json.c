@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * feed_json_field on arbitrary input: byte 0 picks the field name, the
  * rest is the JSON, in a buffer of exactly its size. A value found must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The MySQL binary JSON decoder on arbitrary documents. Byte 0 picks a
  * bounded buffer (of byte 1 bytes) or a growable one; the rest is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * route_pct_decode on arbitrary input: byte 0 picks form or path
  * decoding, byte 1 the size of the output buffer (0 to 255), the rest is

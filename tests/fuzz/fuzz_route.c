@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse's request checks on arbitrary requests: byte 0 switches auth
  * on (bit 0) and a Last-Event-ID header (bit 1); the rest is the path, the

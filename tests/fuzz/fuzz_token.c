@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * token_verify on arbitrary input, and token_mint on arbitrary names.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the hand-made seeds of tests/fuzz/corpus/ (run from anywhere).
 
 The seeds are small valid (and nearly valid) inputs, so that the fuzzers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * th_netns: a second "host" for a test, as a network namespace joined to
  * this one by a veth pair, whose link the test can cut and restore.

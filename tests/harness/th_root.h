@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * th_root: Debian roots for database servers the host has no package of.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * th-root: a cached Debian root (th_root.h) for the shell tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * th-servers: the harness's database servers from the command line.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 outbox_integration_test(test_servers
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_servers.c
   LIBS PkgConfig::RDKAFKA)

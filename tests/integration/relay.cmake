@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 add_library(outbox_relay_env STATIC ${CMAKE_SOURCE_DIR}/tests/integration/relay_env.c)
 target_link_libraries(outbox_relay_env PUBLIC outbox_test_harness PkgConfig::MARIADB)
 

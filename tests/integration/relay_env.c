@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "tests/integration/relay_env.h"
 
 #include <mysql.h>

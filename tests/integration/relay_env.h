@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * relay_env: MariaDB (or MySQL: th_server_kind()) + kafka-mock +
  * outbox-relay, wired for a test.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 add_library(outbox_sse_env STATIC ${CMAKE_SOURCE_DIR}/tests/integration/sse_env.c)
 target_link_libraries(outbox_sse_env PUBLIC outbox_test_harness PkgConfig::HIREDIS
                       PkgConfig::RDKAFKA PkgConfig::EVENT)

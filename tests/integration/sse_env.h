@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sse_env: Redis + kafka-mock + outbox-sse, and many SSE clients, for a
  * test.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Both daemons as a user runs them: the sample configs pass
  * --check-config, a misspelt key is reported with its place and exits 2,

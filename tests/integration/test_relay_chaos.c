@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-relay while things break, under load, checked by kcat:
  *   - (SIGKILL at random moments is tests/chaos/test_chaos_relay: 50 of

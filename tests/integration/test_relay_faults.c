@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-relay facing bad rows and bad server states: rows that cannot be
  * records go to the dead-letter topic and the relay keeps going; settings

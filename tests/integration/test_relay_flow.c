@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-relay end to end against a real MariaDB (or the server kind
  * $OUTBOX_TEST_SERVER names: test_relay_flow@mysql-9.7, ...) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * source.start: latest. On its first start (no checkpoint) the relay
  * begins where the source's binlog ends then: outbox rows committed

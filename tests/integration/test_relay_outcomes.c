@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * How outbox-relay ends, and what it says meanwhile, in both delivery
  * modes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * RESET BINARY LOGS AND GTIDS (RESET MASTER) under a relay whose source
  * has no GTIDs (MySQL 9.7, gtid_mode=OFF): its checkpoint's file:offset

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Start-up with the Kafka checkpoint store against kafka-mock, in both
  * delivery modes: a first start (no checkpoint yet) and a restart (from

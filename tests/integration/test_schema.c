@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema/: the MariaDB files load, a row goes in, the replication account
  * of grants.sql can do what the relay needs, and the settings of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Secrets never show: the database password, the HMAC secret and a Kafka
  * SASL password, given through ${ENV}, *_file and plain properties, must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The harness: MariaDB (or the server kind $OUTBOX_TEST_SERVER names:
  * test_servers@mysql-9.7 ...), Redis and kafka-mock start, answer, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse end to end: real Redis, kafka-mock, the daemon, and a
  * thousand SSE clients of the test's own (see sse_env.h).

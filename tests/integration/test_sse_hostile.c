@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse against hostile clients: trickled headers, huge request
  * lines, a flood of idle connections past the limit, odd names, injected

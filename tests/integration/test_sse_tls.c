@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse to Redis over TLS (redis.tls), with a throwaway CA, a server
  * certificate for 127.0.0.1 and a client certificate (Redis asks for one):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-sse with http.workers: several processes on one port under a
  * supervisor (sse/super.h).

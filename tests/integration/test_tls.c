@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TLS from the relay to MariaDB, with a throwaway CA and server
  * certificate made by the test: verify_identity against the right CA

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the packaging tests (sourced; bash). Every check is explicit:
 # `fail` ends the test with status 1 and says what was expected; `skip`
 # ends it with 77 (CTest's SKIP_RETURN_CODE for these tests) and the

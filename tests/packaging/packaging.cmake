@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The packaging stage (label packaging), in the plain build only: the
 # sanitizer and fuzzer builds produce binaries nobody packages.
 #

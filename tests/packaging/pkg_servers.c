@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pkg-servers: the servers the installed daemons talk to in
  * test_systemd.sh, started with the harness (tests/harness/th.h).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # prepare_roots.sh BUILD_DIR: makes the packaging tests' Debian roots ready
 # (tests/run.sh calls it before CTest, as it does `th-servers prepare` for
 # the database servers): a trixie build root and a bookworm and a trixie

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_deb SUITE SOURCE_DIR BUILD_DIR VERSION    (SUITE: bookworm or trixie)
 #
 # Builds the .deb for Debian SUITE the way a package build does

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_systemd SUITE SOURCE_DIR BUILD_DIR VERSION   (SUITE: bookworm or trixie)
 #
 # The .deb of test_deb for SUITE, in a clean Debian root under a live

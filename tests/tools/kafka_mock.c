@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kafka-mock: a Kafka endpoint for tests, from librdkafka's mock cluster.
  *

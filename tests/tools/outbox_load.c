@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-load: writes a reproducible outbox workload into MariaDB/MySQL and
  * records what Kafka must receive.

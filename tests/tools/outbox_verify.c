@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox-verify: checks what an independent consumer (kcat) read from
  * Kafka against the expect file of outbox-load.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Programs the integration tests and benchmarks drive.
 add_executable(outbox-load ${CMAKE_SOURCE_DIR}/tests/tools/outbox_load.c)
 target_link_libraries(outbox-load PRIVATE PkgConfig::MARIADB)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Binlog bytes built by hand, for the unit tests of the decoder: table map
  * bodies with their optional metadata and row images, written after

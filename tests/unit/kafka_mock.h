@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * An in-process librdkafka mock cluster of one broker for unit tests
  * (librdkafka's own tests do the same): a sink pointed at its bootstraps

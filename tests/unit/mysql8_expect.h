@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What ../shared/fixtures/mysql8/MANIFEST.txt states about the JSON
  * columns of fixtures 03 and 04, as the relay renders them: compact JSON

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 outbox_unit_test(test_position SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_position.c
                  LIBS outbox_relay_core)
 outbox_unit_test(test_resume SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_resume.c

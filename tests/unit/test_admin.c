@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The admin endpoint over real loopback HTTP, the metrics text format, and
  * the command line both daemons share.

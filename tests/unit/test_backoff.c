@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Backoff: bounds, growth and reset. */
 #include <setjmp.h>
 #include <stdarg.h>

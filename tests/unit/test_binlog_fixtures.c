@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The decoder on real binlog files written by MySQL 8.0, 8.4 and 9.0
  * (../shared/fixtures/mysql8, read in place): every event's checksum holds,

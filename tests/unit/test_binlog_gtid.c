@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tagged MySQL GTIDs (GTID_TAGGED_LOG_EVENT, 42; MySQL 8.3+). No fixture
  * holds one, so the events are built here with an encoder written after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Column values decoded from table maps and row images built by hand
  * (binlog_build.h): types no fixture holds, edge values, optional

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The event walker (relay/bwalk.h): whole events one after the other,
  * from a start offset, and a run cut short or a size below the header

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Configuration: every bad file gets one exact "FILE:LINE:COL: message",
  * and the good ones load with the documented defaults.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "config/cfg_doc.h"
 #include "config/cfg_relay.h"
 #include "config/cfg_sse.h"
 
@@ -549,45 +552,130 @@ static int diff_defaults(const char *file, const struct cfg_schema *schema,
     return n;
 }
 
-/* Whether some line of text is "KEY:" (or "KEY_file:" for a secret),
- * after indentation, "- " or "# ". */
-static bool mentions(const char *text, const char *key, bool secret)
+/* ---- the keys a sample shows, set or commented out -------------------- */
+
+#define SAMPLE_KEYS_MAX 256
+#define SAMPLE_DEPTH_MAX 8
+
+/* Every key line of a sample, as a dotted path with its line number. A
+ * key line is "KEY:" after indentation, "- " (a list item) or "# " (a key
+ * shown commented out, indented where it would stand); the indentation
+ * nests it. Comment prose must not begin with "word:", or it is taken for
+ * a key and must exist. */
+struct sample_keys {
+    char *path[SAMPLE_KEYS_MAX];
+    int line[SAMPLE_KEYS_MAX];
+    size_t n;
+};
+
+/* Length of the "KEY" of "KEY:" at p (followed by a blank or the end of
+ * the line), 0 when p holds no key. */
+static size_t key_len(const char *p)
 {
-    size_t kl = strlen(key);
-    for (const char *line = text; line; line = strchr(line, '\n')) {
-        if (*line == '\n')
-            line++;
-        const char *p = line + strspn(line, " ");
+    size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n == 0 || p[n] != ':' || isdigit((unsigned char)p[0]))
+        return 0; /* keys begin with a letter: "# 1: ..." is prose */
+    return p[n + 1] == ' ' || p[n + 1] == '\n' || p[n + 1] == '\0' ? n : 0;
+}
+
+static void sample_keys_scan(const char *text, struct sample_keys *out)
+{
+    struct { size_t indent; char key[64]; } st[SAMPLE_DEPTH_MAX];
+    size_t depth = 0;
+    int lineno = 0;
+    out->n = 0;
+    for (const char *line = text; *line && out->n < SAMPLE_KEYS_MAX;) {
+        const char *eol = strchr(line, '\n');
+        size_t indent = strspn(line, " ");
+        const char *p = line + indent;
+        lineno++;
         if (p[0] == '#' && p[1] == ' ')
-            p += 2 + strspn(p + 2, " ");
-        else if (p[0] == '-' && p[1] == ' ')
-            p += 2;
-        if (strncmp(p, key, kl) != 0)
+            p += 2; /* "# key:" stands where "key:" would */
+        if (p[0] == '-' && p[1] == ' ') {
+            p += 2; /* an item's keys nest two deeper than its "- " */
+            indent += 2;
+        }
+        size_t kl = key_len(p);
+        line = eol ? eol + 1 : line + strlen(line);
+        if (kl == 0 || kl >= sizeof st[0].key)
             continue;
-        if (p[kl] == ':' || (secret && strncmp(p + kl, "_file:", 6) == 0))
-            return true;
+        while (depth > 0 && st[depth - 1].indent >= indent)
+            depth--;
+        char at[CFG_ERR_MAX] = "", tmp[CFG_ERR_MAX];
+        for (size_t i = 0; i < depth; i++) {
+            key_path(tmp, at, st[i].key);
+            memcpy(at, tmp, sizeof at);
+        }
+        char key[64];
+        memcpy(key, p, kl);
+        key[kl] = '\0';
+        key_path(tmp, at, key);
+        out->path[out->n] = strdup(tmp);
+        out->line[out->n++] = lineno;
+        if (depth < SAMPLE_DEPTH_MAX) {
+            st[depth].indent = indent;
+            memcpy(st[depth++].key, key, kl + 1);
+        }
     }
+}
+
+static void sample_keys_free(struct sample_keys *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->path[i]);
+    k->n = 0;
+}
+
+static bool sample_shows(const struct sample_keys *k, const char *path,
+                         bool secret)
+{
+    char alt[CFG_ERR_MAX + 8];
+    snprintf(alt, sizeof alt, "%s_file", path);
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->path[i], path) == 0 ||
+            (secret && strcmp(k->path[i], alt) == 0))
+            return true;
     return false;
 }
 
-/* Reports on stderr each key of the schema that the sample's text does
- * not show, set or commented out (CFG_F_OBSOLETE keys aside: those it must
- * not show). Returns their number. */
-static int keys_amiss(const char *file, const char *text,
-                        const struct cfg_schema *schema, const char *path)
+/* Reports on stderr each key of the schema that the sample does not show
+ * in its place, set or commented out (CFG_F_OBSOLETE keys aside: those it
+ * must not show). Returns their number. */
+static int keys_amiss(const char *file, const struct sample_keys *keys,
+                      const struct cfg_schema *schema, const char *path)
 {
     int n = 0;
     for (const struct cfg_field *f = schema->fields; f->key; f++) {
         char at[CFG_ERR_MAX];
         key_path(at, path, f->key);
-        bool shown = mentions(text, f->key, (f->flags & CFG_F_SECRET) != 0);
+        bool shown = sample_shows(keys, at, (f->flags & CFG_F_SECRET) != 0);
         if (f->flags & CFG_F_OBSOLETE ? shown : !shown) {
             fprintf(stderr, "%s: %s '%s'\n", file,
                     shown ? "shows the obsolete key" : "does not show", at);
             n++;
         }
         if (f->type == CFG_SECTION || f->type == CFG_LIST)
-            n += keys_amiss(file, text, f->sub, at);
+            n += keys_amiss(file, keys, f->sub, at);
+    }
+    return n;
+}
+
+/* The other way round: each key the sample shows, commented-out ones
+ * included, must be one the schema has, in that place. Returns the
+ * number of those that are not. */
+static int keys_unknown(const char *file, const struct sample_keys *keys,
+                        const struct cfg_schema *schema)
+{
+    int n = 0;
+    for (size_t i = 0; i < keys->n; i++) {
+        bool free_form;
+        const struct cfg_field *f =
+            cfg_doc_find(schema, keys->path[i], &free_form);
+        if (f && (free_form || !(f->flags & CFG_F_OBSOLETE)))
+            continue;
+        fprintf(stderr, "%s:%d: '%s' is no key of the schema\n", file,
+                keys->line[i], keys->path[i]);
+        n++;
     }
     return n;
 }
@@ -630,12 +718,16 @@ static void check_sample(const char *name, const struct cfg_schema *schema,
     if (cfg_load_string(schema, "minimal.yaml", minimal, strlen(minimal),
                         dflt, err, sizeof err) != 0)
         fail_msg("%s", err);
+    struct sample_keys keys;
+    sample_keys_scan(text, &keys);
     int wrong = diff_defaults(name, schema, "", shown, dflt);
-    int amiss = keys_amiss(name, text, schema, "");
-    if (wrong || amiss)
+    int amiss = keys_amiss(name, &keys, schema, "");
+    int unknown = keys_unknown(name, &keys, schema);
+    sample_keys_free(&keys);
+    if (wrong || amiss || unknown)
         fail_msg("config/%s: %d value(s) differ from the defaults in force, "
-                 "%d key(s) not shown or obsolete (listed above)", name, wrong,
-                 amiss);
+                 "%d key(s) not shown or obsolete, %d shown that the schema "
+                 "lacks (listed above)", name, wrong, amiss, unknown);
     cfg_free(schema, shown);
     cfg_free(schema, dflt);
     free(shown);
@@ -643,8 +735,9 @@ static void check_sample(const char *name, const struct cfg_schema *schema,
     free(text);
 }
 
-/* An obsolete key still loads (files from older samples set it) but is
- * not printed as if it were in effect. */
+/* An obsolete key still loads (files from older samples set it), whatever
+ * its value, since nothing is behind it, and is not printed as if it were
+ * in effect. */
 static void test_obsolete_keys(void **state)
 {
     (void)state;
@@ -652,7 +745,8 @@ static void test_obsolete_keys(void **state)
     char err[CFG_ERR_MAX], *text = NULL;
     size_t len = 0;
     if (load_relay(BASE "delivery:\n  transaction_max_events: 5\n"
-                        "  transaction_max_interval: 1s\n", &c, err) != 0)
+                        "  transaction_max_interval: not-a-duration\n",
+                   &c, err) != 0)
         fail_msg("%s", err);
     FILE *fp = open_memstream(&text, &len);
     cfg_print(&relay_cfg_schema, &c, fp);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crc32: the sliced implementation against the check value of CRC-32/IEEE
  * and against a one-byte-at-a-time reference, for every length and

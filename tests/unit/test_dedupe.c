@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The exactly_once dedupe against partitions of an in-process librdkafka
  * mock cluster that hold what real deployments leave there: records of

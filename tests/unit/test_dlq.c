@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The dead-letter policy (relay/dlq.h): which Kafka refusals are the
  * record's own, that a dead letter is never redirected again, the key of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `outbox-relay dump` on the eight real MySQL 8.0/8.4/9.0 binlog files of
  * ../shared/fixtures/mysql8 (read in place), through dump_run: every row

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The zero-copy JSON field reader of the SSE feed. */
 #include <setjmp.h>
 #include <stdarg.h>

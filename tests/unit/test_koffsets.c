@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * koffsets (the checkpoint's per-partition bounds) and txnid (the names
  * of transactions and rows): pure functions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MariaDB's compressed binlog records (relay/mariadb_zip): a record made
  * as the server makes it opens to its text; every kind of broken one is
  * refused with a message, never read past. */

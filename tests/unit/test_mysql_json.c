@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * MySQL binary JSON to text: hand-built documents for every value type and
  * storage format, documents taken byte for byte from the fixture binlogs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Outbox row -> Kafka record mapping, Debezium defaults and bad rows. */
 #include <setjmp.h>
 #include <stdarg.h>

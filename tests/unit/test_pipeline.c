@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The pipeline on binlog events built by hand (binlog_build.h), into a
  * real sink on an in-process Kafka mock cluster (kafka_mock.h): what

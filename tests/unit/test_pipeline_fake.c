@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The pipeline alone, with a fake sink (struct sink_ops) that writes down
  * every call, and a column look-up of the test's own: no Kafka, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Binlog positions and GTID sets: arithmetic and text round trips. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 #include "relay/checkpoint.h"
 #include "relay/ckpt_file.h"
 #include "relay/koffsets.h"
-#include "relay/position.h"
+#include "common/position.h"
 
 static const uint8_t U1[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
                                0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};

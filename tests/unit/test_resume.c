@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where the relay resumes on the server it connected to: the same one,
  * a promoted replica (by GTID), or one that is refused (resume.h). */
 #include <setjmp.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay/position.h"
+#include "common/position.h"
 #include "relay/resume.h"
 
 #define U1 "3e11fa47-71ca-11e1-9e33-c80aa9429562"

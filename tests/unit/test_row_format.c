@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Text the relay renders on its hot path, against printf-made references:
  * DATETIME2 cells (a common outbox column, created_at) at every fractional

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The sink's committed position against an in-process librdkafka mock
  * cluster: it moves past a transaction only when Kafka has all of it, and

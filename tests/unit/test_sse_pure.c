@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SSE daemon's pure pieces: the admission-rate window (sse/eta.h),
  * the bytes of events and their JSON (sse/frame.h), and the strict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The table-map cache (relay/tmap.h): a map the open transaction uses is
  * never evicted, however many it maps; maps of earlier transactions are

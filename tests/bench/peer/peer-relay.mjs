@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // The peer relay of the benchmark (tests/bench/README.md, "The peer"):
 // what a competent Node.js team would write instead of outbox-relay, from
 // npm's parts. zongji reads the binlog as a replica; every INSERT into the

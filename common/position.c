@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GTID bookkeeping for both server dialects. MariaDB's state is tiny (one
  * entry per domain); MySQL's is an interval set per uuid, kept sorted and
  * merged so that a long-running relay holds "uuid:1-1000000", not a
  * million entries.
  */
-#include "relay/position.h"
+#include "common/position.h"
 
 #include <ctype.h>
 #include <errno.h>

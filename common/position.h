@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * position: where in the source's binlog the relay stands.
  *
@@ -23,10 +24,13 @@
  *
  * (" server=" is left out when unknown: positions of versions before 0.3.)
  *
+ * It lives in common/ rather than relay/ because config/ parses
+ * source.start with it, and config/ depends on common/ only.
+ *
  * Not thread-safe; a position belongs to one thread at a time.
  */
-#ifndef OUTBOX_RELAY_POSITION_H
-#define OUTBOX_RELAY_POSITION_H
+#ifndef OUTBOX_COMMON_POSITION_H
+#define OUTBOX_COMMON_POSITION_H
 
 #include <stddef.h>
 #include <stdint.h>
