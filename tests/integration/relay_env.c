@@ -116,7 +116,7 @@ int relay_env_run_relay(struct relay_env *e)
 }
 
 #define LOAD_ARGS 8
-#define LOAD_ARGV 23
+#define LOAD_ARGV 25
 
 static void load_argv(struct relay_env *e, char *bin, size_t binlen,
                       char strs[LOAD_ARGS][32], long events, long seed,
@@ -142,6 +142,10 @@ static void load_argv(struct relay_env *e, char *bin, size_t binlen,
     }
     if (e->load_shard_keys)
         argv[n++] = "--shard-keys";
+    if (e->load_init_sql) {
+        argv[n++] = "--init-sql";
+        argv[n++] = (char *)e->load_init_sql;
+    }
     argv[n] = NULL;
 }
 
@@ -225,6 +229,73 @@ int relay_env_wait_checkpoint(struct relay_env *e, const char *path,
     fprintf(stderr, "relay checkpoint %s:%llu, binlog ends at %s:%llu\n", file,
             pos, want_file, want);
     return -1;
+}
+
+int relay_env_query(struct relay_env *e, const char *sql, char *buf,
+                    size_t len)
+{
+    MYSQL *db = th_mariadb_connect(&e->db);
+    MYSQL_RES *r = NULL;
+    MYSQL_ROW row;
+    int rc = -1;
+    buf[0] = '\0';
+    if (db && mysql_query(db, sql) == 0 && (r = mysql_store_result(db))) {
+        rc = 0;
+        if ((row = mysql_fetch_row(r)) && row[0]) {
+            size_t n = 0;
+            for (const char *c = row[0]; *c && n + 1 < len; c++)
+                if (*c != '\n')
+                    buf[n++] = *c;
+            buf[n] = '\0';
+        }
+    } else if (db) {
+        fprintf(stderr, "%s: %s\n", sql, mysql_error(db));
+    }
+    if (r)
+        mysql_free_result(r);
+    if (db)
+        mysql_close(db);
+    return rc;
+}
+
+int relay_env_checkpoint_gtid(struct relay_env *e, char *buf, size_t len)
+{
+    char line[16384];
+    FILE *fp = fopen(e->checkpoint, "r");
+    const char *g = NULL;
+    buf[0] = '\0';
+    if (fp && fgets(line, sizeof line, fp) && (g = strstr(line, " gtid=")))
+        snprintf(buf, len, "%.*s", (int)strcspn(g + 6, " \n"), g + 6);
+    if (fp)
+        fclose(fp);
+    return g ? 0 : -1;
+}
+
+int relay_env_server_gtid(struct relay_env *e, char *buf, size_t len)
+{
+    return relay_env_query(e, e->db.mysql ? "SELECT @@GLOBAL.gtid_executed"
+                                          : "SELECT @@GLOBAL.gtid_binlog_pos",
+                           buf, len);
+}
+
+int relay_env_checkpoint_has_server_gtid(struct relay_env *e)
+{
+    static char ck[8192], sv[8192], sql[2 * sizeof ck + 2 * sizeof sv + 64];
+    char same[8];
+    if (relay_env_checkpoint_gtid(e, ck, sizeof ck) < 0 ||
+        relay_env_server_gtid(e, sv, sizeof sv) < 0)
+        return -1;
+    if (!e->db.mysql) {
+        snprintf(same, sizeof same, "%d", strcmp(ck, sv) == 0);
+    } else {
+        snprintf(sql, sizeof sql, "SELECT GTID_SUBSET('%s','%s') AND "
+                 "GTID_SUBSET('%s','%s')", ck, sv, sv, ck);
+        if (relay_env_query(e, sql, same, sizeof same) < 0)
+            return -1;
+    }
+    fprintf(stderr, "checkpoint gtid=%s; server %s%s\n", ck, sv,
+            strcmp(same, "1") ? ": DIFFERENT" : "");
+    return strcmp(same, "1") == 0;
 }
 
 int relay_env_kcat(struct relay_env *e, const char *topic, const char *fmt,

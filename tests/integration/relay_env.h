@@ -37,6 +37,9 @@ struct relay_env {
     /* A second --port for outbox-load (0: none): it writes to whichever
      * of the two is writable, and follows a failover. */
     int load_failover_port;
+    /* outbox-load's --init-sql (run on each of its connections); NULL:
+     * none. */
+    const char *load_init_sql;
     /* relay_env_verify reads outbox.dlq too (dead letters expected). */
     int verify_dlq;
 };
@@ -81,6 +84,20 @@ int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);
 /* The same for the file checkpoint at `path` (another relay's). */
 int relay_env_wait_checkpoint(struct relay_env *e, const char *path,
                               int timeout_ms);
+
+/* Column 0 of the first row `sql` returns, as root, into buf ("" for
+ * NULL or no row; MySQL's line breaks in long GTID sets removed). 0 or
+ * -1. */
+int relay_env_query(struct relay_env *e, const char *sql, char *buf,
+                    size_t len);
+/* The GTID state of the relay's file checkpoint (its gtid= field) and
+ * the server's (MySQL @@gtid_executed, MariaDB @@gtid_binlog_pos). */
+int relay_env_checkpoint_gtid(struct relay_env *e, char *buf, size_t len);
+int relay_env_server_gtid(struct relay_env *e, char *buf, size_t len);
+/* 1 when the checkpoint's GTID state is the server's (compared by the
+ * server's GTID_SUBSET both ways on MySQL), 0 when not (both printed on
+ * stderr), -1 when either cannot be read. */
+int relay_env_checkpoint_has_server_gtid(struct relay_env *e);
 
 /* kcat dump of one topic in kcat's -f format (FMT), into out. */
 int relay_env_kcat(struct relay_env *e, const char *topic, const char *fmt,
