@@ -57,7 +57,28 @@ static int fail_mysql(struct source *s, const char *doing)
                     "(purged, or another server): "
                     RESUME_BINLOG_GONE_ADVICE,
                     doing, msg, e);
-    if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR)
+    /* 1045 is the login (user, password, or a password encrypted with
+     * another server's RSA key); 1227 a privilege. */
+    if (e == ER_ACCESS_DENIED_ERROR)
+        return fail(s, 1, "%s: %s (error %u). Check source.user and "
+                    "source.password%s", doing, msg, e,
+                    s->cfg->server_public_key
+                        ? ", and that source.server_public_key is this "
+                          "server's RSA public key (its public_key.pem)"
+                        : "");
+    /* libmariadb's caching_sha2_password without TLS, when the server
+     * sends no RSA key: retrying cannot help, and its own words do not
+     * say what to change. */
+    if (e == CR_AUTH_PLUGIN_ERR && strstr(msg, "RSA"))
+        return fail(s, 1, "%s: %s (error %u). The account's "
+                    "caching_sha2_password login needs TLS or the server's "
+                    "RSA public key, and neither was there: turn TLS on "
+                    "(source.ssl_mode preferred or stricter, and TLS on the "
+                    "server), or give the server RSA keys "
+                    "(caching_sha2_password_private_key_path and "
+                    "public_key_path) and source.server_public_key the "
+                    "public one", doing, msg, e);
+    if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR)
         return fail(s, 1,
                     "%s: %s (error %u). Grant the relay's user REPLICATION "
                     "SLAVE and REPLICATION CLIENT (see schema/grants.sql)",
@@ -150,10 +171,31 @@ int source_query_value(struct source *s, const char *sql, unsigned col,
     return 0;
 }
 
+/* MySQL's caching_sha2_password, on a first login without TLS, wants the
+ * password encrypted with the server's RSA key: from
+ * source.server_public_key, else libmariadb asks the server for it. A
+ * file libmariadb cannot read it replaces by the fetched key without a
+ * word, so it is checked here (fatal: only a person can fix it). */
+static int set_public_key(struct source *s)
+{
+    const char *path = s->cfg->server_public_key;
+    FILE *fp = path ? fopen(path, "r") : NULL;
+    if (!path)
+        return 0;
+    if (!fp)
+        return fail(s, 1, "source.server_public_key %s: %s", path,
+                    strerror(errno));
+    fclose(fp);
+    mysql_optionsv(s->mysql, MYSQL_SERVER_PUBLIC_KEY, path);
+    return 0;
+}
+
 static int set_tls(struct source *s)
 {
     const struct relay_source_cfg *c = s->cfg;
     my_bool on = 1, off = 0;
+    if (set_public_key(s) < 0)
+        return -1;
     if (c->ssl_mode == RELAY_SSL_DISABLED)
         return 0;
     mysql_optionsv(s->mysql, MYSQL_OPT_SSL_ENFORCE,
@@ -348,8 +390,8 @@ static int connect_one(struct source *s)
         return fail(s, 0, "out of memory");
     mysql_optionsv(s->mysql, MYSQL_OPT_READ_TIMEOUT, &rt);
     mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
-    set_tls(s);
-    if (connect_stoppable(s, c->password ? c->password : "") < 0)
+    if (set_tls(s) < 0 ||
+        connect_stoppable(s, c->password ? c->password : "") < 0)
         return -1;
     snprintf(s->info.where, sizeof s->info.where, "%s:%" PRId64,
              s->hosts[s->cur].host, s->hosts[s->cur].port);

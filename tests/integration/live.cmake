@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
+# The relay against live servers, per server kind (issue 11): start forms,
+# resumes, heartbeats on every kind; what only MySQL has on MySQL alone.
+outbox_integration_test(test_relay_mysql TIMEOUT 600
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_mysql.c
+  LIBS outbox_relay_env ONLY mysql-9.7)
+add_dependencies(test_relay_mysql outbox-relay outbox-load outbox-verify kafka-mock)
