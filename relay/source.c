@@ -636,6 +636,56 @@ int source_binlogs(struct source *s, struct resume_binlogs *out)
     return 0;
 }
 
+/* Adds a GTID set's text (MySQL may break long sets over lines) to
+ * out's GTID state. */
+static int add_gtid_text(struct source *s, const char *what, const char *text,
+                         struct relay_position *out)
+{
+    char flat[POS_TEXT_MAX], err[256];
+    size_t n = 0;
+    for (const char *c = text; *c && n + 1 < sizeof flat; c++)
+        if (*c != ' ' && *c != '\n')
+            flat[n++] = *c;
+    flat[n] = '\0';
+    if (n && pos_parse_gtid(out, flat, err, sizeof err) < 0)
+        return fail(s, 1, "%s: %s", what, err);
+    return 0;
+}
+
+/* The Previous_gtids of a binlog file (the set of every transaction
+ * before it) and, up to offset `upto`, the GTIDs the file itself holds,
+ * into prev's GTID state. 1 when the file has a Previous_gtids, 0 when
+ * not, -1 on error. */
+static int mysql_gtids_in(struct source *s, const char *file, uint64_t upto,
+                          struct relay_position *prev)
+{
+    char sql[400];
+    int found = 0, rc = 0;
+    snprintf(sql, sizeof sql, "SHOW BINLOG EVENTS IN '%s'%s", file,
+             upto <= BINLOG_FIRST_EVENT ? " LIMIT 4" : "");
+    if (mysql_query(s->mysql, sql) != 0)
+        return fail_mysql(s, sql);
+    MYSQL_RES *res = mysql_use_result(s->mysql); /* a file's worth of rows */
+    MYSQL_ROW row;
+    while (rc == 0 && res && (row = mysql_fetch_row(res))) {
+        const char *q;
+        if (!row[1] || !row[2] || !row[5])
+            continue;
+        if (!strcmp(row[2], "Previous_gtids")) { /* the file's header */
+            rc = add_gtid_text(s, file, row[5], prev);
+            found = 1;
+        } else if (strtoull(row[1], NULL, 10) < upto &&
+                   !strncmp(row[2], "Gtid", 4) && (q = strchr(row[5], '\''))) {
+            char one[128]; /* SET @@SESSION.GTID_NEXT= 'uuid[:tag]:n' */
+            snprintf(one, sizeof one, "%.*s", (int)strcspn(q + 1, "'"), q + 1);
+            rc = add_gtid_text(s, file, one, prev);
+        }
+    }
+    if (res)
+        mysql_free_result(res);
+    return rc < 0 ? -1 : found;
+}
+
 int source_locate_gtid(struct source *s, struct relay_position *want)
 {
     return mysql_gtid_start(s, want);
@@ -655,10 +705,10 @@ static int resolve_any(struct source *s, const char *start,
     char file[256];
     snprintf(file, sizeof file, "%.*s", (int)(colon - start), start);
     pos_set_file(out, file, strtoull(colon + 1, NULL, 10));
-    /* MySQL cannot say cheaply which GTIDs lie before an offset: such a
-     * start has none, and cannot move to another server before the
-     * relay has a GTID state (resume.h). */
-    return s->info.is_mariadb ? mariadb_gtid_at(s, out) : 0;
+    /* MySQL: the file's Previous_gtids and its GTIDs before the offset. */
+    if (!s->info.is_mariadb)
+        return mysql_gtids_in(s, out->file, out->offset, out) < 0 ? -1 : 0;
+    return mariadb_gtid_at(s, out);
 }
 
 int source_resolve_start(struct source *s, const char *start,

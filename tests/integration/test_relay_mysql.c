@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <inttypes.h>
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,10 +137,181 @@ static void test_caching_sha2_password(void **state)
     relay_env_stop(&e);
 }
 
+/* ---- tagged GTIDs -------------------------------------------------- */
+
+/* Kills the relay in the middle of a load and starts it again: it
+ * resumes from its checkpoint, and exactly_once skips what it landed. */
+static void load_with_a_kill(struct relay_env *e, long n, long seed,
+                             long id_base)
+{
+    struct th_proc load;
+    assert_int_equal(relay_env_load_start(e, &load, n, seed, 0, id_base), 0);
+    usleep(1500 * 1000);
+    th_kill(&e->relay);
+    assert_int_equal(relay_env_run_relay(e), 0);
+    assert_int_equal(relay_env_load_wait(&load, 300000), 0);
+    assert_int_equal(relay_env_wait_caught_up(e, 120000), 0);
+}
+
+static void test_tagged_gtids(void **state)
+{
+    (void)state;
+    struct relay_env e;
+    char gtid[8192];
+    th_assert_started(relay_env_start(&e, "exactly_once", NULL));
+    e.load_init_sql = "SET gtid_next = 'AUTOMATIC:orders'";
+    assert_int_equal(relay_env_run_relay(&e), 0);
+    load_with_a_kill(&e, 5000, 21, 0);
+    assert_int_equal(relay_env_checkpoint_gtid(&e, gtid, sizeof gtid), 0);
+    assert_non_null(strstr(gtid, ":orders:"));
+    assert_int_equal(relay_env_checkpoint_has_server_gtid(&e), 1);
+
+    /* Down while tagged and untagged transactions commit; resumed from
+     * the tagged checkpoint. */
+    assert_int_equal(th_stop(&e.relay, 10000, NULL), 0);
+    assert_int_equal(relay_env_load(&e, 1000, 22, 0, 100000), 0);
+    e.load_init_sql = NULL;
+    assert_int_equal(relay_env_load(&e, 1000, 23, 0, 200000), 0);
+    assert_int_equal(relay_env_run_relay(&e), 0);
+    assert_int_equal(relay_env_wait_caught_up(&e, 120000), 0);
+    assert_int_equal(relay_env_checkpoint_has_server_gtid(&e), 1);
+    assert_int_equal(relay_env_verify(&e, 1), 0);
+    relay_env_stop(&e);
+}
+
+/* ---- binlog_transaction_compression -------------------------------- */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* One transaction of `rows` outbox rows of `bytes` random base64-like
+ * text each (zstd cannot shrink it below 3/4), on a connection that
+ * first runs `session_sql` (NULL: none); their expect lines appended. */
+static void big_transaction(struct relay_env *e, const char *session_sql,
+                            int rows, size_t bytes, long id_base)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    MYSQL *db = th_mariadb_connect(&e->db);
+    FILE *exp = fopen(e->expect, "a");
+    char *payload = malloc(bytes), *sql = malloc(2 * bytes + 512);
+    unsigned seed = (unsigned)id_base;
+    assert_non_null(db);
+    assert_non_null(exp);
+    assert_non_null(payload);
+    assert_non_null(sql);
+    if (session_sql)
+        assert_int_equal(mysql_query(db, session_sql), 0);
+    assert_int_equal(mysql_query(db, "BEGIN"), 0);
+    for (int r = 0; r < rows; r++) {
+        char id[40];
+        for (size_t i = 0; i < bytes; i++)
+            payload[i] = abc[rand_r(&seed) % 64];
+        snprintf(id, sizeof id, "00000000-0000-4000-8000-%012ld", id_base + r);
+        int k = snprintf(sql, 512, "INSERT INTO shop.outbox VALUES ('%s', "
+                         "'order', 'big%d', 'big', '", id, r);
+        k += (int)mysql_real_escape_string(db, sql + k, payload, bytes);
+        snprintf(sql + k, 16, "', NOW(6))");
+        if (mysql_query(db, sql) != 0)
+            fail_msg("%s", mysql_error(db));
+        fprintf(exp, "%s\toutbox.event.order\tbig%d\tbig\t%zu\t%016" PRIx64
+                "\n", id, r, bytes, fnv1a(payload, bytes));
+    }
+    assert_int_equal(mysql_query(db, "COMMIT"), 0);
+    fclose(exp);
+    free(payload);
+    free(sql);
+    mysql_close(db);
+}
+
+#define MIB (1024L * 1024L)
+
+/* The Transaction_payload events of every binlog: how many, how many of
+ * them over 1 MiB (event header included), and the largest. */
+static void payload_events(struct relay_env *e, long *count, long *over_mib,
+                           long *largest)
+{
+    MYSQL *db = th_mariadb_connect(&e->db);
+    MYSQL_RES *logs, *evs;
+    MYSQL_ROW f, ev;
+    char sql[400];
+    *count = *over_mib = *largest = 0;
+    assert_non_null(db);
+    assert_int_equal(mysql_query(db, "SHOW BINARY LOGS"), 0);
+    assert_non_null(logs = mysql_store_result(db));
+    while ((f = mysql_fetch_row(logs))) {
+        snprintf(sql, sizeof sql, "SHOW BINLOG EVENTS IN '%s'", f[0]);
+        assert_int_equal(mysql_query(db, sql), 0);
+        assert_non_null(evs = mysql_store_result(db));
+        while ((ev = mysql_fetch_row(evs)))
+            if (!strcmp(ev[2], "Transaction_payload")) {
+                long size = atol(ev[4]) - atol(ev[1]);
+                ++*count;
+                *over_mib += size > MIB;
+                if (size > MIB)
+                    fprintf(stderr, "%s:%s: Transaction_payload of %ld "
+                            "bytes\n", f[0], ev[1], size);
+                if (size > *largest)
+                    *largest = size;
+            }
+        mysql_free_result(evs);
+    }
+    mysql_free_result(logs);
+    mysql_close(db);
+}
+
+static void test_transaction_compression(void **state)
+{
+    (void)state;
+    struct relay_env e;
+    long before, after, big, largest;
+    static const char *const on[] = {"--binlog-transaction-compression=ON",
+                                     NULL};
+    th_assert_started(relay_env_start(&e, "exactly_once", on));
+    assert_int_equal(relay_env_run_relay(&e), 0);
+
+    /* Globally on. */
+    load_with_a_kill(&e, 3000, 31, 0);
+    big_transaction(&e, NULL, 4, 700000, 900000000);
+    payload_events(&e, &before, &big, &largest);
+    fprintf(stderr, "global: %ld compressed transactions, %ld over 1 MiB, "
+            "the largest %ld bytes\n", before, big, largest);
+    assert_true(before >= 5);
+    assert_int_equal(big, 1);
+
+    /* Off globally, on in the writers' sessions only. */
+    assert_int_equal(th_mariadb_exec(&e.db,
+        "SET GLOBAL binlog_transaction_compression = OFF"), 0);
+    e.load_init_sql = "SET SESSION binlog_transaction_compression = ON";
+    load_with_a_kill(&e, 3000, 32, 100000);
+    big_transaction(&e, e.load_init_sql, 4, 700000, 910000000);
+    e.load_init_sql = NULL;
+    assert_int_equal(relay_env_load(&e, 500, 33, 0, 200000), 0);
+    payload_events(&e, &after, &big, &largest);
+    fprintf(stderr, "per session: %ld compressed transactions more, %ld "
+            "over 1 MiB in all, the largest %ld bytes\n", after - before,
+            big, largest);
+    assert_true(after - before >= 5);
+    /* The session's big transaction; a load's DELETE FROM shop.outbox
+     * (delete-after-insert) may log the big rows' images once more. */
+    assert_true(big >= 2);
+
+    assert_int_equal(relay_env_wait_caught_up(&e, 120000), 0);
+    assert_int_equal(relay_env_verify(&e, 1), 0);
+    relay_env_stop(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caching_sha2_password),
+        cmocka_unit_test(test_tagged_gtids),
+        cmocka_unit_test(test_transaction_compression),
     };
     return th_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
