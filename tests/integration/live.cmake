@@ -5,3 +5,9 @@ outbox_integration_test(test_relay_mysql TIMEOUT 600
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_mysql.c
   LIBS outbox_relay_env ONLY mysql-9.7)
 add_dependencies(test_relay_mysql outbox-relay outbox-load outbox-verify kafka-mock)
+
+outbox_integration_test(test_relay_start TIMEOUT 600
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_start.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_start outbox-relay outbox-load outbox-verify kafka-mock)
+outbox_server_variants(test_relay_start mysql-9.7 mariadb-11.8)

@@ -32,7 +32,7 @@ static int write_config(struct relay_env *e)
     fprintf(fp,
             "name: test-relay\n"
             "source:\n  host: 127.0.0.1\n  port: %d\n  user: %s\n%s"
-            "  server_id: 77\n  start: latest\n"
+            "  server_id: 77\n  start: \"%s\"\n"
             "  reconnect:\n    initial: 100ms\n    max: 1s\n"
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
             "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n"
@@ -40,7 +40,8 @@ static int write_config(struct relay_env *e)
             "delivery:\n  mode: %s\n%s%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
             e->db.port, e->source_user ? e->source_user : "root",
-            e->source_extra ? e->source_extra : "", e->kafka.bootstrap,
+            e->source_extra ? e->source_extra : "",
+            e->start ? e->start : "latest", e->kafka.bootstrap,
             e->kafka_properties ? e->kafka_properties : "", e->delivery,
             e->delivery_extra ? e->delivery_extra : "",
             e->checkpoint_yaml ? e->checkpoint_yaml : file_store,
@@ -201,6 +202,23 @@ int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
         mysql_free_result(r);
     mysql_close(db);
     return rc;
+}
+
+int relay_env_purge_to(struct relay_env *e, const char *file)
+{
+    char sql[400], oldest[256] = "";
+    snprintf(sql, sizeof sql, "PURGE BINARY LOGS TO '%s'", file);
+    for (int waited = 0; waited < 60000; waited += 500) {
+        if (th_mariadb_exec(&e->db, sql) < 0 ||
+            relay_env_query(e, "SHOW BINARY LOGS", oldest, sizeof oldest) < 0)
+            return -1;
+        if (!strcmp(oldest, file))
+            return 0;
+        usleep(500000);
+    }
+    fprintf(stderr, "binlogs before %s not purged: %s is still there\n", file,
+            oldest);
+    return -1;
 }
 
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms)

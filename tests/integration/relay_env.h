@@ -22,6 +22,7 @@ struct relay_env {
     const char *delivery; /* "at_least_once" or "exactly_once" */
     const char *source_user;  /* NULL: root */
     const char *source_extra; /* more lines of the source section */
+    const char *start;        /* source.start; NULL: latest */
     const char *delivery_extra; /* more lines of the delivery section */
     /* More librdkafka properties for the relay, as YAML lines indented
      * four spaces ("    linger.ms: \"0\"\n"); NULL for none. */
@@ -78,6 +79,11 @@ long relay_env_relay_rss(struct relay_env *e);
 /* Where the binlog ends now (th_mariadb_binlog_status_sql). 0 or -1. */
 int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
                          unsigned long long *pos);
+
+/* PURGE BINARY LOGS TO `file`, repeated (up to 60 s) until the oldest
+ * binlog left is `file`: MariaDB keeps a binlog its crash recovery may
+ * still need, with a note, until InnoDB's checkpoint passes it. 0 or -1. */
+int relay_env_purge_to(struct relay_env *e, const char *file);
 
 /* Waits until the relay's checkpoint reaches the server's binlog end. */
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);
