@@ -17,3 +17,9 @@ outbox_integration_test(test_relay_resume TIMEOUT 900
   LIBS outbox_relay_env)
 add_dependencies(test_relay_resume outbox-relay outbox-load outbox-verify kafka-mock)
 outbox_server_variants(test_relay_resume mysql-9.7 mariadb-11.8)
+
+outbox_integration_test(test_relay_heartbeat TIMEOUT 300
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_heartbeat.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_heartbeat outbox-relay outbox-load outbox-verify kafka-mock)
+outbox_server_variants(test_relay_heartbeat mysql-9.7 mariadb-11.8)
