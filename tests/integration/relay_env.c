@@ -179,6 +179,17 @@ int relay_env_load(struct relay_env *e, long events, long seed, long big,
     return th_run("load", e->dir, argv, 600000) == 0 ? 0 : -1;
 }
 
+int relay_env_load_unexpected(struct relay_env *e, long events, long seed,
+                              long id_base)
+{
+    char expect[sizeof e->expect];
+    snprintf(expect, sizeof expect, "%s", e->expect);
+    snprintf(e->expect, sizeof e->expect, "%s/before.tsv", e->dir);
+    int rc = relay_env_load(e, events, seed, 0, id_base);
+    snprintf(e->expect, sizeof e->expect, "%s", expect);
+    return rc;
+}
+
 int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
                          unsigned long long *pos)
 {

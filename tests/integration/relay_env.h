@@ -68,6 +68,11 @@ int relay_env_health(struct relay_env *e);
 int relay_env_load(struct relay_env *e, long events, long seed, long big,
                    long id_base);
 
+/* The same, for events committed before the relay's start point: their
+ * lines go to DIR/before.tsv, which relay_env_verify does not read. */
+int relay_env_load_unexpected(struct relay_env *e, long events, long seed,
+                              long id_base);
+
 /* outbox-load in the background; relay_env_load_wait collects it. */
 int relay_env_load_start(struct relay_env *e, struct th_proc *p, long events,
                          long seed, long big, long id_base);

@@ -8,7 +8,7 @@
  *     fetched from the server or read from source.server_public_key; and
  *     a message saying what to change when neither can be had;
  *   - tagged GTIDs (8.3+, SET gtid_next='AUTOMATIC:orders') through the
- *     checkpoint and a resume;
+ *     checkpoint and a resume, and in a GTID set given as source.start;
  *   - binlog_transaction_compression=ON, globally and per session, with a
  *     transaction whose compressed payload is over 1 MiB.
  *
@@ -179,6 +179,36 @@ static void test_tagged_gtids(void **state)
     relay_env_stop(&e);
 }
 
+/* start: a GTID set with tags, a rotation back: the relay begins at the
+ * newest binlog whose Previous_gtids the set covers, and passes over the
+ * set's tagged and untagged transactions after that. */
+static void test_tagged_gtid_set_start(void **state)
+{
+    (void)state;
+    struct relay_env e;
+    static char start[8192];
+    th_assert_started(relay_env_start(&e, "exactly_once", NULL));
+    e.load_init_sql = "SET gtid_next = 'AUTOMATIC:orders'";
+    assert_int_equal(relay_env_load_unexpected(&e, 300, 24, 0), 0);
+    assert_int_equal(th_mariadb_exec(&e.db, "FLUSH BINARY LOGS"), 0);
+    assert_int_equal(relay_env_load_unexpected(&e, 300, 25, 10000), 0);
+    e.load_init_sql = NULL;
+    assert_int_equal(relay_env_load_unexpected(&e, 300, 26, 20000), 0);
+    assert_int_equal(relay_env_server_gtid(&e, start, sizeof start), 0);
+    assert_non_null(strstr(start, ":orders:"));
+    assert_int_equal(relay_env_load(&e, 800, 27, 0, 100000), 0);
+    e.start = start;
+    fprintf(stderr, "source.start: %s\n", start);
+    assert_int_equal(relay_env_configure(&e, NULL, NULL), 0);
+    assert_int_equal(relay_env_run_relay(&e), 0);
+    e.load_init_sql = "SET gtid_next = 'AUTOMATIC:orders'";
+    assert_int_equal(relay_env_load(&e, 800, 28, 0, 200000), 0);
+    assert_int_equal(relay_env_wait_caught_up(&e, 120000), 0);
+    assert_int_equal(relay_env_checkpoint_has_server_gtid(&e), 1);
+    assert_int_equal(relay_env_verify(&e, 1), 0);
+    relay_env_stop(&e);
+}
+
 /* ---- binlog_transaction_compression -------------------------------- */
 
 static uint64_t fnv1a(const char *p, size_t n)
@@ -311,6 +341,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caching_sha2_password),
         cmocka_unit_test(test_tagged_gtids),
+        cmocka_unit_test(test_tagged_gtid_set_start),
         cmocka_unit_test(test_transaction_compression),
     };
     return th_exit(cmocka_run_group_tests(tests, NULL, NULL));
