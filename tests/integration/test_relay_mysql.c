@@ -64,7 +64,10 @@ static void login_streams(struct relay_env *e, const char *source_lines,
     assert_int_equal(relay_env_run_relay(e), 0);
     assert_int_equal(relay_env_load(e, n, seed, 0, id_base), 0);
     assert_int_equal(relay_env_wait_caught_up(e, 60000), 0);
-    assert_int_equal(th_stop(&e->relay, 10000, NULL), 0);
+    int rc = th_stop(&e->relay, 10000, NULL);
+    if (rc != 0)
+        th_dump_log(&e->relay, 40);
+    assert_int_equal(rc, 0);
 }
 
 /* The relay must not get in: it ends with status 1 and a log line
