@@ -67,9 +67,9 @@ static void test_restart(void **state)
     int kills = 0;
     th_assert_started(relay_env_start(&e, "exactly_once", NULL));
     assert_int_equal(relay_env_run_relay(&e), 0);
-    assert_int_equal(relay_env_load_start(&e, &load, 20000, 51, 2, 0), 0);
+    assert_int_equal(relay_env_load_start(&e, &load, 50000, 51, 2, 0), 0);
     for (; kills < 4 && th_alive(&load); kills++) {
-        usleep(1000 * 1000);
+        usleep(800 * 1000);
         kill_and_restart(&e);
     }
     assert_int_equal(relay_env_load_wait(&load, 300000), 0);
