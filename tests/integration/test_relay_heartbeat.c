@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Heartbeats, on every server kind (test_relay_heartbeat, @mysql-9.7,
  * @mariadb-11.8). The relay asks the source for a heartbeat every

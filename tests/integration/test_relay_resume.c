@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Resuming from the checkpoint, on every server kind (test_relay_resume,
  * @mysql-9.7, @mariadb-11.8), in exactly_once: every committed event
