@@ -261,6 +261,10 @@ static const struct cfg_field source_fields[] = {
      0, ssl_modes, NULL, "TLS to the source"},
     {"ssl_ca", CFG_STR, F(relay_source_cfg, ssl_ca), 0, NULL, 0, 0, NULL,
      NULL, "CA bundle for verify_ca / verify_identity"},
+    {"server_public_key", CFG_STR, F(relay_source_cfg, server_public_key), 0,
+     NULL, 0, 0, NULL, NULL,
+     "the source's RSA public key (PEM) for caching_sha2_password without "
+     "TLS; unset: fetched from the source"},
     {"connect_timeout", CFG_DURATION, F(relay_source_cfg, connect_timeout_ms),
      0, "10s", 100, 600000, NULL, NULL, "TCP connect and handshake"},
     {"read_timeout", CFG_DURATION, F(relay_source_cfg, read_timeout_ms), 0,

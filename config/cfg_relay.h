@@ -42,6 +42,7 @@ struct relay_source_cfg {
     char *start;        /* latest | earliest | GTID set | FILE:POS */
     int ssl_mode;       /* enum relay_ssl_mode */
     char *ssl_ca;
+    char *server_public_key; /* PEM file; NULL: fetched from the server */
     int64_t connect_timeout_ms;
     int64_t read_timeout_ms;
     int64_t heartbeat_ms;

@@ -57,7 +57,28 @@ static int fail_mysql(struct source *s, const char *doing)
                     "(purged, or another server): "
                     RESUME_BINLOG_GONE_ADVICE,
                     doing, msg, e);
-    if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR)
+    /* 1045 is the login (user, password, or a password encrypted with
+     * another server's RSA key); 1227 a privilege. */
+    if (e == ER_ACCESS_DENIED_ERROR)
+        return fail(s, 1, "%s: %s (error %u). Check source.user and "
+                    "source.password%s", doing, msg, e,
+                    s->cfg->server_public_key
+                        ? ", and that source.server_public_key is this "
+                          "server's RSA public key (its public_key.pem)"
+                        : "");
+    /* libmariadb's caching_sha2_password without TLS, when the server
+     * sends no RSA key: retrying cannot help, and its own words do not
+     * say what to change. */
+    if (e == CR_AUTH_PLUGIN_ERR && strstr(msg, "RSA"))
+        return fail(s, 1, "%s: %s (error %u). The account's "
+                    "caching_sha2_password login needs TLS or the server's "
+                    "RSA public key, and neither was there: turn TLS on "
+                    "(source.ssl_mode preferred or stricter, and TLS on the "
+                    "server), or give the server RSA keys "
+                    "(caching_sha2_password_private_key_path and "
+                    "public_key_path) and source.server_public_key the "
+                    "public one", doing, msg, e);
+    if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR)
         return fail(s, 1,
                     "%s: %s (error %u). Grant the relay's user REPLICATION "
                     "SLAVE and REPLICATION CLIENT (see schema/grants.sql)",
@@ -112,15 +133,24 @@ static void publish_fd(struct source *s, int fd)
     pthread_mutex_unlock(&s->fd_lock);
 }
 
+/* libmariadb 3.3's mysql_close leaves the copy of the server_public_key
+ * option behind (LeakSanitizer: once per connection, so a relay that
+ * reconnects leaks without bound); setting it to nothing frees it. */
+static void close_conn(MYSQL *m)
+{
+    mysql_optionsv(m, MYSQL_SERVER_PUBLIC_KEY, NULL);
+    mysql_close(m);
+}
+
 void source_close(struct source *s)
 {
     publish_fd(s, -1); /* before the descriptor is closed and reused */
     if (s->rpl)
         mariadb_rpl_close(s->rpl);
     if (s->mysql)
-        mysql_close(s->mysql);
+        close_conn(s->mysql);
     if (s->meta)
-        mysql_close(s->meta);
+        close_conn(s->meta);
     s->rpl = NULL;
     s->mysql = NULL;
     s->meta = NULL;
@@ -150,10 +180,31 @@ int source_query_value(struct source *s, const char *sql, unsigned col,
     return 0;
 }
 
+/* MySQL's caching_sha2_password, on a first login without TLS, wants the
+ * password encrypted with the server's RSA key: from
+ * source.server_public_key, else libmariadb asks the server for it. A
+ * file libmariadb cannot read it replaces by the fetched key without a
+ * word, so it is checked here (fatal: only a person can fix it). */
+static int set_public_key(struct source *s)
+{
+    const char *path = s->cfg->server_public_key;
+    FILE *fp = path ? fopen(path, "r") : NULL;
+    if (!path)
+        return 0;
+    if (!fp)
+        return fail(s, 1, "source.server_public_key %s: %s", path,
+                    strerror(errno));
+    fclose(fp);
+    mysql_optionsv(s->mysql, MYSQL_SERVER_PUBLIC_KEY, path);
+    return 0;
+}
+
 static int set_tls(struct source *s)
 {
     const struct relay_source_cfg *c = s->cfg;
     my_bool on = 1, off = 0;
+    if (set_public_key(s) < 0)
+        return -1;
     if (c->ssl_mode == RELAY_SSL_DISABLED)
         return 0;
     mysql_optionsv(s->mysql, MYSQL_OPT_SSL_ENFORCE,
@@ -348,8 +399,8 @@ static int connect_one(struct source *s)
         return fail(s, 0, "out of memory");
     mysql_optionsv(s->mysql, MYSQL_OPT_READ_TIMEOUT, &rt);
     mysql_optionsv(s->mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
-    set_tls(s);
-    if (connect_stoppable(s, c->password ? c->password : "") < 0)
+    if (set_tls(s) < 0 ||
+        connect_stoppable(s, c->password ? c->password : "") < 0)
         return -1;
     snprintf(s->info.where, sizeof s->info.where, "%s:%" PRId64,
              s->hosts[s->cur].host, s->hosts[s->cur].port);
@@ -594,6 +645,56 @@ int source_binlogs(struct source *s, struct resume_binlogs *out)
     return 0;
 }
 
+/* Adds a GTID set's text (MySQL may break long sets over lines) to
+ * out's GTID state. */
+static int add_gtid_text(struct source *s, const char *what, const char *text,
+                         struct relay_position *out)
+{
+    char flat[POS_TEXT_MAX], err[256];
+    size_t n = 0;
+    for (const char *c = text; *c && n + 1 < sizeof flat; c++)
+        if (*c != ' ' && *c != '\n')
+            flat[n++] = *c;
+    flat[n] = '\0';
+    if (n && pos_parse_gtid(out, flat, err, sizeof err) < 0)
+        return fail(s, 1, "%s: %s", what, err);
+    return 0;
+}
+
+/* The Previous_gtids of a binlog file (the set of every transaction
+ * before it) and, up to offset `upto`, the GTIDs the file itself holds,
+ * into prev's GTID state. 1 when the file has a Previous_gtids, 0 when
+ * not, -1 on error. */
+static int mysql_gtids_in(struct source *s, const char *file, uint64_t upto,
+                          struct relay_position *prev)
+{
+    char sql[400];
+    int found = 0, rc = 0;
+    snprintf(sql, sizeof sql, "SHOW BINLOG EVENTS IN '%s'%s", file,
+             upto <= BINLOG_FIRST_EVENT ? " LIMIT 4" : "");
+    if (mysql_query(s->mysql, sql) != 0)
+        return fail_mysql(s, sql);
+    MYSQL_RES *res = mysql_use_result(s->mysql); /* a file's worth of rows */
+    MYSQL_ROW row;
+    while (rc == 0 && res && (row = mysql_fetch_row(res))) {
+        const char *q;
+        if (!row[1] || !row[2] || !row[5])
+            continue;
+        if (!strcmp(row[2], "Previous_gtids")) { /* the file's header */
+            rc = add_gtid_text(s, file, row[5], prev);
+            found = 1;
+        } else if (strtoull(row[1], NULL, 10) < upto &&
+                   !strncmp(row[2], "Gtid", 4) && (q = strchr(row[5], '\''))) {
+            char one[128]; /* SET @@SESSION.GTID_NEXT= 'uuid[:tag]:n' */
+            snprintf(one, sizeof one, "%.*s", (int)strcspn(q + 1, "'"), q + 1);
+            rc = add_gtid_text(s, file, one, prev);
+        }
+    }
+    if (res)
+        mysql_free_result(res);
+    return rc < 0 ? -1 : found;
+}
+
 int source_locate_gtid(struct source *s, struct relay_position *want)
 {
     return mysql_gtid_start(s, want);
@@ -613,10 +714,10 @@ static int resolve_any(struct source *s, const char *start,
     char file[256];
     snprintf(file, sizeof file, "%.*s", (int)(colon - start), start);
     pos_set_file(out, file, strtoull(colon + 1, NULL, 10));
-    /* MySQL cannot say cheaply which GTIDs lie before an offset: such a
-     * start has none, and cannot move to another server before the
-     * relay has a GTID state (resume.h). */
-    return s->info.is_mariadb ? mariadb_gtid_at(s, out) : 0;
+    /* MySQL: the file's Previous_gtids and its GTIDs before the offset. */
+    if (!s->info.is_mariadb)
+        return mysql_gtids_in(s, out->file, out->offset, out) < 0 ? -1 : 0;
+    return mariadb_gtid_at(s, out);
 }
 
 int source_resolve_start(struct source *s, const char *start,
@@ -719,7 +820,7 @@ static int meta_connect(struct source *s)
     int rc = ok ? 0 : fail_mysql(s, "connecting for table metadata");
     s->mysql = saved;
     if (!ok) {
-        mysql_close(s->meta);
+        close_conn(s->meta);
         s->meta = NULL;
     }
     return rc;
@@ -745,7 +846,7 @@ int source_columns(struct source *s, const char *db, const char *table,
         s->mysql = s->meta;
         fail_mysql(s, "reading column names");
         s->mysql = saved;
-        mysql_close(s->meta); /* reconnect on the next call */
+        close_conn(s->meta); /* reconnect on the next call */
         s->meta = NULL;
         return -1;
     }

@@ -8,12 +8,6 @@ outbox_integration_test(test_relay_flow TIMEOUT 900
 add_dependencies(test_relay_flow outbox-relay outbox-load outbox-verify kafka-mock)
 outbox_server_variants(test_relay_flow mysql-9.7 mariadb-11.8)
 
-outbox_integration_test(test_relay_latest TIMEOUT 300
-  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_latest.c
-  LIBS outbox_relay_env)
-add_dependencies(test_relay_latest outbox-relay outbox-load outbox-verify kafka-mock)
-outbox_server_variants(test_relay_latest mysql-9.7 mariadb-11.8)
-
 outbox_integration_test(test_relay_faults TIMEOUT 600
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_faults.c
   LIBS outbox_relay_env)

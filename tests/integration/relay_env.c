@@ -32,7 +32,7 @@ static int write_config(struct relay_env *e)
     fprintf(fp,
             "name: test-relay\n"
             "source:\n  host: 127.0.0.1\n  port: %d\n  user: %s\n%s"
-            "  server_id: 77\n  start: latest\n"
+            "  server_id: 77\n  start: \"%s\"\n"
             "  reconnect:\n    initial: 100ms\n    max: 1s\n"
             "outbox:\n  - table: shop.outbox\n  - table: shop.outbox2\n"
             "kafka:\n  brokers: \"%s\"\n  buffer_memory: 16MiB\n"
@@ -40,7 +40,8 @@ static int write_config(struct relay_env *e)
             "delivery:\n  mode: %s\n%s%s"
             "metrics:\n  listen: 127.0.0.1:%d\n",
             e->db.port, e->source_user ? e->source_user : "root",
-            e->source_extra ? e->source_extra : "", e->kafka.bootstrap,
+            e->source_extra ? e->source_extra : "",
+            e->start ? e->start : "latest", e->kafka.bootstrap,
             e->kafka_properties ? e->kafka_properties : "", e->delivery,
             e->delivery_extra ? e->delivery_extra : "",
             e->checkpoint_yaml ? e->checkpoint_yaml : file_store,
@@ -116,7 +117,7 @@ int relay_env_run_relay(struct relay_env *e)
 }
 
 #define LOAD_ARGS 8
-#define LOAD_ARGV 23
+#define LOAD_ARGV 25
 
 static void load_argv(struct relay_env *e, char *bin, size_t binlen,
                       char strs[LOAD_ARGS][32], long events, long seed,
@@ -142,6 +143,10 @@ static void load_argv(struct relay_env *e, char *bin, size_t binlen,
     }
     if (e->load_shard_keys)
         argv[n++] = "--shard-keys";
+    if (e->load_init_sql) {
+        argv[n++] = "--init-sql";
+        argv[n++] = (char *)e->load_init_sql;
+    }
     argv[n] = NULL;
 }
 
@@ -174,6 +179,17 @@ int relay_env_load(struct relay_env *e, long events, long seed, long big,
     return th_run("load", e->dir, argv, 600000) == 0 ? 0 : -1;
 }
 
+int relay_env_load_unexpected(struct relay_env *e, long events, long seed,
+                              long id_base)
+{
+    char expect[sizeof e->expect];
+    snprintf(expect, sizeof expect, "%s", e->expect);
+    snprintf(e->expect, sizeof e->expect, "%s/before.tsv", e->dir);
+    int rc = relay_env_load(e, events, seed, 0, id_base);
+    snprintf(e->expect, sizeof e->expect, "%s", expect);
+    return rc;
+}
+
 int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
                          unsigned long long *pos)
 {
@@ -197,6 +213,23 @@ int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
         mysql_free_result(r);
     mysql_close(db);
     return rc;
+}
+
+int relay_env_purge_to(struct relay_env *e, const char *file)
+{
+    char sql[400], oldest[256] = "";
+    snprintf(sql, sizeof sql, "PURGE BINARY LOGS TO '%s'", file);
+    for (int waited = 0; waited < 60000; waited += 500) {
+        if (th_mariadb_exec(&e->db, sql) < 0 ||
+            relay_env_query(e, "SHOW BINARY LOGS", oldest, sizeof oldest) < 0)
+            return -1;
+        if (!strcmp(oldest, file))
+            return 0;
+        usleep(500000);
+    }
+    fprintf(stderr, "binlogs before %s not purged: %s is still there\n", file,
+            oldest);
+    return -1;
 }
 
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms)
@@ -225,6 +258,73 @@ int relay_env_wait_checkpoint(struct relay_env *e, const char *path,
     fprintf(stderr, "relay checkpoint %s:%llu, binlog ends at %s:%llu\n", file,
             pos, want_file, want);
     return -1;
+}
+
+int relay_env_query(struct relay_env *e, const char *sql, char *buf,
+                    size_t len)
+{
+    MYSQL *db = th_mariadb_connect(&e->db);
+    MYSQL_RES *r = NULL;
+    MYSQL_ROW row;
+    int rc = -1;
+    buf[0] = '\0';
+    if (db && mysql_query(db, sql) == 0 && (r = mysql_store_result(db))) {
+        rc = 0;
+        if ((row = mysql_fetch_row(r)) && row[0]) {
+            size_t n = 0;
+            for (const char *c = row[0]; *c && n + 1 < len; c++)
+                if (*c != '\n')
+                    buf[n++] = *c;
+            buf[n] = '\0';
+        }
+    } else if (db) {
+        fprintf(stderr, "%s: %s\n", sql, mysql_error(db));
+    }
+    if (r)
+        mysql_free_result(r);
+    if (db)
+        mysql_close(db);
+    return rc;
+}
+
+int relay_env_checkpoint_gtid(struct relay_env *e, char *buf, size_t len)
+{
+    char line[16384];
+    FILE *fp = fopen(e->checkpoint, "r");
+    const char *g = NULL;
+    buf[0] = '\0';
+    if (fp && fgets(line, sizeof line, fp) && (g = strstr(line, " gtid=")))
+        snprintf(buf, len, "%.*s", (int)strcspn(g + 6, " \n"), g + 6);
+    if (fp)
+        fclose(fp);
+    return g ? 0 : -1;
+}
+
+int relay_env_server_gtid(struct relay_env *e, char *buf, size_t len)
+{
+    return relay_env_query(e, e->db.mysql ? "SELECT @@GLOBAL.gtid_executed"
+                                          : "SELECT @@GLOBAL.gtid_binlog_pos",
+                           buf, len);
+}
+
+int relay_env_checkpoint_has_server_gtid(struct relay_env *e)
+{
+    static char ck[8192], sv[8192], sql[2 * sizeof ck + 2 * sizeof sv + 64];
+    char same[8];
+    if (relay_env_checkpoint_gtid(e, ck, sizeof ck) < 0 ||
+        relay_env_server_gtid(e, sv, sizeof sv) < 0)
+        return -1;
+    if (!e->db.mysql) {
+        snprintf(same, sizeof same, "%d", strcmp(ck, sv) == 0);
+    } else {
+        snprintf(sql, sizeof sql, "SELECT GTID_SUBSET('%s','%s') AND "
+                 "GTID_SUBSET('%s','%s')", ck, sv, sv, ck);
+        if (relay_env_query(e, sql, same, sizeof same) < 0)
+            return -1;
+    }
+    fprintf(stderr, "checkpoint gtid=%s; server %s%s\n", ck, sv,
+            strcmp(same, "1") ? ": DIFFERENT" : "");
+    return strcmp(same, "1") == 0;
 }
 
 int relay_env_kcat(struct relay_env *e, const char *topic, const char *fmt,

@@ -22,6 +22,7 @@ struct relay_env {
     const char *delivery; /* "at_least_once" or "exactly_once" */
     const char *source_user;  /* NULL: root */
     const char *source_extra; /* more lines of the source section */
+    const char *start;        /* source.start; NULL: latest */
     const char *delivery_extra; /* more lines of the delivery section */
     /* More librdkafka properties for the relay, as YAML lines indented
      * four spaces ("    linger.ms: \"0\"\n"); NULL for none. */
@@ -37,6 +38,9 @@ struct relay_env {
     /* A second --port for outbox-load (0: none): it writes to whichever
      * of the two is writable, and follows a failover. */
     int load_failover_port;
+    /* outbox-load's --init-sql (run on each of its connections); NULL:
+     * none. */
+    const char *load_init_sql;
     /* relay_env_verify reads outbox.dlq too (dead letters expected). */
     int verify_dlq;
 };
@@ -64,6 +68,11 @@ int relay_env_health(struct relay_env *e);
 int relay_env_load(struct relay_env *e, long events, long seed, long big,
                    long id_base);
 
+/* The same, for events committed before the relay's start point: their
+ * lines go to DIR/before.tsv, which relay_env_verify does not read. */
+int relay_env_load_unexpected(struct relay_env *e, long events, long seed,
+                              long id_base);
+
 /* outbox-load in the background; relay_env_load_wait collects it. */
 int relay_env_load_start(struct relay_env *e, struct th_proc *p, long events,
                          long seed, long big, long id_base);
@@ -76,11 +85,30 @@ long relay_env_relay_rss(struct relay_env *e);
 int relay_env_binlog_end(struct relay_env *e, char *file, size_t len,
                          unsigned long long *pos);
 
+/* PURGE BINARY LOGS TO `file`, repeated (up to 60 s) until the oldest
+ * binlog left is `file`: MariaDB keeps a binlog its crash recovery may
+ * still need, with a note, until InnoDB's checkpoint passes it. 0 or -1. */
+int relay_env_purge_to(struct relay_env *e, const char *file);
+
 /* Waits until the relay's checkpoint reaches the server's binlog end. */
 int relay_env_wait_caught_up(struct relay_env *e, int timeout_ms);
 /* The same for the file checkpoint at `path` (another relay's). */
 int relay_env_wait_checkpoint(struct relay_env *e, const char *path,
                               int timeout_ms);
+
+/* Column 0 of the first row `sql` returns, as root, into buf ("" for
+ * NULL or no row; MySQL's line breaks in long GTID sets removed). 0 or
+ * -1. */
+int relay_env_query(struct relay_env *e, const char *sql, char *buf,
+                    size_t len);
+/* The GTID state of the relay's file checkpoint (its gtid= field) and
+ * the server's (MySQL @@gtid_executed, MariaDB @@gtid_binlog_pos). */
+int relay_env_checkpoint_gtid(struct relay_env *e, char *buf, size_t len);
+int relay_env_server_gtid(struct relay_env *e, char *buf, size_t len);
+/* 1 when the checkpoint's GTID state is the server's (compared by the
+ * server's GTID_SUBSET both ways on MySQL), 0 when not (both printed on
+ * stderr), -1 when either cannot be read. */
+int relay_env_checkpoint_has_server_gtid(struct relay_env *e);
 
 /* kcat dump of one topic in kcat's -f format (FMT), into out. */
 int relay_env_kcat(struct relay_env *e, const char *topic, const char *fmt,

@@ -5,7 +5,7 @@
  *
  *   outbox-load --port P [--port P2...] [--host H] [--user U] [--password X]
  *               --events N [--seed S] [--big K] [--tables T]
- *               [--dlq-every K] --expect FILE
+ *               [--dlq-every K] [--init-sql SQL] --expect FILE
  *
  * --events 0 only creates the schema.
  * Transactions of 1 to --max-txn outbox rows (in --tables outbox tables:
@@ -31,6 +31,9 @@
  * --shard-keys gives each table keys of its own ("t2-k7"), as one relay
  * per shard has: two relays keep order per key only for keys that one of
  * them writes.
+ * --init-sql runs SQL on each connection before any transaction (a GTID
+ * tag, `SET gtid_next='AUTOMATIC:orders'`, or a session's
+ * binlog_transaction_compression).
  * --dlq-every K makes every K-th event's aggregateid NULL: the relay must
  * send it to outbox.dlq, whose key (the row's position) is not known here.
  *
@@ -56,7 +59,7 @@
 #define MAX_PORTS 8
 
 struct opts {
-    const char *host, *user, *password, *expect;
+    const char *host, *user, *password, *expect, *init_sql;
     unsigned port, ports[MAX_PORTS];
     int nports;
     long events, big, max_txn, id_base, tables, dlq_every;
@@ -147,6 +150,7 @@ static int connect_port(struct gen *g, int i)
     return mysql_real_connect(g->db, g->o->host, g->o->user, g->o->password,
                               NULL, g->o->ports[i], NULL, 0) &&
            mysql_query(g->db, "SET NAMES utf8mb4") == 0 &&
+           (!g->o->init_sql || mysql_query(g->db, g->o->init_sql) == 0) &&
            (g->o->nports == 1 || writable(g->db));
 }
 
@@ -337,7 +341,8 @@ static void usage(void)
     fprintf(stderr, "usage: outbox-load --port P [--port P2...] [--host H] [--user U] "
                     "[--password X] --events N [--seed S] [--big K] "
                     "[--max-txn M] [--id-base B] [--tables 1-3] "
-                    "[--dlq-every K] [--shard-keys] --expect FILE\n");
+                    "[--dlq-every K] [--shard-keys] [--init-sql SQL] "
+                    "--expect FILE\n");
     exit(2);
 }
 
@@ -349,6 +354,7 @@ static void parse(int argc, char **argv, struct opts *o)
         {"big", 1, 0, 'b'}, {"expect", 1, 0, 'e'}, {"max-txn", 1, 0, 'm'},
         {"id-base", 1, 0, 'i'}, {"tables", 1, 0, 't'},
         {"dlq-every", 1, 0, 'd'}, {"shard-keys", 0, 0, 'k'},
+        {"init-sql", 1, 0, 'S'},
         {0, 0, 0, 0}};
     int c;
     *o = (struct opts){.host = "127.0.0.1", .user = "root", .password = "",
@@ -372,6 +378,7 @@ static void parse(int argc, char **argv, struct opts *o)
         case 't': o->tables = atol(optarg); break;
         case 'd': o->dlq_every = atol(optarg); break;
         case 'k': o->shard_keys = 1; break;
+        case 'S': o->init_sql = optarg; break;
         default: usage();
         }
     }
