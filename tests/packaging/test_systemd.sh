@@ -110,9 +110,20 @@ systemd-nspawn --boot --register=no --keep-unit --volatile=overlay -D "$root" \
   --bind="$apt_cache/archives:/var/cache/apt/archives" \
   </dev/null >"$tmp/console.log" 2>&1 &
 nspawn_pid=$!
+# The container's PID 1 is the process named systemd among nspawn's
+# children or grandchildren: before it, nspawn may run a short-lived child
+# of its own (seen once: nsenter then found no namespaces of that PID).
+container_init() {
+  local c g
+  for c in $(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null); do
+    for g in "$c" $(cat /proc/"$c"/task/*/children 2>/dev/null); do
+      [ "$(cat /proc/"$g"/comm 2>/dev/null)" = systemd ] && { echo "$g"; return; }
+    done
+  done
+}
 leader=""
 for _ in $(seq 100); do
-  leader=$(cat /proc/"$nspawn_pid"/task/*/children 2>/dev/null | awk '{print $1}') || true
+  leader=$(container_init) || true
   [ -n "$leader" ] && break
   kill -0 "$nspawn_pid" 2>/dev/null || { cat "$tmp/console.log"; fail "systemd-nspawn exited"; }
   sleep 0.1
