@@ -12,6 +12,7 @@
  *
  * A build tool, not installed.
  */
+#include "common/textfile.h"
 #include "config/cfg_doc.h"
 #include "config/cfg_relay.h"
 #include "config/cfg_sse.h"
@@ -28,22 +29,6 @@ static const struct cfg_schema *lookup(const char *name)
     if (strcmp(name, "sse") == 0)
         return &sse_cfg_schema;
     return NULL;
-}
-
-static char *read_all(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    char *text = NULL;
-    size_t cap = 0;
-    if (!fp)
-        return NULL;
-    ssize_t n = getdelim(&text, &cap, '\0', fp);
-    fclose(fp);
-    if (n < 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
 }
 
 /* Written beside the file and renamed over it, so that an interrupted
@@ -74,7 +59,7 @@ static bool is_markdown(const char *path)
 static int one_file(const char *path, bool check)
 {
     char err[256];
-    char *text = read_all(path);
+    char *text = textfile_read(path);
     if (!text) {
         fprintf(stderr, "outbox-cfg-docs: cannot read %s\n", path);
         return 2;

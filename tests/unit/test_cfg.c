@@ -3,6 +3,7 @@
  * Configuration: every bad file gets one exact "FILE:LINE:COL: message",
  * and the good ones load with the documented defaults.
  */
+#include "common/textfile.h"
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -680,22 +681,6 @@ static int keys_unknown(const char *file, const struct sample_keys *keys,
     return n;
 }
 
-static char *read_text(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    char *text = NULL;
-    size_t cap = 0;
-    if (!fp)
-        return NULL;
-    ssize_t len = getdelim(&text, &cap, '\0', fp);
-    fclose(fp);
-    if (len < 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
-}
-
 /* Each sample says it shows every key with its default: it must, keys and
  * values both. The sample is loaded as the daemon would load it, and so is
  * a file with only the required keys; every key with a default must come
@@ -708,7 +693,7 @@ static void check_sample(const char *name, const struct cfg_schema *schema,
     assert_non_null(src);
     snprintf(path, sizeof path, "%s/config/%s", src, name);
     void *shown = calloc(1, schema->size), *dflt = calloc(1, schema->size);
-    char *text = read_text(path);
+    char *text = textfile_read(path);
     assert_non_null(shown);
     assert_non_null(dflt);
     if (!text)

@@ -6,6 +6,7 @@
  * And the prose around it, the README and the man pages in section 8 name
  * no key the tables lack.
  */
+#include "common/textfile.h"
 #include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,22 +138,6 @@ static void test_bad_markers(void **state)
 
 /* ---- the prose names real keys ------------------------------------------ */
 
-static char *read_text(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    char *text = NULL;
-    size_t cap = 0;
-    if (!fp)
-        return NULL;
-    ssize_t n = getdelim(&text, &cap, '\0', fp);
-    fclose(fp);
-    if (n < 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
-}
-
 /* Whether `path` (a dotted key as prose writes it) starts with a section
  * of `schema`: only those are taken for keys, since "outbox.dlq" and
  * "outbox.event.queue" are topic names. */
@@ -189,7 +174,7 @@ static int unknown_mentions(const char *file)
 {
     static const char *const opens[] = {"`", "\\fB", "\n.B ", NULL};
     const struct cfg_schema *schemas[] = {&relay_cfg_schema, &sse_cfg_schema};
-    char *text = read_text(file);
+    char *text = textfile_read(file);
     int bad = 0;
     if (!text)
         fail_msg("cannot read %s", file);

@@ -20,6 +20,7 @@
  * and every metric a dashboard queries must appear as a "# TYPE" line on
  * that daemon's /metrics.
  */
+#include "common/textfile.h"
 #include <ctype.h>
 #include <dirent.h>
 #include <setjmp.h>
@@ -63,22 +64,6 @@ static bool names_has(const struct names *s, const char *name)
         if (strcmp(s->v[i], name) == 0)
             return true;
     return false;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    char *text = NULL;
-    size_t cap = 0;
-    if (!fp)
-        return NULL;
-    ssize_t n = getdelim(&text, &cap, '\0', fp);
-    fclose(fp);
-    if (n < 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
 }
 
 static bool name_char(char c, bool first)
@@ -148,7 +133,7 @@ static void registered_in(const char *dir, struct names *out)
         if (n < 3 || strcmp(e->d_name + n - 2, ".c") != 0)
             continue;
         snprintf(path, sizeof path, "%s/%s/%s", src, dir, e->d_name);
-        char *text = read_text(path);
+        char *text = textfile_read(path);
         if (!text)
             fail_msg("cannot read %s", path);
         literals_after(text, "metrics_family(", out);
@@ -452,7 +437,7 @@ static int check_dashboard(const char *file, const struct names *reg,
     assert_non_null(src);
     assert_non_null(used);
     snprintf(path, sizeof path, "%s/packaging/grafana/%s", src, file);
-    char *text = read_text(path);
+    char *text = textfile_read(path);
     if (!text)
         fail_msg("cannot read %s", path);
     struct json j = {.s = text, .line = 1};
