@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/numfmt.h"
 #include "relay/kscan.h"
 #include "relay/txnid.h"
 
@@ -45,19 +46,6 @@ int opos_file_number(const char *file, uint64_t *out)
     return *end ? -1 : 0;
 }
 
-/* Appends v in decimal at p; returns the end. */
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (n > 0)
-        *p++ = tmp[--n];
-    return p;
-}
-
 /* By hand: it runs for every record, and snprintf was a few percent of
  * the relay's CPU draining a backlog (tests/bench). */
 int opos_format(char *buf, size_t len, const char *file, uint64_t offset,
@@ -69,9 +57,9 @@ int opos_format(char *buf, size_t len, const char *file, uint64_t offset,
     char *p = buf + flen;
     memcpy(buf, file, flen);
     *p++ = ':';
-    p = put_u64(p, offset);
+    p = numfmt_u64(p, offset);
     *p++ = ':';
-    p = put_u64(p, row);
+    p = numfmt_u64(p, row);
     *p = '\0';
     return (int)(p - buf);
 }
