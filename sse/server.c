@@ -52,6 +52,7 @@ struct conn {
 
 struct server {
     struct event_base *base;
+    int devnull; /* the placeholder take_socket leaves evhttp */
     const struct sse_cfg *cfg;
     struct hub *hub;
     struct evhttp *http;
@@ -377,24 +378,19 @@ static struct conn *conn_new(struct server *s, struct evhttp_request *req,
  * number for evhttp to shut down and close. Its events are taken off the
  * loop first, so none outlives the number. -1 when a descriptor cannot
  * be had (req is then still evhttp's, to be answered). */
-static evutil_socket_t take_socket(struct evhttp_request *req)
+static evutil_socket_t take_socket(const struct server *s,
+                                   struct evhttp_request *req)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon)
                                     : NULL;
     evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
     int mine = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-    int null = mine >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
-    if (null < 0) {
-        if (mine >= 0)
-            close(mine);
+    if (mine < 0)
         return -1;
-    }
     bufferevent_disable(bev, EV_READ | EV_WRITE);
     bufferevent_set_timeouts(bev, NULL, NULL);
-    int moved = dup2(null, fd);
-    close(null);
-    if (moved < 0) {
+    if (dup2(s->devnull, fd) < 0) {
         close(mine);
         bufferevent_enable(bev, EV_READ);
         return -1;
@@ -426,7 +422,7 @@ static void stream_start(struct server *s, struct evhttp_request *req,
 {
     struct evbuffer *head = s->scratch;
     stream_head(s, cors_origin(s, req), head);
-    evutil_socket_t fd = take_socket(req);
+    evutil_socket_t fd = take_socket(s, req);
     if (fd < 0) {
         evbuffer_drain(head, evbuffer_get_length(head));
         fail(s, req, 503, "out of descriptors");
@@ -719,10 +715,15 @@ struct server *server_new(struct event_base *base, const struct sse_cfg *cfg,
     struct timeval now;
     gettimeofday(&now, NULL);
     /* Ids grow across restarts too: a browser's Last-Event-ID is older. */
-    *s = (struct server){.base = base, .cfg = cfg, .hub = hub,
+    *s = (struct server){.base = base, .devnull = -1, .cfg = cfg, .hub = hub,
                          .next_id = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec};
     if (share)
         s->share = *share;
+    if ((s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+        snprintf(err, errlen, "cannot open /dev/null: %s", strerror(errno));
+        server_free(s);
+        return NULL;
+    }
     s->http = evhttp_new(base);
     s->heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
     s->drain_timer = event_new(base, -1, EV_PERSIST, on_drain_tick, s);
@@ -778,6 +779,8 @@ void server_free(struct server *s)
         event_free(s->drain_timer);
     if (s->scratch)
         evbuffer_free(s->scratch);
+    if (s->devnull >= 0)
+        close(s->devnull);
     free(s);
 }
 

@@ -136,8 +136,3 @@ void stream_close(struct stream *st)
     close(st->fd);
     free(st);
 }
-
-size_t stream_pending(const struct stream *st)
-{
-    return st->pend ? evbuffer_get_length(st->pend) : 0;
-}

@@ -55,7 +55,4 @@ enum stream_result stream_send(struct stream *st, struct evbuffer *buf);
  * Frees st. */
 void stream_close(struct stream *st);
 
-/* Bytes waiting here (not yet taken by the socket). */
-size_t stream_pending(const struct stream *st);
-
 #endif

@@ -64,7 +64,6 @@ void wshare_free(struct wshare *ws)
 }
 
 int wshare_fd(const struct wshare *ws) { return ws->fd; }
-size_t wshare_count(const struct wshare *ws) { return ws->n; }
 
 void wshare_set_held(struct wshare *ws, size_t slot, int64_t held)
 {

@@ -30,7 +30,6 @@ void wshare_free(struct wshare *ws);
 
 /* The memfd, for a worker to inherit. */
 int wshare_fd(const struct wshare *ws);
-size_t wshare_count(const struct wshare *ws);
 
 void wshare_set_held(struct wshare *ws, size_t slot, int64_t held);
 /* Every slot's count but `slot`'s. */
