@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/numfmt.h"
 #include "relay/kscan.h"
@@ -66,18 +67,10 @@ int opos_format(char *buf, size_t len, const char *file, uint64_t offset,
 
 /* ---- the set of landed rows --------------------------------------------- */
 
-static uint64_t hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
 static struct landed *probe(struct landed *set, size_t cap, const char *row,
                             size_t len)
 {
-    for (size_t i = hash(row, len) & (cap - 1);; i = (i + 1) & (cap - 1))
+    for (size_t i = hash_fnv1a(row, len) & (cap - 1);; i = (i + 1) & (cap - 1))
         if (!set[i].row ||
             (strlen(set[i].row) == len && memcmp(set[i].row, row, len) == 0))
             return &set[i];

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 struct kentry {
     char *topic; /* NULL: a free slot */
     int32_t partition;
@@ -24,10 +26,8 @@ struct koffsets {
 
 static uint64_t hash(const char *topic, int32_t partition)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (h ^ (uint32_t)partition) * 1099511628211ULL;
+    uint32_t part = (uint32_t)partition;
+    return hash_fnv1a_more(hash_fnv1a(topic, strlen(topic)), &part, sizeof part);
 }
 
 struct koffsets *koff_new(void)

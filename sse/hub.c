@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "sse/eta.h"
 
@@ -56,19 +57,11 @@ struct job {
     struct hub_watch *w[];
 };
 
-static uint64_t hash(const char *s, size_t len)
-{
-    uint64_t x = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        x = (x ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return x;
-}
-
 /* ---- the queue table --------------------------------------------------- */
 
 static struct hq *hq_find(struct hub *h, const char *name, size_t len)
 {
-    struct hq *q = h->buckets[hash(name, len) & (h->nbuckets - 1)];
+    struct hq *q = h->buckets[hash_fnv1a(name, len) & (h->nbuckets - 1)];
     for (; q; q = q->next)
         if (strlen(q->name) == len && !memcmp(q->name, name, len))
             return q;
@@ -84,7 +77,7 @@ static int grow(struct hub *h)
     for (size_t i = 0; i < h->nbuckets; i++)
         for (struct hq *q = h->buckets[i], *next; q; q = next) {
             next = q->next;
-            size_t k = hash(q->name, strlen(q->name)) & (n - 1);
+            size_t k = hash_fnv1a(q->name, strlen(q->name)) & (n - 1);
             q->next = b[k];
             b[k] = q;
         }
@@ -112,7 +105,7 @@ static struct hq *hq_get(struct hub *h, const char *name)
     }
     q->h = h;
     eta_init(&q->eta, h->cfg->eta_window_ms);
-    size_t k = hash(name, strlen(name)) & (h->nbuckets - 1);
+    size_t k = hash_fnv1a(name, strlen(name)) & (h->nbuckets - 1);
     q->next = h->buckets[k];
     h->buckets[k] = q;
     h->nqueues++;
@@ -125,7 +118,7 @@ static void hq_release(struct hq *q)
     if (q->n || q->running || q->armed || q->jobs)
         return;
     struct hub *h = q->h;
-    struct hq **p = &h->buckets[hash(q->name, strlen(q->name)) & (h->nbuckets - 1)];
+    struct hq **p = &h->buckets[hash_fnv1a(q->name, strlen(q->name)) & (h->nbuckets - 1)];
     while (*p != q)
         p = &(*p)->next;
     *p = q->next;

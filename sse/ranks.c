@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/backoff.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "sse/redis_tls.h"
 
@@ -93,14 +94,6 @@ static struct batch *batch_new(const char *queue, const char *const *users,
     return b;
 }
 
-static uint64_t name_hash(const char *s, size_t len)
-{
-    uint64_t x = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        x = (x ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return x;
-}
-
 /* The ranks of the batch's users, read off a ZRANGE 0 -1 of the waiting
  * set: a table of the users (by name; two watches may name one user)
  * and one pass over the reply. */
@@ -119,7 +112,7 @@ static void range_reply(struct batch *b, const redisReply *rep)
         return;
     }
     for (size_t i = 0; i < b->n; i++) { /* slot and next hold index + 1 */
-        size_t k = name_hash(b->users[i], strlen(b->users[i])) & (size - 1);
+        size_t k = hash_fnv1a(b->users[i], strlen(b->users[i])) & (size - 1);
         while (slot[k] && strcmp(b->users[slot[k] - 1], b->users[i]))
             k = (k + 1) & (size - 1);
         next[i] = slot[k];
@@ -129,7 +122,7 @@ static void range_reply(struct batch *b, const redisReply *rep)
         const redisReply *e = rep->element[r];
         if (e->type != REDIS_REPLY_STRING)
             continue;
-        size_t k = name_hash(e->str, e->len) & (size - 1);
+        size_t k = hash_fnv1a(e->str, e->len) & (size - 1);
         while (slot[k] && (strlen(b->users[slot[k] - 1]) != e->len ||
                            memcmp(b->users[slot[k] - 1], e->str, e->len)))
             k = (k + 1) & (size - 1);
