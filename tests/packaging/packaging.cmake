@@ -18,7 +18,7 @@
 # a root that cannot be built here makes them SKIPPED (77), never passed.
 if(NOT OUTBOX_SANITIZE AND NOT OUTBOX_FUZZ)
   add_executable(pkg-servers ${CMAKE_CURRENT_LIST_DIR}/pkg_servers.c)
-  target_link_libraries(pkg-servers PRIVATE outbox_test_harness)
+  target_link_libraries(pkg-servers PRIVATE outbox_test_harness outbox_common)
   add_dependencies(pkg-servers kafka-mock th-root)
   set(pkg_env "OUTBOX_BUILD_DIR=${CMAKE_BINARY_DIR};OUTBOX_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
   foreach(dist bookworm:12 trixie:13)

@@ -24,31 +24,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/textfile.h"
 #include "tests/harness/th.h"
 
-/* SCHEMA_SQL without its comment lines: th_mariadb_exec splits on ';'. */
-static char *read_sql(const char *path)
+/* "CREATE DATABASE shop; USE shop;" and SCHEMA_SQL without its comment
+ * lines (th_mariadb_exec splits on ';', and a ';' in a comment would cut
+ * a statement), to free(); NULL, said, when the file cannot be read. */
+static char *schema_script(const char *path)
 {
-    FILE *fp = fopen(path, "r");
-    char line[1024];
-    size_t len = 0, cap = 1 << 16;
-    char *sql = malloc(cap);
-    if (!fp || !sql) {
+    static const char head[] = "CREATE DATABASE shop; USE shop;\n";
+    char *text = textfile_read(path);
+    char *sql = text ? malloc(sizeof head + strlen(text)) : NULL;
+    if (!sql) {
         perror(path);
-        free(sql);
-        if (fp)
-            fclose(fp);
+        free(text);
         return NULL;
     }
-    sql[0] = '\0';
-    while (fgets(line, sizeof line, fp)) {
-        size_t n = strlen(line);
-        if (!strncmp(line, "--", 2) || len + n + 1 > cap)
-            continue;
-        memcpy(sql + len, line, n + 1);
-        len += n;
+    char *out = stpcpy(sql, head);
+    for (char *line = text, *next; *line; line = next) {
+        next = line + strcspn(line, "\n");
+        next += *next == '\n';
+        if (strncmp(line, "--", 2) != 0) {
+            memcpy(out, line, (size_t)(next - line));
+            out += next - line;
+        }
     }
-    fclose(fp);
+    *out = '\0';
+    free(text);
     return sql;
 }
 
@@ -63,8 +65,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: pkg-servers ENVFILE SCHEMA_SQL\n");
         return 2;
     }
-    char *schema = read_sql(argv[2]);
-    if (!schema)
+    char *sql = schema_script(argv[2]);
+    if (!sql)
         return 1;
     int rc = th_mariadb_start(&db, NULL);
     if (rc == TH_SKIP)
@@ -72,10 +74,9 @@ int main(int argc, char **argv)
     if (rc != 0)
         return 1;
     /* One connection runs them all: the table lands in `shop`. */
-    char sql[1 << 16];
-    snprintf(sql, sizeof sql, "CREATE DATABASE shop; USE shop; %s", schema);
-    free(schema);
-    if (th_mariadb_exec(&db, sql) != 0 || th_redis_start(&redis) != 0 ||
+    rc = th_mariadb_exec(&db, sql);
+    free(sql);
+    if (rc != 0 || th_redis_start(&redis) != 0 ||
         th_kafka_start(&kafka, 1, topics) != 0)
         return 1;
 
