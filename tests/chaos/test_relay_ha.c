@@ -150,13 +150,13 @@ static int takeover_bound(void)
 }
 
 /* One leads and one stands by, by /healthz and by the leader gauge
- * alike; returns the leader's index. Read one after the other, the four
+ * alike, within timeout_ms; returns the leader's index. Read one after the other, the four
  * may straddle a hand-over (against the mock a standby joining can cost
  * the leader its lease for a moment: README), so they are read again
  * until they agree. */
-static int roles(struct member *m)
+static int roles_within(struct member *m, int timeout_ms)
 {
-    for (int tries = 0; tries < 400; tries++) {
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
         for (int i = 0; i < 2; i++)
             if (health_is(&m[i], 200, "ok") && health_is(&m[1 - i], 200, "standby") &&
                 (int)metric(&m[i], "outbox_relay_leader") == 1 &&
@@ -164,9 +164,21 @@ static int roles(struct member *m)
                 return i;
         usleep(50000);
     }
-    th_dump_log(&m[0].proc, getenv("OUTBOX_HA_DEBUG") ? 400 : 40);
-    fail_msg("no leader and standby after 20 s");
+    for (int i = 0; i < 2; i++) { /* what each said last, and why */
+        char body[512] = "";
+        int code = get(&m[i], "/healthz", body, sizeof body);
+        body[strcspn(body, "\n")] = '\0';
+        fprintf(stderr, "member %d: /healthz %d \"%s\", outbox_relay_leader "
+                "%.0f\n", i, code, body, metric(&m[i], "outbox_relay_leader"));
+        th_dump_log(&m[i].proc, getenv("OUTBOX_HA_DEBUG") ? 400 : 40);
+    }
+    fail_msg("no leader and standby after %d s", timeout_ms / 1000);
     return -1;
+}
+
+static int roles(struct member *m)
+{
+    return roles_within(m, 20000);
 }
 
 /* The checkpoint topic's generations, in order, never go down; except,
@@ -346,10 +358,22 @@ static void start_cut_pair(struct relay_env *e, struct member *m, int db_aside)
         assert_int_equal(write_config(e, &m[i], i), 0);
     assert_int_equal(spawn(e, &m[0]), 0);
     assert_true(wait_health(&m[0], 200, "ok", 20000) >= 0);
-    assert_int_equal(spawn(e, &m[1]), 0);
-    assert_true(wait_health(&m[1], 200, "standby", 20000) >= 0);
-    usleep(2 * SESSION_MS * 1000); /* the group settles with both in it */
-    assert_int_equal(roles(m), 0);
+    /* The newcomer's join is a rebalance, which on a loaded machine can
+     * cost m[0] its lease and hand partition 0 to m[1] (README: High
+     * availability): a hand-over, not a fault, but the cut needs the
+     * leader on the other host, so m[1] comes again until m[0] leads. */
+    for (int tries = 0;; tries++) {
+        assert_int_equal(spawn(e, &m[1]), 0);
+        assert_true(wait_health(&m[1], 200, "standby", 20000) >= 0);
+        usleep(2 * SESSION_MS * 1000); /* the group settles with both in it */
+        int lead = roles(m);
+        if (lead == 0)
+            return;
+        assert_true(lead == 1 && tries < 3);
+        fprintf(stderr, "the standby took the lead as it joined; again\n");
+        th_stop(&m[1].proc, 10000, NULL);
+        assert_true(wait_health(&m[0], 200, "ok", takeover_bound()) >= 0);
+    }
 }
 
 /* The leader's host loses its link to Kafka (and the database, unless
@@ -391,7 +415,11 @@ static void ha_cut(const char *mode, int db_aside)
     assert_true(health_is(&m[0], 200, "standby"));
     assert_int_equal(th_netns_link(&net, 1), 0);
     usleep(2 * SESSION_MS * 1000); /* it rejoins the group, as a standby */
-    assert_int_equal(roles(m), 1);
+    /* The mock's group can take several rounds of rebalancing to take
+     * the returning member back, with both standing by meanwhile: once,
+     * on a loaded machine, m[1]'s commits met REBALANCE_IN_PROGRESS and
+     * then ILLEGAL_GENERATION every 4 s for over 20 s. */
+    assert_int_equal(roles_within(m, 60000), 1);
     assert_true(metric(&m[0], "outbox_checkpoint_timestamp_seconds") == saved);
 
     assert_int_equal(relay_env_load_wait(&load, 900000), 0);

@@ -556,7 +556,7 @@ static int run_to_end(const char *name, const char *dir, char *const argv[])
     waitpid(p.pid, &st, 0);
     untrack(&p);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        th_dump_log(&p, 20);
+        th_dump_log(&p, 60);
         return -1;
     }
     return 0;
