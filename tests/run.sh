@@ -115,7 +115,7 @@ servers_summary() {
 # build/ with every assertion; under the sanitizers they would add a
 # quarter to the run for no path of the relay's own. test_relay_mysql,
 # which only MySQL runs (its authentication paths), stays in both.
-asan_skip='^test_(servers|relay_(flow|start|resume|heartbeat|failover))@'
+asan_skip='^test_(servers|chaos_relay|relay_(flow|start|resume|heartbeat|failover|chaos))@'
 
 build_and_test() {
   local dir=$1; shift

@@ -5,6 +5,7 @@ outbox_integration_test(test_chaos_relay TIMEOUT 1500
   SOURCES ${CMAKE_SOURCE_DIR}/tests/chaos/test_chaos_relay.c
   LIBS outbox_relay_env)
 add_dependencies(test_chaos_relay outbox-relay outbox-load outbox-verify kafka-mock)
+outbox_server_variants(test_chaos_relay mysql-9.7 mariadb-11.8)
 
 outbox_integration_test(test_chaos_sse TIMEOUT 600
   SOURCES ${CMAKE_SOURCE_DIR}/tests/chaos/test_chaos_sse.c

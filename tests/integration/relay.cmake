@@ -17,6 +17,7 @@ outbox_integration_test(test_relay_chaos TIMEOUT 1200
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_chaos.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_chaos outbox-relay outbox-load outbox-verify kafka-mock)
+outbox_server_variants(test_relay_chaos mysql-9.7 mariadb-11.8)
 
 outbox_integration_test(test_tls TIMEOUT 300
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_tls.c
