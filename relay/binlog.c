@@ -470,13 +470,16 @@ static int meta_size(uint8_t type)
     }
 }
 
-/* The columns SIGNEDNESS has a bit for: MySQL's is_numeric_type
- * (include/field_common_properties.h), which YEAR and BIT are not. */
+/* The columns SIGNEDNESS has a bit for: the integers, FLOAT, DOUBLE,
+ * DECIMAL, and YEAR (a TINYINT UNSIGNED to the servers), not BIT. Seen
+ * live on MySQL 9.7, MariaDB 10.11 and 11.8 (test_relay_values): an
+ * unsigned column after a YEAR was read with the bit of the column
+ * before it, 18446744073709551615 as -1. */
 static int is_numeric(uint8_t t)
 {
     return t == BT_TINY || t == BT_SHORT || t == BT_INT24 || t == BT_LONG ||
            t == BT_LONGLONG || t == BT_FLOAT || t == BT_DOUBLE ||
-           t == BT_NEWDECIMAL || t == BT_DECIMAL;
+           t == BT_NEWDECIMAL || t == BT_DECIMAL || t == BT_YEAR;
 }
 
 static void read_meta(struct cur *c, struct binlog_column *col)
