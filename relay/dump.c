@@ -74,17 +74,26 @@ static void put(struct mysql_json_out *o, const char *s)
     mysql_json_put(o, s, strlen(s));
 }
 
+/* UTF-8 as RFC 3629 has it: no overlong forms, no surrogates, nothing
+ * past U+10FFFF. Anything else in a JSON string is not text to a JSON
+ * reader (jq, Python's json), so such bytes go out as base64. */
 static int valid_utf8(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         uint8_t c = s[i];
-        size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1
-                 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
-        if (k == 4 || (k == 1 && c < 0xc2) || k > n - i - 1)
+        size_t k = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                 : (c & 0xf0) == 0xe0 ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+        if (k == 4 || k > n - i - 1)
             return 0;
-        for (size_t j = 1; j <= k; j++)
+        uint32_t cp = k == 0 ? c : c & (0x3fu >> k);
+        for (size_t j = 1; j <= k; j++) {
             if ((s[i + j] & 0xc0) != 0x80)
                 return 0;
+            cp = cp << 6 | (s[i + j] & 0x3fu);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
         i += k + 1;
     }
     return 1;
