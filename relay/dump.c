@@ -129,6 +129,17 @@ static int looks_numeric(const struct outbox_cell *c)
            strspn(s, "0123456789+-.e") >= c->len;
 }
 
+/* A number as JSON has it: YEAR's text is SELECT's four digits, "0000"
+ * for the year zero, and a JSON number has no leading zeros. */
+static void put_number(struct mysql_json_out *o, const struct outbox_cell *c)
+{
+    const char *s = c->data;
+    size_t i = 0;
+    while (i + 1 < c->len && s[i] == '0' && isdigit((unsigned char)s[i + 1]))
+        i++;
+    mysql_json_put(o, s + i, c->len - i);
+}
+
 /* ENUM: the member (index 0 is MySQL's "" for an invalid value); SET: the
  * members of the bits, joined by ','. The number when a name is missing. */
 static void put_members(struct mysql_json_out *o, const struct binlog_column *col,
@@ -173,7 +184,7 @@ static void put_cell(struct mysql_json_out *o, const struct binlog_column *col,
     else if (real == BT_ENUM || real == BT_SET)
         put_members(o, col, real, c);
     else if (is_number_type(real) && looks_numeric(c))
-        mysql_json_put(o, c->data, c->len);
+        put_number(o, c);
     else
         put_bytes(o, real, c->data, c->len);
 }
