@@ -906,11 +906,18 @@ static int decode_datetime2(struct cur *c, int fsp, struct scratch *s,
     return 0;
 }
 
+/* In UTC. 0 is the zero TIMESTAMP, '0000-00-00 00:00:00' as SELECT shows
+ * it: a TIMESTAMP's range starts at 1970-01-01 00:00:01 UTC. */
 static int decode_timestamp(uint64_t secs, uint64_t frac, int fsp,
                             struct scratch *s, struct outbox_cell *cell)
 {
     time_t t = (time_t)secs;
     struct tm tm;
+    if (secs == 0) {
+        if (put(s, cell, "0000-00-00 00:00:00") < 0)
+            return -1;
+        return put_frac(s, cell, frac, fsp);
+    }
     gmtime_r(&t, &tm);
     if (put(s, cell, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) < 0)
