@@ -470,13 +470,16 @@ static int meta_size(uint8_t type)
     }
 }
 
-/* The columns SIGNEDNESS has a bit for: MySQL's is_numeric_type
- * (include/field_common_properties.h), which YEAR and BIT are not. */
+/* The columns SIGNEDNESS has a bit for: the integers, FLOAT, DOUBLE,
+ * DECIMAL, and YEAR (a TINYINT UNSIGNED to the servers), not BIT. Seen
+ * live on MySQL 9.7, MariaDB 10.11 and 11.8 (test_relay_values): an
+ * unsigned column after a YEAR was read with the bit of the column
+ * before it, 18446744073709551615 as -1. */
 static int is_numeric(uint8_t t)
 {
     return t == BT_TINY || t == BT_SHORT || t == BT_INT24 || t == BT_LONG ||
            t == BT_LONGLONG || t == BT_FLOAT || t == BT_DOUBLE ||
-           t == BT_NEWDECIMAL || t == BT_DECIMAL;
+           t == BT_NEWDECIMAL || t == BT_DECIMAL || t == BT_YEAR;
 }
 
 static void read_meta(struct cur *c, struct binlog_column *col)
@@ -527,7 +530,41 @@ static int str_values(struct cur *v, struct binlog_table *t, int real)
     return 0;
 }
 
-/* Optional metadata (binlog_row_metadata): signedness and names. */
+/* The columns the charset metadata has a collation for (MySQL's
+ * is_character_type of the real type): CHAR, BINARY, VARCHAR, VARBINARY,
+ * TEXT and BLOB; not ENUM and SET (they have their own), nor JSON or
+ * GEOMETRY. */
+static int is_character(const struct binlog_column *col)
+{
+    int t = binlog_column_real_type(col);
+    return t == BT_STRING || t == BT_VAR_STRING || t == BT_VARCHAR ||
+           t == BT_BLOB;
+}
+
+#define COLLATION_BINARY 63
+
+/* DEFAULT_CHARSET (a default collation, then column/collation pairs for
+ * the others) or COLUMN_CHARSET (one collation per character column):
+ * only whether a column is binary is kept. */
+static int charsets(struct cur *v, struct binlog_table *t, int per_column)
+{
+    uint64_t dflt = per_column ? 0 : packed(v);
+    size_t k = 0;
+    for (size_t i = 0; i < t->ncols; i++)
+        if (is_character(&t->cols[i]))
+            t->cols[i].binary = per_column ? packed(v) == COLLATION_BINARY
+                                           : dflt == COLLATION_BINARY;
+    while (!per_column && v->p < v->end && !v->bad) {
+        uint64_t index = packed(v), coll = packed(v);
+        k = 0;
+        for (size_t i = 0; i < t->ncols; i++)
+            if (is_character(&t->cols[i]) && k++ == index)
+                t->cols[i].binary = coll == COLLATION_BINARY;
+    }
+    return v->bad ? -1 : 0;
+}
+
+/* Optional metadata (binlog_row_metadata): signedness, charsets, names. */
 static int parse_optional(struct cur *c, struct binlog_table *t)
 {
     while (c->p < c->end && !c->bad) {
@@ -546,6 +583,9 @@ static int parse_optional(struct cur *c, struct binlog_table *t)
                     t->cols[i].is_unsigned = (v.p[bit / 8] >> (7 - bit % 8)) & 1;
                 bit++;
             }
+        } else if (kind == 2 || kind == 3) { /* DEFAULT_/COLUMN_CHARSET */
+            if (charsets(&v, t, kind == 3) < 0)
+                return -1;
         } else if (kind == 5 || kind == 6) { /* SET_/ENUM_STR_VALUE */
             if (str_values(&v, t, kind == 5 ? BT_SET : BT_ENUM) < 0)
                 return -1;
@@ -903,11 +943,18 @@ static int decode_datetime2(struct cur *c, int fsp, struct scratch *s,
     return 0;
 }
 
+/* In UTC. 0 is the zero TIMESTAMP, '0000-00-00 00:00:00' as SELECT shows
+ * it: a TIMESTAMP's range starts at 1970-01-01 00:00:01 UTC. */
 static int decode_timestamp(uint64_t secs, uint64_t frac, int fsp,
                             struct scratch *s, struct outbox_cell *cell)
 {
     time_t t = (time_t)secs;
     struct tm tm;
+    if (secs == 0) {
+        if (put(s, cell, "0000-00-00 00:00:00") < 0)
+            return -1;
+        return put_frac(s, cell, frac, fsp);
+    }
     gmtime_r(&t, &tm);
     if (put(s, cell, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) < 0)
@@ -915,9 +962,10 @@ static int decode_timestamp(uint64_t secs, uint64_t frac, int fsp,
     return put_frac(s, cell, frac, fsp);
 }
 
-static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
-                         struct outbox_cell *cell)
+static int decode_string(struct cur *c, const struct binlog_column *col,
+                         struct scratch *s, struct outbox_cell *cell)
 {
+    uint16_t meta = col->meta;
     uint8_t b0 = meta >> 8, b1 = meta & 0xff;
     unsigned real = b0, max = b1;
     if ((b0 & 0x30) != 0x30) { /* CHAR over 255 bytes: length bits in b0 */
@@ -933,7 +981,18 @@ static int decode_string(struct cur *c, uint16_t meta, struct scratch *s,
     size_t n = (size_t)le(c, max < 256 ? 1 : 2);
     cell->data = take(c, n);
     cell->len = n;
-    return cell->data ? 0 : -1;
+    if (!cell->data)
+        return -1;
+    if (col->binary && n < max) { /* BINARY(max): SELECT's bytes */
+        size_t room;
+        char *p = scratch_room(s, max, &room);
+        if (room < max)
+            return -1;
+        memcpy(p, cell->data, n);
+        memset(p + n, 0, max - n);
+        scratch_took(s, cell, max);
+    }
+    return 0;
 }
 
 /* MySQL 9's VECTOR: a BLOB of little-endian float32s, shown as MySQL's
@@ -1040,7 +1099,7 @@ static int decode_value(struct cur *c, const struct binlog_column *col,
         return cell->data ? 0 : -1;
     }
     case BT_STRING: case BT_ENUM: case BT_SET:
-        return decode_string(c, col->meta, s, cell);
+        return decode_string(c, col, s, cell);
     case BT_BLOB: case BT_TINY_BLOB: case BT_MEDIUM_BLOB: case BT_LONG_BLOB:
     case BT_GEOMETRY: {
         if (col->meta < 1 || col->meta > 4)

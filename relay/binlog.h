@@ -168,6 +168,9 @@ struct binlog_column {
     uint16_t meta;
     uint8_t is_unsigned;
     uint8_t nullable;
+    /* BINARY(n): the charset metadata (FULL) says collation 63. The row
+     * image drops its trailing zero bytes, which the decoder puts back. */
+    uint8_t binary;
     char *name; /* NULL without binlog_row_metadata=FULL */
     char **members; /* ENUM/SET member names (FULL metadata), else NULL */
     size_t nmembers;

@@ -74,17 +74,26 @@ static void put(struct mysql_json_out *o, const char *s)
     mysql_json_put(o, s, strlen(s));
 }
 
+/* UTF-8 as RFC 3629 has it: no overlong forms, no surrogates, nothing
+ * past U+10FFFF. Anything else in a JSON string is not text to a JSON
+ * reader (jq, Python's json), so such bytes go out as base64. */
 static int valid_utf8(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         uint8_t c = s[i];
-        size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1
-                 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
-        if (k == 4 || (k == 1 && c < 0xc2) || k > n - i - 1)
+        size_t k = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                 : (c & 0xf0) == 0xe0 ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+        if (k == 4 || k > n - i - 1)
             return 0;
-        for (size_t j = 1; j <= k; j++)
+        uint32_t cp = k == 0 ? c : c & (0x3fu >> k);
+        for (size_t j = 1; j <= k; j++) {
             if ((s[i + j] & 0xc0) != 0x80)
                 return 0;
+            cp = cp << 6 | (s[i + j] & 0x3fu);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
         i += k + 1;
     }
     return 1;
@@ -118,6 +127,17 @@ static int looks_numeric(const struct outbox_cell *c)
     const char *s = c->data;
     return c->len > 0 && c->len < 100 && isdigit((unsigned char)s[c->len - 1]) &&
            strspn(s, "0123456789+-.e") >= c->len;
+}
+
+/* A number as JSON has it: YEAR's text is SELECT's four digits, "0000"
+ * for the year zero, and a JSON number has no leading zeros. */
+static void put_number(struct mysql_json_out *o, const struct outbox_cell *c)
+{
+    const char *s = c->data;
+    size_t i = 0;
+    while (i + 1 < c->len && s[i] == '0' && isdigit((unsigned char)s[i + 1]))
+        i++;
+    mysql_json_put(o, s + i, c->len - i);
 }
 
 /* ENUM: the member (index 0 is MySQL's "" for an invalid value); SET: the
@@ -164,7 +184,7 @@ static void put_cell(struct mysql_json_out *o, const struct binlog_column *col,
     else if (real == BT_ENUM || real == BT_SET)
         put_members(o, col, real, c);
     else if (is_number_type(real) && looks_numeric(c))
-        mysql_json_put(o, c->data, c->len);
+        put_number(o, c);
     else
         put_bytes(o, real, c->data, c->len);
 }

@@ -42,3 +42,12 @@ outbox_integration_test(test_relay_reset TIMEOUT 300
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_reset.c
   LIBS outbox_relay_env)
 add_dependencies(test_relay_reset outbox-relay outbox-load outbox-verify kafka-mock)
+
+# The differential value test: every column type the server has, the
+# dump's value of each against SELECT's, and JSON payloads through Kafka
+# (issue 11).
+outbox_integration_test(test_relay_values TIMEOUT 180
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_values.c
+  LIBS outbox_relay_env)
+add_dependencies(test_relay_values outbox-relay outbox-load kafka-mock)
+outbox_server_variants(test_relay_values mysql-9.7 mariadb-11.8)
