@@ -549,14 +549,13 @@ static int is_character(const struct binlog_column *col)
 static int charsets(struct cur *v, struct binlog_table *t, int per_column)
 {
     uint64_t dflt = per_column ? 0 : packed(v);
-    size_t k = 0;
     for (size_t i = 0; i < t->ncols; i++)
         if (is_character(&t->cols[i]))
             t->cols[i].binary = per_column ? packed(v) == COLLATION_BINARY
                                            : dflt == COLLATION_BINARY;
     while (!per_column && v->p < v->end && !v->bad) {
         uint64_t index = packed(v), coll = packed(v);
-        k = 0;
+        size_t k = 0;
         for (size_t i = 0; i < t->ncols; i++)
             if (is_character(&t->cols[i]) && k++ == index)
                 t->cols[i].binary = coll == COLLATION_BINARY;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/daemon.h"
+#include "common/utf8.h"
 #include "config/cfg.h"
 #include "relay/binlog.h"
 #include "relay/bwalk.h"
@@ -74,36 +75,11 @@ static void put(struct mysql_json_out *o, const char *s)
     mysql_json_put(o, s, strlen(s));
 }
 
-/* UTF-8 as RFC 3629 has it: no overlong forms, no surrogates, nothing
- * past U+10FFFF. Anything else in a JSON string is not text to a JSON
- * reader (jq, Python's json), so such bytes go out as base64. */
-static int valid_utf8(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint8_t c = s[i];
-        size_t k = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
-                 : (c & 0xf0) == 0xe0 ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
-        if (k == 4 || k > n - i - 1)
-            return 0;
-        uint32_t cp = k == 0 ? c : c & (0x3fu >> k);
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3fu);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 /* Text as a JSON string; other bytes the way MySQL puts binary in JSON. */
 static void put_bytes(struct mysql_json_out *o, int type, const void *p,
                       size_t n)
 {
-    if (valid_utf8(p, n)) {
+    if (utf8_valid(p, n)) {
         mysql_json_put_string(o, p, n);
         return;
     }

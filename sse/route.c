@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/utf8.h"
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -58,33 +60,9 @@ static int has_dot_segment(const char *s, size_t n)
     return 0;
 }
 
-/* 1 when s[0..n) is UTF-8 as RFC 3629 has it: no overlong forms, no
- * surrogates, nothing past U+10FFFF. Names are written into JSON as they
- * are, and a JSON text is UTF-8. */
-static int utf8_ok(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i++];
-        size_t more = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
-                      : c >= 0xe0 && c <= 0xef ? 2
-                      : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
-        if (more == 4 || more > n - i)
-            return 0;
-        /* The second byte's range: this is where overlong forms (e0, f0),
-         * surrogates (ed) and code points past U+10FFFF (f4) show. */
-        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-        unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-        for (size_t k = 0; k < more; k++, i++) {
-            if (s[i] < (k ? 0x80 : lo) || s[i] > (k ? 0xbf : hi))
-                return 0;
-        }
-    }
-    return 1;
-}
-
 int route_name_ok(const char *s, size_t len)
 {
-    return token_name_ok(s, len) && utf8_ok((const unsigned char *)s, len) &&
+    return token_name_ok(s, len) && utf8_valid(s, len) &&
            !has_dot_segment(s, len);
 }
 

@@ -158,7 +158,7 @@ static int takeover_bound(void)
  * until they agree. */
 static int roles_within(struct member *m, int timeout_ms)
 {
-    for (int waited = 0; waited < timeout_ms; waited += 50) {
+    for (int64_t t0 = now_ms(); now_ms() - t0 < timeout_ms;) {
         for (int i = 0; i < 2; i++)
             if (health_is(&m[i], 200, "ok") && health_is(&m[1 - i], 200, "standby") &&
                 (int)metric(&m[i], "outbox_relay_leader") == 1 &&

@@ -48,6 +48,6 @@ add_dependencies(test_relay_reset outbox-relay outbox-load outbox-verify kafka-m
 # (issue 11).
 outbox_integration_test(test_relay_values TIMEOUT 180
   SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_relay_values.c
-  LIBS outbox_relay_env)
+  LIBS outbox_relay_env PkgConfig::CRYPTO)
 add_dependencies(test_relay_values outbox-relay outbox-load kafka-mock)
 outbox_server_variants(test_relay_values mysql-9.7 mariadb-11.8)

@@ -35,10 +35,12 @@
 #include <ctype.h>
 #include <math.h>
 #include <mysql.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "tests/integration/relay_env.h"
 
 /* ---- a small strict JSON reader -------------------------------------- */
@@ -652,41 +654,14 @@ static void create_and_fill(MYSQL *db, const struct th_mariadb *m,
 
 /* ---- comparing -------------------------------------------------------- */
 
-static const char B64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* The oracle's base64 is OpenSSL's, not the relay's own encoder. */
 static void base64(struct sbuf *b, const unsigned char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        sb(b, "%c%c%c%c", B64[v >> 18], B64[(v >> 12) & 63],
-           i + 1 < n ? B64[(v >> 6) & 63] : '=', i + 2 < n ? B64[v & 63] : '=');
-    }
-}
-
-/* RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past
- * U+10FFFF (what a JSON reader takes as text). */
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
-                 : (c & 0xf0) == 0xe0 ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
-        if (k == 4 || k > n - i - 1)
-            return 0;
-        unsigned cp = k == 0 ? c : c & (0x3f >> k);
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
+    unsigned char *out = malloc(4 * ((n + 2) / 3) + 1);
+    assert_non_null(out);
+    EVP_EncodeBlock(out, p, (int)n);
+    sb(b, "%s", (const char *)out);
+    free(out);
 }
 
 static int failures;
@@ -700,7 +675,7 @@ static void mismatch(const char *table, long id, const char *col, const struct j
             dv ? dv->raw : "(missing)");
     if (!sel)
         fprintf(stderr, "NULL\n");
-    else if (valid_utf8((const unsigned char *)sel, sellen))
+    else if (utf8_valid(sel, sellen))
         fprintf(stderr, "%.*s\n", (int)(sellen > 400 ? 400 : sellen), sel);
     else {
         struct sbuf b = {0};
@@ -744,7 +719,7 @@ static void compare(const char *table, long id, const struct col *c, int mysql,
             mismatch(table, id, c->name, dv, sel, sellen, "the same year");
         break;
     case K_STR:
-        if (valid_utf8((const unsigned char *)sel, sellen)) {
+        if (utf8_valid(sel, sellen)) {
             if (dv->t != J_STR || dv->n != sellen || memcmp(dv->s, sel, sellen))
                 mismatch(table, id, c->name, dv, sel, sellen, "the same text");
         } else {
